@@ -1,0 +1,455 @@
+//! The seeds' alert rules, evaluated at every sample:
+//!
+//! * memory utilization above 0.70 (warning) and 0.85 (critical);
+//! * working-set growth above N bytes per minute over a window
+//!   (seed 001's `RATE_AVG(k8s.pod.memory.working_set) > 500000`);
+//! * server-side P95 above a threshold (`P95(duration_ms) > 500`);
+//! * a container restarted;
+//! * a forecast: a least-squares line through the working set over a
+//!   window, extended to the limit — "at this rate, OOM in 7 min".
+
+use crate::scenario::AlertSpec;
+use crate::units::SimTime;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Rule {
+    MemoryUtilizationWarning,
+    MemoryUtilizationCritical,
+    MemoryGrowthRate,
+    LatencyP95High,
+    ContainerRestarted,
+    OomPredicted,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 6] = [
+        Rule::MemoryUtilizationWarning,
+        Rule::MemoryUtilizationCritical,
+        Rule::MemoryGrowthRate,
+        Rule::LatencyP95High,
+        Rule::ContainerRestarted,
+        Rule::OomPredicted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::MemoryUtilizationWarning => "memory_utilization_warning",
+            Rule::MemoryUtilizationCritical => "memory_utilization_critical",
+            Rule::MemoryGrowthRate => "memory_growth_rate",
+            Rule::LatencyP95High => "latency_p95_high",
+            Rule::ContainerRestarted => "container_restarted",
+            Rule::OomPredicted => "oom_predicted",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One transition of an alert to firing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertFiring {
+    pub rule: Rule,
+    pub service: String,
+    pub at_us: u64,
+    pub value: f64,
+    pub message: String,
+}
+
+/// What one service reported at one sample.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlertInput {
+    pub working_set: Option<f64>,
+    pub limit: f64,
+    /// P95 over the last latency window; `None` when no window ended at this
+    /// sample (the rule keeps its state) or nothing completed in it.
+    pub latency_p95_ms: Option<f64>,
+    /// True when a latency window ended at this sample.
+    pub latency_window_ended: bool,
+    pub restarts: u64,
+}
+
+/// Working-set samples kept for the growth and forecast rules.
+const MAX_HISTORY: usize = 4_000;
+
+#[derive(Clone, Debug, Default)]
+struct ServiceAlerts {
+    firing: [bool; 6],
+    history: VecDeque<(f64, f64)>,
+    restarts_seen: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertEngine {
+    spec: AlertSpec,
+    services: Vec<ServiceAlerts>,
+    pub firings: Vec<AlertFiring>,
+}
+
+/// A state change the engine reports, for the event log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    pub rule: Rule,
+    pub firing: bool,
+    pub message: String,
+}
+
+/// Least-squares slope of (t, y), per second. `None` with fewer than 3 points.
+pub fn slope_per_s(points: impl Iterator<Item = (f64, f64)> + Clone) -> Option<f64> {
+    let n = points.clone().count();
+    if n < 3 {
+        return None;
+    }
+    let nf = n as f64;
+    let (st, sy) = points
+        .clone()
+        .fold((0.0, 0.0), |(a, b), (t, y)| (a + t, b + y));
+    let (mt, my) = (st / nf, sy / nf);
+    let (num, den) = points.fold((0.0, 0.0), |(num, den), (t, y)| {
+        (num + (t - mt) * (y - my), den + (t - mt) * (t - mt))
+    });
+    if den <= 0.0 {
+        None
+    } else {
+        Some(num / den)
+    }
+}
+
+fn format_minutes(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{:.0} s", seconds.max(1.0))
+    } else {
+        format!("{:.0} min", seconds / 60.0)
+    }
+}
+
+impl AlertEngine {
+    pub fn new(spec: &AlertSpec, services: usize) -> AlertEngine {
+        AlertEngine {
+            spec: spec.clone(),
+            services: vec![ServiceAlerts::default(); services],
+            firings: Vec::new(),
+        }
+    }
+
+    /// Evaluates every rule for one service; returns the state changes.
+    pub fn evaluate(
+        &mut self,
+        service_index: usize,
+        service: &str,
+        now: SimTime,
+        input: AlertInput,
+    ) -> Vec<Transition> {
+        let spec = self.spec.clone();
+        let state = &mut self.services[service_index];
+        let t = now.as_secs_f64();
+        let mut wanted = [false; 6];
+        let mut values = [0.0; 6];
+        let mut messages: [String; 6] = Default::default();
+
+        // A restart starts a new trend: the old container's memory says
+        // nothing about the new one's.
+        if input.restarts > state.restarts_seen {
+            state.history.clear();
+        }
+        if let Some(ws) = input.working_set {
+            state.history.push_back((t, ws));
+            if state.history.len() > MAX_HISTORY {
+                state.history.pop_front();
+            }
+        }
+        let keep_from = t - spec
+            .predictive_window
+            .as_secs_f64()
+            .max(spec.growth_window.as_secs_f64());
+        while state.history.front().is_some_and(|(ht, _)| *ht < keep_from) {
+            state.history.pop_front();
+        }
+
+        if let (Some(ws), true) = (input.working_set, input.limit > 0.0) {
+            let utilization = ws / input.limit;
+            let r = Rule::MemoryUtilizationWarning.index();
+            wanted[r] = utilization > spec.utilization_warning;
+            values[r] = utilization;
+            messages[r] = format!(
+                "{service} memory at {:.0} % of its limit (warning above {:.0} %)",
+                utilization * 100.0,
+                spec.utilization_warning * 100.0
+            );
+            let r = Rule::MemoryUtilizationCritical.index();
+            wanted[r] = utilization > spec.utilization_critical;
+            values[r] = utilization;
+            messages[r] = format!(
+                "{service} memory at {:.0} % of its limit: OOM is imminent (critical above {:.0} %)",
+                utilization * 100.0,
+                spec.utilization_critical * 100.0
+            );
+
+            // Growth: compare with the oldest sample inside the growth window.
+            let window = spec.growth_window.as_secs_f64();
+            if let Some(&(t0, ws0)) = state
+                .history
+                .iter()
+                .find(|(ht, _)| *ht >= t - window - 1e-9)
+            {
+                if t - t0 >= window * 0.5 {
+                    let per_min = (ws - ws0) / (t - t0) * 60.0;
+                    let r = Rule::MemoryGrowthRate.index();
+                    wanted[r] = per_min > spec.growth_bytes_per_min;
+                    values[r] = per_min;
+                    messages[r] = format!(
+                        "{service} working set growing {:.0} KB/min (alert above {:.0} KB/min)",
+                        per_min / 1000.0,
+                        spec.growth_bytes_per_min / 1000.0
+                    );
+                }
+            }
+
+            // Forecast: least squares over the window, since the last restart,
+            // once at least half the window is there.
+            let window = spec.predictive_window.as_secs_f64();
+            let pred_from = t - window;
+            let span = state
+                .history
+                .front()
+                .map(|(ht, _)| t - ht.max(pred_from))
+                .unwrap_or(0.0);
+            let points = state
+                .history
+                .iter()
+                .copied()
+                .filter(|(ht, _)| *ht >= pred_from);
+            let slope = if span >= window / 2.0 {
+                slope_per_s(points)
+            } else {
+                None
+            };
+            if let Some(slope) = slope {
+                if slope > 0.0 {
+                    let eta = (input.limit - ws) / slope;
+                    let r = Rule::OomPredicted.index();
+                    wanted[r] = eta < spec.predictive_horizon.as_secs_f64();
+                    values[r] = eta;
+                    messages[r] = format!(
+                        "{service}: at this rate, OOM in {} (trend {:.0} KB/min)",
+                        format_minutes(eta),
+                        slope * 60.0 / 1000.0
+                    );
+                }
+            }
+        }
+
+        let r = Rule::LatencyP95High.index();
+        if !input.latency_window_ended {
+            wanted[r] = state.firing[r];
+        } else if let Some(p95) = input.latency_p95_ms {
+            wanted[r] = p95 > spec.latency_p95_ms;
+            values[r] = p95;
+            messages[r] = format!(
+                "{service} P95 latency {:.0} ms over the last {} (alert above {:.0} ms)",
+                p95, spec.latency_window, spec.latency_p95_ms
+            );
+        }
+
+        let r = Rule::ContainerRestarted.index();
+        if spec.restarts && input.restarts > state.restarts_seen {
+            wanted[r] = true;
+            values[r] = input.restarts as f64;
+            messages[r] = format!("{service} restarted (restarts: {})", input.restarts);
+        }
+        state.restarts_seen = state.restarts_seen.max(input.restarts);
+
+        let mut transitions = Vec::new();
+        for rule in Rule::ALL {
+            let i = rule.index();
+            let was = state.firing[i];
+            // A restart alert is an event: it fires on every new restart.
+            let fires = if rule == Rule::ContainerRestarted {
+                wanted[i]
+            } else {
+                wanted[i] && !was
+            };
+            if fires {
+                self.firings.push(AlertFiring {
+                    rule,
+                    service: service.to_string(),
+                    at_us: now.0,
+                    value: values[i],
+                    message: messages[i].clone(),
+                });
+                transitions.push(Transition {
+                    rule,
+                    firing: true,
+                    message: messages[i].clone(),
+                });
+            } else if was && !wanted[i] && rule != Rule::ContainerRestarted {
+                transitions.push(Transition {
+                    rule,
+                    firing: false,
+                    message: format!("{} resolved for {service}", rule.as_str()),
+                });
+            }
+            state.firing[i] = wanted[i];
+        }
+        transitions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::MIB;
+
+    fn input(ws_mib: f64) -> AlertInput {
+        AlertInput {
+            working_set: Some(ws_mib * MIB as f64),
+            limit: 20.0 * MIB as f64,
+            latency_p95_ms: None,
+            latency_window_ended: false,
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn thresholds_fire_once_and_resolve() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        e.evaluate(0, "checkout", SimTime::from_secs(0), input(8.0));
+        let t = e.evaluate(0, "checkout", SimTime::from_secs(10), input(15.0));
+        assert!(t
+            .iter()
+            .any(|x| x.rule == Rule::MemoryUtilizationWarning && x.firing));
+        let t = e.evaluate(0, "checkout", SimTime::from_secs(20), input(15.5));
+        assert!(!t.iter().any(|x| x.rule == Rule::MemoryUtilizationWarning));
+        let t = e.evaluate(0, "checkout", SimTime::from_secs(30), input(18.0));
+        assert!(t
+            .iter()
+            .any(|x| x.rule == Rule::MemoryUtilizationCritical && x.firing));
+        let t = e.evaluate(0, "checkout", SimTime::from_secs(40), input(5.0));
+        assert!(t
+            .iter()
+            .any(|x| x.rule == Rule::MemoryUtilizationCritical && !x.firing));
+        assert_eq!(
+            e.firings
+                .iter()
+                .filter(|f| f.rule == Rule::MemoryUtilizationWarning)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn forecast_extends_the_trend_to_the_limit() {
+        let mut spec = AlertSpec::default();
+        spec.predictive_horizon = crate::units::Dur::secs(600);
+        let mut e = AlertEngine::new(&spec, 1);
+        // 1 MiB per minute from 8 MiB: the limit (20 MiB) is 12 min away at t=0.
+        let mut fired_at = None;
+        for i in 0..=60 {
+            let t = i as f64 * 10.0;
+            let ws = 8.0 + t / 60.0;
+            let tr = e.evaluate(0, "checkout", SimTime::from_secs_f64(t), input(ws));
+            if tr.iter().any(|x| x.rule == Rule::OomPredicted && x.firing) {
+                fired_at = Some(t);
+                break;
+            }
+        }
+        // ETA < 10 min from t ≈ 120 s, but the forecast needs half its 5-min window.
+        let at = fired_at.expect("forecast fired");
+        assert!((140.0..=160.0).contains(&at), "{at}");
+        let f = e
+            .firings
+            .iter()
+            .find(|f| f.rule == Rule::OomPredicted)
+            .unwrap();
+        assert!(f.message.contains("OOM in"), "{}", f.message);
+    }
+
+    #[test]
+    fn growth_rate_uses_the_window() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        let mut fired = false;
+        for i in 0..=12 {
+            let t = i as f64 * 10.0;
+            // 1 MB per minute: above the 500 KB/min threshold.
+            let ws = 8.0 * MIB as f64 + t / 60.0 * 1.0e6;
+            let tr = e.evaluate(
+                0,
+                "checkout",
+                SimTime::from_secs_f64(t),
+                AlertInput {
+                    working_set: Some(ws),
+                    limit: 20.0 * MIB as f64,
+                    ..Default::default()
+                },
+            );
+            fired |= tr
+                .iter()
+                .any(|x| x.rule == Rule::MemoryGrowthRate && x.firing);
+        }
+        assert!(fired);
+    }
+
+    #[test]
+    fn latency_is_judged_per_window_and_holds_between() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        let mut inp = input(8.0);
+        inp.latency_window_ended = true;
+        inp.latency_p95_ms = Some(900.0);
+        let t = e.evaluate(0, "c", SimTime::from_secs(60), inp);
+        assert!(t.iter().any(|x| x.rule == Rule::LatencyP95High && x.firing));
+        inp.latency_window_ended = false;
+        inp.latency_p95_ms = None;
+        let t = e.evaluate(0, "c", SimTime::from_secs(61), inp);
+        assert!(
+            !t.iter().any(|x| x.rule == Rule::LatencyP95High),
+            "holds between windows"
+        );
+        inp.latency_window_ended = true;
+        inp.latency_p95_ms = Some(100.0);
+        let t = e.evaluate(0, "c", SimTime::from_secs(120), inp);
+        assert!(t
+            .iter()
+            .any(|x| x.rule == Rule::LatencyP95High && !x.firing));
+    }
+
+    #[test]
+    fn forecast_waits_for_enough_history() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        for i in 0..5 {
+            let tr = e.evaluate(0, "c", SimTime::from_secs(i), input(8.0 + i as f64));
+            assert!(
+                !tr.iter().any(|x| x.rule == Rule::OomPredicted),
+                "no forecast from 5 s of data"
+            );
+        }
+    }
+
+    #[test]
+    fn every_restart_fires() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        let mut inp = input(8.0);
+        e.evaluate(0, "c", SimTime::from_secs(0), inp);
+        inp.restarts = 1;
+        e.evaluate(0, "c", SimTime::from_secs(10), inp);
+        e.evaluate(0, "c", SimTime::from_secs(20), inp);
+        inp.restarts = 2;
+        e.evaluate(0, "c", SimTime::from_secs(30), inp);
+        assert_eq!(
+            e.firings
+                .iter()
+                .filter(|f| f.rule == Rule::ContainerRestarted)
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn slope_is_least_squares() {
+        let pts = [(0.0, 1.0), (1.0, 3.0), (2.0, 5.0), (3.0, 7.0)];
+        assert!((slope_per_s(pts.iter().copied()).unwrap() - 2.0).abs() < 1e-12);
+        assert!(slope_per_s([(0.0, 1.0)].iter().copied()).is_none());
+    }
+}

@@ -1,0 +1,23 @@
+//! `incident-core`: the deterministic model behind Incident Lab.
+//!
+//! A run is a pure function `(Scenario, seed) -> Trace`: integer
+//! microsecond time, a `(time, seq)` event queue, ChaCha8 streams per
+//! subsystem and `libm` for every transcendental, so the same scenario
+//! gives the same trace — and the same hash — natively and in the browser.
+//! No I/O, no clock, no async, no web dependency.
+
+pub mod alerts;
+pub mod engine;
+pub mod histogram;
+pub mod model;
+pub mod presets;
+pub mod queue;
+pub mod rng;
+pub mod scenario;
+pub mod telemetry;
+pub mod trace;
+pub mod units;
+
+pub use engine::simulate;
+pub use scenario::{Problem, Problems, Scenario};
+pub use trace::{Summary, Trace};

@@ -1,0 +1,1425 @@
+//! Every settable knob has one rule here: its path pattern, its kind, its
+//! allowed range and a line of help. Range validation, `incident params`,
+//! `--set path=value` and the app's sliders all read this one table, so
+//! they cannot disagree.
+
+use super::{Problem, Problems, Scenario};
+use crate::units::{
+    format_bytes_exact, format_duration, parse_bytes, parse_duration, parse_millicores, Millicores,
+    SimTime, GIB, KIB, MIB,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParamKind {
+    Int,
+    Float,
+    /// Microseconds; written with a unit.
+    Duration,
+    Bytes,
+    /// Millicores.
+    Cpu,
+    Bool,
+    Enum(&'static [&'static str]),
+    Text,
+}
+
+struct Rule {
+    pattern: &'static str,
+    kind: ParamKind,
+    /// In base units: micros, bytes, millicores, or the number itself.
+    min: f64,
+    max: f64,
+    /// The range spans decades: sliders use a log scale.
+    log: bool,
+    help: &'static str,
+}
+
+const US: f64 = 1.0;
+const MS: f64 = 1_000.0 * US;
+const S: f64 = 1_000.0 * MS;
+const MIN: f64 = 60.0 * S;
+const H: f64 = 60.0 * MIN;
+const KI: f64 = KIB as f64;
+const MI: f64 = MIB as f64;
+const GI: f64 = GIB as f64;
+
+const fn rule(
+    pattern: &'static str,
+    kind: ParamKind,
+    min: f64,
+    max: f64,
+    log: bool,
+    help: &'static str,
+) -> Rule {
+    Rule {
+        pattern,
+        kind,
+        min,
+        max,
+        log,
+        help,
+    }
+}
+
+use ParamKind::*;
+
+const SERVICE_KINDS: &[&str] = &[
+    "go-checkout",
+    "node-frontend",
+    "worker-pool",
+    "python-leaky",
+];
+const RESTART_POLICIES: &[&str] = &["kubelet", "docker", "never"];
+const FLAG_CACHES: &[&str] = &["live", "startup"];
+const FLAGD_RELOADS: &[&str] = &["watch", "restart"];
+
+static RULES: &[Rule] = &[
+    rule("name", Text, 0.0, 0.0, false, "short identifier"),
+    rule("title", Text, 0.0, 0.0, false, "display title"),
+    rule("description", Text, 0.0, 0.0, false, "one-line description"),
+    rule(
+        "seed_doc",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "the seed document reproduced",
+    ),
+    rule(
+        "notes",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "where the model departs from the document",
+    ),
+    rule(
+        "seed",
+        Int,
+        0.0,
+        9_007_199_254_740_991.0,
+        false,
+        "random seed",
+    ),
+    rule(
+        "duration",
+        Duration,
+        10.0 * S,
+        2.0 * H,
+        true,
+        "simulated time",
+    ),
+    rule(
+        "sample_interval",
+        Duration,
+        100.0 * MS,
+        10.0 * MIN,
+        true,
+        "telemetry sampling period",
+    ),
+    rule(
+        "controls.*",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "a parameter the app shows first",
+    ),
+    rule(
+        "services.*.kind",
+        Enum(SERVICE_KINDS),
+        0.0,
+        0.0,
+        false,
+        "what the service runs",
+    ),
+    rule(
+        "services.*.replicas",
+        Int,
+        1.0,
+        20.0,
+        false,
+        "pods in the deployment",
+    ),
+    rule(
+        "services.*.memory_limit",
+        Bytes,
+        1.0 * MI,
+        64.0 * GI,
+        true,
+        "container memory limit (cgroup)",
+    ),
+    rule(
+        "services.*.memory_request",
+        Bytes,
+        1.0 * MI,
+        64.0 * GI,
+        true,
+        "container memory request",
+    ),
+    rule(
+        "services.*.cpu_limit",
+        Cpu,
+        10.0,
+        64_000.0,
+        true,
+        "CFS quota, in cores or millicores",
+    ),
+    rule(
+        "services.*.cpu_request",
+        Cpu,
+        10.0,
+        64_000.0,
+        true,
+        "CPU request: the HPA's denominator",
+    ),
+    rule(
+        "services.*.file_cache_active",
+        Bytes,
+        0.0,
+        4.0 * GI,
+        false,
+        "hot file pages (binary text) in the working set",
+    ),
+    rule(
+        "services.*.file_cache_inactive",
+        Bytes,
+        0.0,
+        4.0 * GI,
+        false,
+        "cold page cache: in usage, not in the working set",
+    ),
+    rule(
+        "services.*.startup",
+        Duration,
+        0.0,
+        5.0 * MIN,
+        false,
+        "container start to serving",
+    ),
+    rule(
+        "services.*.restart_policy",
+        Enum(RESTART_POLICIES),
+        0.0,
+        0.0,
+        false,
+        "who restarts a dead container, and how fast",
+    ),
+    rule(
+        "services.*.liveness.initial_delay",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "liveness probe: delay after start",
+    ),
+    rule(
+        "services.*.liveness.period",
+        Duration,
+        1.0 * S,
+        5.0 * MIN,
+        false,
+        "liveness probe: period",
+    ),
+    rule(
+        "services.*.liveness.timeout",
+        Duration,
+        100.0 * MS,
+        1.0 * MIN,
+        false,
+        "liveness probe: timeout",
+    ),
+    rule(
+        "services.*.liveness.failure_threshold",
+        Int,
+        1.0,
+        20.0,
+        false,
+        "liveness probe: failures before a restart",
+    ),
+    rule(
+        "services.*.readiness.initial_delay",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "readiness probe: delay after start",
+    ),
+    rule(
+        "services.*.readiness.period",
+        Duration,
+        1.0 * S,
+        5.0 * MIN,
+        false,
+        "readiness probe: period",
+    ),
+    rule(
+        "services.*.readiness.timeout",
+        Duration,
+        100.0 * MS,
+        1.0 * MIN,
+        false,
+        "readiness probe: timeout",
+    ),
+    rule(
+        "services.*.readiness.failure_threshold",
+        Int,
+        1.0,
+        20.0,
+        false,
+        "readiness probe: failures before unready",
+    ),
+    rule(
+        "services.*.hpa.enabled",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "HorizontalPodAutoscaler on",
+    ),
+    rule(
+        "services.*.hpa.min_replicas",
+        Int,
+        1.0,
+        20.0,
+        false,
+        "HPA minimum replicas",
+    ),
+    rule(
+        "services.*.hpa.max_replicas",
+        Int,
+        1.0,
+        20.0,
+        false,
+        "HPA maximum replicas",
+    ),
+    rule(
+        "services.*.hpa.cpu_target",
+        Float,
+        0.05,
+        1.0,
+        false,
+        "HPA target CPU utilization of the request",
+    ),
+    rule(
+        "services.*.hpa.sync_period",
+        Duration,
+        1.0 * S,
+        5.0 * MIN,
+        false,
+        "HPA evaluation period",
+    ),
+    rule(
+        "services.*.hpa.scale_down_stabilization",
+        Duration,
+        0.0,
+        1.0 * H,
+        false,
+        "HPA scale-down window",
+    ),
+    rule(
+        "services.*.go.gogc",
+        Int,
+        0.0,
+        1000.0,
+        false,
+        "GOGC percent (0 = off)",
+    ),
+    rule(
+        "services.*.go.gomemlimit",
+        Bytes,
+        1.0 * MI,
+        64.0 * GI,
+        true,
+        "GOMEMLIMIT soft memory limit",
+    ),
+    rule(
+        "services.*.go.gomaxprocs",
+        Int,
+        1.0,
+        64.0,
+        false,
+        "GOMAXPROCS",
+    ),
+    rule(
+        "services.*.go.baseline_live_heap",
+        Bytes,
+        0.0,
+        4.0 * GI,
+        false,
+        "reachable heap when idle",
+    ),
+    rule(
+        "services.*.go.baseline_goroutines",
+        Int,
+        1.0,
+        100_000.0,
+        true,
+        "goroutines when idle",
+    ),
+    rule(
+        "services.*.go.baseline_stack",
+        Bytes,
+        2.0 * KI,
+        1.0 * MI,
+        false,
+        "average stack of a long-lived goroutine",
+    ),
+    rule(
+        "services.*.go.runtime_overhead",
+        Bytes,
+        0.0,
+        1.0 * GI,
+        false,
+        "runtime metadata and thread stacks",
+    ),
+    rule(
+        "services.*.go.globals",
+        Bytes,
+        0.0,
+        1.0 * GI,
+        false,
+        "global data the GC scans",
+    ),
+    rule(
+        "services.*.go.background_alloc_per_s",
+        Bytes,
+        0.0,
+        1.0 * GI,
+        false,
+        "garbage per second when idle",
+    ),
+    rule(
+        "services.*.go.mark_bytes_per_cpu_s",
+        Bytes,
+        1.0 * MI,
+        64.0 * GI,
+        true,
+        "GC mark speed per CPU-second",
+    ),
+    rule(
+        "services.*.checkout.kafka_configured",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "KAFKA_ADDR set (without it the flag does nothing)",
+    ),
+    rule(
+        "services.*.checkout.flag",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "the flag that sets the fan-out",
+    ),
+    rule(
+        "services.*.checkout.flag_cache",
+        Enum(FLAG_CACHES),
+        0.0,
+        0.0,
+        false,
+        "live: read flagd per order; startup: keep the value read at start",
+    ),
+    rule(
+        "services.*.checkout.downstream",
+        Duration,
+        1.0 * MS,
+        1.0 * MIN,
+        true,
+        "median of PlaceOrder's calls before publishing",
+    ),
+    rule(
+        "services.*.checkout.downstream_sigma",
+        Float,
+        0.0,
+        2.0,
+        false,
+        "log-normal shape of those calls",
+    ),
+    rule(
+        "services.*.checkout.deadline",
+        Duration,
+        100.0 * MS,
+        10.0 * MIN,
+        true,
+        "the caller's PlaceOrder deadline",
+    ),
+    rule(
+        "services.*.checkout.goroutine_stack",
+        Bytes,
+        2.0 * KI,
+        64.0 * KI,
+        false,
+        "stack + descriptor of one overload goroutine",
+    ),
+    rule(
+        "services.*.checkout.message_heap",
+        Bytes,
+        0.0,
+        1.0 * MI,
+        false,
+        "heap one overload goroutine keeps",
+    ),
+    rule(
+        "services.*.checkout.request_live",
+        Bytes,
+        0.0,
+        64.0 * MI,
+        false,
+        "heap reachable during one PlaceOrder",
+    ),
+    rule(
+        "services.*.checkout.request_garbage",
+        Bytes,
+        0.0,
+        64.0 * MI,
+        false,
+        "garbage per PlaceOrder",
+    ),
+    rule(
+        "services.*.checkout.message_garbage",
+        Bytes,
+        0.0,
+        1.0 * MI,
+        false,
+        "garbage per message sent",
+    ),
+    rule(
+        "services.*.node.baseline_memory",
+        Bytes,
+        0.0,
+        64.0 * GI,
+        false,
+        "resident memory when idle",
+    ),
+    rule(
+        "services.*.node.memory_per_connection",
+        Bytes,
+        0.0,
+        64.0 * MI,
+        false,
+        "memory per open client connection",
+    ),
+    rule(
+        "services.*.node.gc_heap_scale",
+        Bytes,
+        1.0 * MI,
+        64.0 * GI,
+        true,
+        "heap size that doubles event-loop CPU (V8 GC)",
+    ),
+    rule(
+        "services.*.node.fd_limit",
+        Int,
+        64.0,
+        1_048_576.0,
+        true,
+        "open sockets before EMFILE crashes the process",
+    ),
+    rule(
+        "services.*.pool.workers",
+        Int,
+        1.0,
+        4096.0,
+        true,
+        "concurrent workers",
+    ),
+    rule(
+        "services.*.pool.baseline_memory",
+        Bytes,
+        0.0,
+        64.0 * GI,
+        false,
+        "resident memory when idle",
+    ),
+    rule(
+        "services.*.pool.queue_limit",
+        Int,
+        1.0,
+        100_000.0,
+        true,
+        "waiting requests before refusing",
+    ),
+    rule(
+        "services.*.python.baseline_memory",
+        Bytes,
+        0.0,
+        64.0 * GI,
+        false,
+        "resident memory when idle",
+    ),
+    rule(
+        "services.*.python.cache_enabled",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "unbounded cache leak on",
+    ),
+    rule(
+        "services.*.python.listeners_enabled",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "event listener leak on",
+    ),
+    rule(
+        "services.*.python.history_enabled",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "request history leak on",
+    ),
+    rule(
+        "services.*.python.cache_bytes_per_request",
+        Bytes,
+        0.0,
+        16.0 * MI,
+        false,
+        "bytes the cache keeps per request",
+    ),
+    rule(
+        "services.*.python.listener_bytes_per_request",
+        Bytes,
+        0.0,
+        16.0 * MI,
+        false,
+        "bytes one leaked listener keeps",
+    ),
+    rule(
+        "services.*.python.history_bytes_per_request",
+        Bytes,
+        0.0,
+        16.0 * MI,
+        false,
+        "bytes one history record keeps",
+    ),
+    rule(
+        "services.*.python.fragmentation",
+        Float,
+        0.0,
+        1.0,
+        false,
+        "share of freed memory pymalloc keeps mapped",
+    ),
+    rule(
+        "services.*.python.auto_gc_interval",
+        Duration,
+        1.0 * S,
+        2.0 * H,
+        true,
+        "how often the interpreter runs a full collection",
+    ),
+    rule(
+        "services.*.routes.*.cpu",
+        Duration,
+        0.0,
+        10.0 * S,
+        false,
+        "CPU per request",
+    ),
+    rule(
+        "services.*.routes.*.cpu_after",
+        Duration,
+        0.0,
+        10.0 * S,
+        false,
+        "CPU after back-end responses (node)",
+    ),
+    rule(
+        "services.*.routes.*.wait",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "median non-CPU wait per request",
+    ),
+    rule(
+        "services.*.routes.*.sigma",
+        Float,
+        0.0,
+        3.0,
+        false,
+        "log-normal shape of the wait",
+    ),
+    rule(
+        "services.*.routes.*.calls.*",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "back-end call service/route",
+    ),
+    rule(
+        "services.*.routes.*.memory",
+        Bytes,
+        0.0,
+        1.0 * GI,
+        false,
+        "memory per in-flight request",
+    ),
+    rule(
+        "services.*.routes.*.memory_after",
+        Bytes,
+        0.0,
+        1.0 * GI,
+        false,
+        "memory per buffered back-end response (node)",
+    ),
+    rule(
+        "flags.*.variants.*",
+        Int,
+        0.0,
+        5_000.0,
+        true,
+        "flag variant value",
+    ),
+    rule(
+        "flags.*.default_variant",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "the variant flagd serves",
+    ),
+    rule(
+        "kafka.throughput_msgs_per_s",
+        Float,
+        1.0,
+        1_000_000.0,
+        true,
+        "producer delivery capacity",
+    ),
+    rule(
+        "kafka.loss_ratio",
+        Float,
+        0.0,
+        1.0,
+        false,
+        "deliveries that never return a success",
+    ),
+    rule(
+        "kafka.producer_buffer_msgs",
+        Int,
+        1.0,
+        100_000.0,
+        true,
+        "messages accepted before Input() blocks",
+    ),
+    rule(
+        "kafka.flush_interval",
+        Duration,
+        1.0 * MS,
+        1.0 * S,
+        false,
+        "producer delivery granularity",
+    ),
+    rule(
+        "kafka.fraud_detection_sleep",
+        Duration,
+        0.0,
+        1.0 * MIN,
+        false,
+        "fraud-detection sleep per record while the flag is on",
+    ),
+    rule(
+        "kafka.consumer_msgs_per_s",
+        Float,
+        1.0,
+        1_000_000.0,
+        true,
+        "consumer throughput unhindered",
+    ),
+    rule(
+        "kafka.accounting_rows_per_s",
+        Float,
+        1.0,
+        1_000_000.0,
+        true,
+        "Postgres insert capacity",
+    ),
+    rule(
+        "kafka.row_bytes",
+        Bytes,
+        1.0,
+        1.0 * MI,
+        false,
+        "table and index bytes per row",
+    ),
+    rule(
+        "kafka.wal_bytes_per_row",
+        Bytes,
+        0.0,
+        1.0 * MI,
+        false,
+        "WAL bytes per row",
+    ),
+    rule(
+        "kafka.rows_per_write",
+        Int,
+        1.0,
+        10_000.0,
+        true,
+        "rows per write operation",
+    ),
+    rule(
+        "flagd.reload",
+        Enum(FLAGD_RELOADS),
+        0.0,
+        0.0,
+        false,
+        "watch: serve changes; restart: only after restart flagd",
+    ),
+    rule(
+        "flagd.propagation_delay",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "ConfigMap to flagd delay",
+    ),
+    rule(
+        "workload.users",
+        Int,
+        0.0,
+        20_000.0,
+        true,
+        "concurrent Locust users",
+    ),
+    rule(
+        "workload.spawn_rate",
+        Float,
+        0.1,
+        1000.0,
+        true,
+        "users started per second",
+    ),
+    rule(
+        "workload.think_time.min",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "wait between tasks, minimum",
+    ),
+    rule(
+        "workload.think_time.max",
+        Duration,
+        0.0,
+        10.0 * MIN,
+        false,
+        "wait between tasks, maximum",
+    ),
+    rule(
+        "workload.start_at",
+        Duration,
+        0.0,
+        2.0 * H,
+        false,
+        "when the load starts",
+    ),
+    rule(
+        "workload.stop_at",
+        Duration,
+        0.0,
+        2.0 * H,
+        false,
+        "when the load stops",
+    ),
+    rule(
+        "workload.request_timeout",
+        Duration,
+        100.0 * MS,
+        10.0 * MIN,
+        true,
+        "client timeout per request",
+    ),
+    rule(
+        "workload.connect_timeout",
+        Duration,
+        10.0 * MS,
+        10.0 * MIN,
+        true,
+        "connect wait when no pod is ready",
+    ),
+    rule(
+        "workload.on_start.*.call",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "service/route",
+    ),
+    rule(
+        "workload.on_start.*.repeat.*",
+        Int,
+        1.0,
+        10.0,
+        false,
+        "repeat range",
+    ),
+    rule(
+        "workload.on_start.*.fail_slower_than",
+        Duration,
+        1.0 * MS,
+        10.0 * MIN,
+        false,
+        "slower responses count as failures",
+    ),
+    rule("workload.tasks.*.name", Text, 0.0, 0.0, false, "task name"),
+    rule(
+        "workload.tasks.*.weight",
+        Int,
+        0.0,
+        1000.0,
+        false,
+        "task weight",
+    ),
+    rule(
+        "workload.tasks.*.steps.*.call",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "service/route",
+    ),
+    rule(
+        "workload.tasks.*.steps.*.repeat.*",
+        Int,
+        1.0,
+        10.0,
+        false,
+        "repeat range",
+    ),
+    rule(
+        "workload.tasks.*.steps.*.fail_slower_than",
+        Duration,
+        1.0 * MS,
+        10.0 * MIN,
+        false,
+        "slower responses count as failures",
+    ),
+    rule(
+        "alerts.utilization_warning",
+        Float,
+        0.05,
+        1.0,
+        false,
+        "memory utilization warning threshold",
+    ),
+    rule(
+        "alerts.utilization_critical",
+        Float,
+        0.05,
+        1.0,
+        false,
+        "memory utilization critical threshold",
+    ),
+    rule(
+        "alerts.growth_bytes_per_min",
+        Float,
+        0.0,
+        1.0e12,
+        true,
+        "working-set growth alert, bytes per minute",
+    ),
+    rule(
+        "alerts.growth_window",
+        Duration,
+        10.0 * S,
+        1.0 * H,
+        false,
+        "window of the growth rate",
+    ),
+    rule(
+        "alerts.latency_p95_ms",
+        Float,
+        1.0,
+        600_000.0,
+        true,
+        "server-side P95 alert threshold, ms",
+    ),
+    rule(
+        "alerts.latency_window",
+        Duration,
+        1.0 * S,
+        1.0 * H,
+        false,
+        "the latency rule's evaluation window",
+    ),
+    rule(
+        "alerts.restarts",
+        Bool,
+        0.0,
+        0.0,
+        false,
+        "alert on container restarts",
+    ),
+    rule(
+        "alerts.predictive_window",
+        Duration,
+        30.0 * S,
+        1.0 * H,
+        false,
+        "regression window for the OOM forecast",
+    ),
+    rule(
+        "alerts.predictive_horizon",
+        Duration,
+        1.0 * MIN,
+        24.0 * H,
+        false,
+        "fire when OOM is predicted sooner than this",
+    ),
+    rule(
+        "timeline.*",
+        Text,
+        0.0,
+        0.0,
+        false,
+        "an action: `30s set flag NAME on`",
+    ),
+];
+
+/// Optional fields that are absent unless set; `params` lists them too.
+const OPTIONAL_SERVICE_FIELDS: &[&str] = &["memory_request", "cpu_limit", "cpu_request"];
+
+fn matches(pattern: &str, path: &[String]) -> bool {
+    let parts: Vec<&str> = pattern.split('.').collect();
+    parts.len() == path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
+}
+
+fn find_rule(path: &[String]) -> Option<&'static Rule> {
+    RULES.iter().find(|r| matches(r.pattern, path))
+}
+
+fn format_base(kind: ParamKind, value: f64) -> String {
+    match kind {
+        Duration => format_duration(SimTime(value as u64)),
+        Bytes => format_bytes_exact(value as u64),
+        Cpu => Millicores(value as u32).to_string(),
+        Int => format!("{}", value as i64),
+        Float => format!("{value}"),
+        _ => String::new(),
+    }
+}
+
+fn describe_allowed(rule: &Rule) -> String {
+    match rule.kind {
+        Bool => "true or false".into(),
+        Enum(options) => format!("one of {}", options.join(", ")),
+        Text => "text".into(),
+        kind => format!(
+            "{}..={}",
+            format_base(kind, rule.min),
+            format_base(kind, rule.max)
+        ),
+    }
+}
+
+/// A JSON leaf to a number in the rule's base units.
+fn base_value(kind: ParamKind, value: &Value) -> Result<Option<f64>, String> {
+    Ok(match (kind, value) {
+        (Int | Float, Value::Number(n)) => n.as_f64(),
+        (Duration, Value::String(s)) => Some(parse_duration(s)?.0 as f64),
+        (Bytes, Value::String(s)) => Some(parse_bytes(s)? as f64),
+        (Bytes, Value::Number(n)) => n.as_f64(),
+        (Cpu, Value::String(s)) => Some(parse_millicores(s)? as f64),
+        _ => None,
+    })
+}
+
+fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], &Value)) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                path.push(key.clone());
+                walk(child, path, visit);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(i.to_string());
+                walk(child, path, visit);
+                path.pop();
+            }
+        }
+        leaf => visit(path, leaf),
+    }
+}
+
+/// Range problems for every numeric leaf.
+pub(super) fn check_ranges(scenario: &Scenario) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Ok(tree) = serde_json::to_value(scenario) else {
+        return vec![Problem::new(
+            "",
+            "the scenario cannot be represented as data",
+        )];
+    };
+    walk(&tree, &mut Vec::new(), &mut |path, leaf| {
+        let joined = path.join(".");
+        let Some(rule) = find_rule(path) else {
+            problems.push(Problem::new(joined, "is not a known parameter"));
+            return;
+        };
+        if matches!(rule.kind, Text | Enum(_) | Bool) {
+            return;
+        }
+        match base_value(rule.kind, leaf) {
+            Ok(Some(v)) if !v.is_finite() || v < rule.min || v > rule.max => {
+                let shown = match leaf {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let relation = if v < rule.min {
+                    "below the minimum"
+                } else {
+                    "above the maximum"
+                };
+                let bound = if v < rule.min { rule.min } else { rule.max };
+                problems.push(Problem::new(
+                    joined,
+                    format!(
+                        "{shown} is {relation} {} (allowed {})",
+                        format_base(rule.kind, bound),
+                        describe_allowed(rule)
+                    ),
+                ));
+            }
+            Err(message) => problems.push(Problem::new(joined, message)),
+            _ => {}
+        }
+    });
+    for (i, control) in scenario.controls.iter().enumerate() {
+        let segments: Vec<String> = control.split('.').map(String::from).collect();
+        if find_rule(&segments).is_none() {
+            problems.push(Problem::new(
+                format!("controls.{i}"),
+                format!("`{control}` is not a parameter path"),
+            ));
+        }
+    }
+    problems
+}
+
+/// One settable parameter of a scenario, as `incident params` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamInfo {
+    pub path: String,
+    pub kind: ParamKind,
+    /// The current value as it would be written in the file ("none" when unset).
+    pub value: String,
+    /// The current value in base units, for numeric kinds.
+    pub number: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// "0..=20000", "1Mi..=64Gi", "true or false", …
+    pub allowed: String,
+    pub log_scale: bool,
+    pub help: String,
+}
+
+impl ParamInfo {
+    /// Formats a base-unit number the way this parameter is written.
+    pub fn format(&self, number: f64) -> String {
+        match self.kind {
+            Int => format!("{}", libm::round(number) as i64),
+            Float => {
+                let rounded = libm::round(number * 1000.0) / 1000.0;
+                format!("{rounded}")
+            }
+            kind => format_base(kind, number),
+        }
+    }
+}
+
+fn info(path: String, rule: &Rule, leaf: Option<&Value>) -> ParamInfo {
+    let (value, number) = match leaf {
+        None => ("none".to_string(), None),
+        Some(Value::String(s)) => (
+            s.clone(),
+            base_value(rule.kind, &Value::String(s.clone()))
+                .ok()
+                .flatten(),
+        ),
+        Some(other) => (
+            other.to_string(),
+            base_value(rule.kind, other).ok().flatten(),
+        ),
+    };
+    let numeric = !matches!(rule.kind, Text | Enum(_) | Bool);
+    ParamInfo {
+        path,
+        kind: rule.kind,
+        value,
+        number,
+        min: numeric.then_some(rule.min),
+        max: numeric.then_some(rule.max),
+        allowed: describe_allowed(rule),
+        log_scale: rule.log,
+        help: rule.help.to_string(),
+    }
+}
+
+/// Every parameter of the scenario with its value and allowed range, in
+/// file order; optional knobs that are unset are listed as "none".
+pub fn list_params(scenario: &Scenario) -> Vec<ParamInfo> {
+    let mut out = Vec::new();
+    let Ok(tree) = serde_json::to_value(scenario) else {
+        return out;
+    };
+    walk(&tree, &mut Vec::new(), &mut |path, leaf| {
+        if let Some(rule) = find_rule(path) {
+            if !matches!(path.first().map(String::as_str), Some("controls")) {
+                out.push(info(path.join("."), rule, Some(leaf)));
+            }
+        }
+    });
+    let mut optional: Vec<Vec<String>> = Vec::new();
+    for (name, service) in &scenario.services {
+        for field in OPTIONAL_SERVICE_FIELDS {
+            optional.push(vec!["services".into(), name.clone(), (*field).into()]);
+        }
+        if service.go.as_ref().is_some_and(|g| g.gomemlimit.is_none()) {
+            optional.push(vec![
+                "services".into(),
+                name.clone(),
+                "go".into(),
+                "gomemlimit".into(),
+            ]);
+        }
+    }
+    optional.push(vec!["workload".into(), "start_at".into()]);
+    optional.push(vec!["workload".into(), "stop_at".into()]);
+    for path in optional {
+        let joined = path.join(".");
+        if out.iter().any(|p| p.path == joined) {
+            continue;
+        }
+        if let Some(rule) = find_rule(&path) {
+            out.push(info(joined, rule, None));
+        }
+    }
+    out
+}
+
+/// Looks up one parameter by path.
+pub fn find_param(scenario: &Scenario, path: &str) -> Option<ParamInfo> {
+    list_params(scenario).into_iter().find(|p| p.path == path)
+}
+
+fn parse_leaf(rule: &Rule, path: &str, text: &str) -> Result<Option<Value>, String> {
+    let text = text.trim();
+    if text == "none" {
+        return Ok(None);
+    }
+    let allowed = describe_allowed(rule);
+    let value = match rule.kind {
+        Int => {
+            let n: i64 = text
+                .parse()
+                .map_err(|_| format!("`{text}` is not a whole number; {path} takes {allowed}"))?;
+            Value::from(n)
+        }
+        Float => {
+            let n: f64 = text
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite())
+                .ok_or_else(|| format!("`{text}` is not a number; {path} takes {allowed}"))?;
+            Value::from(n)
+        }
+        Bool => match text {
+            "true" | "on" | "yes" => Value::Bool(true),
+            "false" | "off" | "no" => Value::Bool(false),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not true or false; {path} takes {allowed}"
+                ))
+            }
+        },
+        Enum(options) => {
+            if !options.contains(&text) {
+                return Err(format!("`{text}` is not allowed; {path} takes {allowed}"));
+            }
+            Value::String(text.into())
+        }
+        Duration => {
+            parse_duration(text).map_err(|e| format!("{e}; {path} takes {allowed}"))?;
+            Value::String(text.into())
+        }
+        Bytes => {
+            parse_bytes(text).map_err(|e| format!("{e}; {path} takes {allowed}"))?;
+            Value::String(text.into())
+        }
+        Cpu => {
+            parse_millicores(text).map_err(|e| format!("{e}; {path} takes {allowed}"))?;
+            Value::String(text.into())
+        }
+        Text => Value::String(text.into()),
+    };
+    Ok(Some(value))
+}
+
+fn suggestions(scenario: &Scenario, path: &str) -> String {
+    let params = list_params(scenario);
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let mut close: Vec<&str> = params
+        .iter()
+        .map(|p| p.path.as_str())
+        .filter(|p| p.ends_with(last) || p.starts_with(path.split('.').next().unwrap_or("")))
+        .filter(|p| p.rsplit('.').next() == Some(last) || p.contains(last))
+        .take(4)
+        .collect();
+    if close.is_empty() {
+        close = params.iter().map(|p| p.path.as_str()).take(0).collect();
+    }
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", close.join(", "))
+    }
+}
+
+/// Applies `path=value` and revalidates. The scenario is unchanged on error.
+pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(), Problems> {
+    let segments: Vec<String> = path.split('.').map(String::from).collect();
+    let unknown = || {
+        Problems::from(Problem::new(
+            path,
+            format!(
+                "unknown parameter{}; `incident params {}` lists them all",
+                suggestions(scenario, path),
+                scenario.name
+            ),
+        ))
+    };
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(unknown());
+    }
+    let Some(rule) = find_rule(&segments) else {
+        return Err(unknown());
+    };
+    let new_leaf =
+        parse_leaf(rule, path, value).map_err(|m| Problems::from(Problem::new(path, m)))?;
+    let mut tree = serde_json::to_value(&*scenario).map_err(|_| {
+        Problems::from(Problem::new(
+            path,
+            "the scenario cannot be represented as data",
+        ))
+    })?;
+    // Walk to the parent, which must already exist (services and flags are
+    // not created by --set; optional leaves are).
+    let (last, parents) = segments.split_last().expect("path has segments");
+    let mut node = &mut tree;
+    for segment in parents {
+        node = match node {
+            Value::Object(map) => match map.get_mut(segment) {
+                Some(child) => child,
+                None => return Err(unknown()),
+            },
+            Value::Array(items) => {
+                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(child) => child,
+                    None => return Err(unknown()),
+                }
+            }
+            _ => return Err(unknown()),
+        };
+    }
+    match node {
+        Value::Object(map) => {
+            let map: &mut Map<String, Value> = map;
+            if !map.contains_key(last) && !is_optional(&segments) {
+                return Err(unknown());
+            }
+            match new_leaf {
+                Some(v) => {
+                    map.insert(last.clone(), v);
+                }
+                None => {
+                    if !is_optional(&segments) {
+                        return Err(Problem::new(path, "is required; it cannot be none").into());
+                    }
+                    map.remove(last);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let Some(slot) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) else {
+                return Err(unknown());
+            };
+            match new_leaf {
+                Some(v) => *slot = v,
+                None => return Err(Problem::new(path, "cannot be none").into()),
+            }
+        }
+        _ => return Err(unknown()),
+    }
+    let updated: Scenario = serde_path_to_error::deserialize(tree).map_err(|e| {
+        let p = e.path().to_string();
+        Problems::from(Problem::new(
+            if p == "." {
+                path.to_string()
+            } else {
+                p.trim_start_matches('.').to_string()
+            },
+            e.into_inner().to_string(),
+        ))
+    })?;
+    let mut updated = updated;
+    updated.normalize();
+    let problems = updated.validate();
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    *scenario = updated;
+    Ok(())
+}
+
+fn is_optional(segments: &[String]) -> bool {
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["services", _, field] => OPTIONAL_SERVICE_FIELDS.contains(field),
+        ["services", _, "go", "gomemlimit"] => true,
+        ["workload", "start_at" | "stop_at"] => true,
+        ["seed_doc"] => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments_exactly() {
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        assert!(matches(
+            "services.*.memory_limit",
+            &p("services.checkout.memory_limit")
+        ));
+        assert!(!matches(
+            "services.*.memory_limit",
+            &p("services.checkout.go.memory_limit")
+        ));
+        assert!(find_rule(&p("flags.kafkaQueueProblems.variants.on")).is_some());
+        assert!(find_rule(&p("workload.userz")).is_none());
+    }
+
+    #[test]
+    fn allowed_ranges_print_in_file_notation() {
+        let r = find_rule(&["services".into(), "x".into(), "memory_limit".into()]).unwrap();
+        assert_eq!(describe_allowed(r), "1Mi..=64Gi");
+        let r = find_rule(&["duration".into()]).unwrap();
+        assert_eq!(describe_allowed(r), "10s..=2h");
+    }
+}

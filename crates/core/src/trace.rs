@@ -1,0 +1,260 @@
+//! A run's complete output and its content hash.
+//!
+//! The hash is FNV-1a (64-bit) over a canonical byte stream of everything
+//! the run computed: series values as IEEE bit patterns, pod histories,
+//! events and alerts. It is the same natively and in the browser because
+//! every number in it was computed the same way on both.
+
+use crate::alerts::AlertFiring;
+use crate::scenario::Scenario;
+use crate::telemetry::{LogEvent, PodTimeline, Series};
+use crate::units::SimTime;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const TRACE_FORMAT: &str = "incident-trace/1";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub kind: String,
+    /// Seconds from the start of the run; null when the service never OOMed.
+    pub first_oom_s: Option<f64>,
+    pub restarts: u64,
+    pub oom_kills: u64,
+    /// Exits that were not OOM kills (crashes, EMFILE).
+    pub crashes: u64,
+    pub liveness_kills: u64,
+    pub peak_working_set_bytes: f64,
+    pub peak_utilization: f64,
+    pub memory_bytes_limit: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub issued: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    /// Completed requests per second while the load was running.
+    pub rate_per_s: f64,
+    pub failure_ratio: f64,
+    /// Over every response, failed ones included (Locust's statistics).
+    pub latency_ms_p50: Option<f64>,
+    pub latency_ms_p95: Option<f64>,
+    pub latency_ms_p99: Option<f64>,
+    /// Over successful responses only.
+    pub success_latency_ms_p50: Option<f64>,
+    pub success_latency_ms_p95: Option<f64>,
+    pub success_latency_ms_p99: Option<f64>,
+    pub failures_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertSummary {
+    pub rule: String,
+    pub service: String,
+    pub at_s: f64,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub trace_hash: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    /// When the load first started, in seconds; null when it never did.
+    pub load_started_s: Option<f64>,
+    pub services: Vec<ServiceSummary>,
+    pub requests: RequestSummary,
+    pub alerts: Vec<AlertSummary>,
+    pub events_processed: u64,
+}
+
+impl Summary {
+    pub fn service(&self, name: &str) -> Option<&ServiceSummary> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub format: String,
+    /// `model` for a simulation, `harness` for a real run.
+    pub source: String,
+    pub scenario: Scenario,
+    pub sample_times_us: Vec<u64>,
+    pub series: Vec<Series>,
+    pub pods: Vec<PodTimeline>,
+    pub events: Vec<LogEvent>,
+    pub alerts: Vec<AlertFiring>,
+    pub summary: Summary,
+}
+
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.bytes(s.as_bytes());
+    }
+    fn f64(&mut self, v: f64) {
+        self.u64(v.to_bits());
+    }
+}
+
+impl Trace {
+    /// The content hash: 16 hex digits.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Fnv::new();
+        h.str(&self.format);
+        h.str(&self.scenario.name);
+        h.u64(self.scenario.seed);
+        h.u64(self.sample_times_us.len() as u64);
+        for t in &self.sample_times_us {
+            h.u64(*t);
+        }
+        for s in &self.series {
+            h.str(&s.name);
+            h.str(&s.service);
+            h.str(&s.unit);
+            for v in &s.values {
+                match v {
+                    Some(x) => {
+                        h.bytes(&[1]);
+                        h.f64(*x);
+                    }
+                    None => h.bytes(&[0]),
+                }
+            }
+        }
+        for p in &self.pods {
+            h.str(&p.name);
+            h.u64(p.created_us);
+            h.u64(p.deleted_us.unwrap_or(u64::MAX));
+            for c in &p.changes {
+                h.u64(c.at_us);
+                h.str(c.status.as_str());
+                h.bytes(&[c.ready as u8]);
+                h.u64(c.restarts as u64);
+            }
+        }
+        for e in &self.events {
+            h.u64(e.at_us);
+            h.str(&e.object);
+            h.str(&e.reason);
+            h.str(&e.message);
+        }
+        for a in &self.alerts {
+            h.str(a.rule.as_str());
+            h.str(&a.service);
+            h.u64(a.at_us);
+            h.f64(a.value);
+        }
+        let r = &self.summary.requests;
+        for v in [
+            r.issued,
+            r.succeeded,
+            r.failed,
+            r.in_flight,
+            self.summary.events_processed,
+        ] {
+            h.u64(v);
+        }
+        format!("{:016x}", h.0)
+    }
+
+    pub fn hash(&self) -> &str {
+        &self.summary.trace_hash
+    }
+
+    pub fn find_series(&self, name: &str, service: &str) -> Option<&Series> {
+        self.series
+            .iter()
+            .find(|s| s.name == name && s.service == service)
+    }
+
+    /// Index of the last sample at or before `t`.
+    pub fn sample_index_at(&self, t: SimTime) -> Option<usize> {
+        let i = self.sample_times_us.partition_point(|&s| s <= t.0);
+        i.checked_sub(1)
+    }
+
+    /// The sampled series as CSV: one row per sample, one column per series.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("time_s");
+        for s in &self.series {
+            out.push(',');
+            out.push_str(&csv_field(&format!(
+                "{}:{} [{}]",
+                s.service, s.name, s.unit
+            )));
+        }
+        out.push('\n');
+        for (i, t) in self.sample_times_us.iter().enumerate() {
+            out.push_str(&format_number(*t as f64 / 1e6));
+            for s in &self.series {
+                out.push(',');
+                if let Some(Some(v)) = s.values.get(i) {
+                    out.push_str(&format_number(*v));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Shortest faithful decimal: integers without a fraction.
+fn format_number(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_reference_vector() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c.
+        let mut h = Fnv::new();
+        h.bytes(b"a");
+        assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn csv_quotes_and_gaps() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(0.5), "0.5");
+    }
+}

@@ -1,0 +1,112 @@
+//! `incident`: the model headless (simulate, presets, params) and, in the
+//! harness modules, the same scenarios against real containers.
+//!
+//! Exit codes: 0 success, 1 a failure while running, 2 bad input (an
+//! unknown preset, a malformed file, an unknown or out-of-range `--set`).
+
+mod cli_error;
+mod load;
+mod simulate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cli_error::CliError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "incident",
+    version,
+    about = "Incident Lab: simulate production failures, and run them for real"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the model on a preset or scenario file and print its summary.
+    Simulate {
+        /// A preset name (see `incident presets`) or a scenario file (.toml or .json).
+        scenario: String,
+        /// Override a parameter: `--set workload.users=50` (see `incident params`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Random seed.
+        #[arg(long)]
+        seed: Option<String>,
+        /// Simulated duration, like 90s, 15m or 1h.
+        #[arg(long)]
+        duration: Option<String>,
+        /// table: a readable summary; json: the whole summary; csv: the sampled series.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write the output to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the presets with their descriptions.
+    Presets {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// List every `--set` path of a scenario with its value and allowed range.
+    Params {
+        scenario: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Simulate {
+            scenario,
+            sets,
+            seed,
+            duration,
+            format,
+            out,
+        } => {
+            let mut sc = load::scenario(&scenario)?;
+            load::apply_overrides(&mut sc, &sets, seed.as_deref(), duration.as_deref())?;
+            let text = simulate::render(&sc, format);
+            load::write_output(out.as_deref(), &text)
+        }
+        Command::Presets { format } => {
+            print!("{}", simulate::presets_listing(format));
+            Ok(())
+        }
+        Command::Params { scenario, format } => {
+            let sc = load::scenario(&scenario)?;
+            print!("{}", simulate::params_listing(&sc, format));
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.report();
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
