@@ -136,6 +136,7 @@ impl AlertEngine {
     }
 
     /// Evaluates every rule for one service; returns the state changes.
+    /// Messages are written only for rules that change state.
     pub fn evaluate(
         &mut self,
         service_index: usize,
@@ -143,13 +144,11 @@ impl AlertEngine {
         now: SimTime,
         input: AlertInput,
     ) -> Vec<Transition> {
-        let spec = self.spec.clone();
+        let spec = &self.spec;
         let state = &mut self.services[service_index];
         let t = now.as_secs_f64();
         let mut wanted = [false; 6];
         let mut values = [0.0; 6];
-        let mut messages: [String; 6] = Default::default();
-
         // A restart starts a new trend: the old container's memory says
         // nothing about the new one's.
         if input.restarts > state.restarts_seen {
@@ -168,26 +167,15 @@ impl AlertEngine {
         while state.history.front().is_some_and(|(ht, _)| *ht < keep_from) {
             state.history.pop_front();
         }
-
+        let mut slope_seen = 0.0;
         if let (Some(ws), true) = (input.working_set, input.limit > 0.0) {
             let utilization = ws / input.limit;
             let r = Rule::MemoryUtilizationWarning.index();
             wanted[r] = utilization > spec.utilization_warning;
             values[r] = utilization;
-            messages[r] = format!(
-                "{service} memory at {:.0} % of its limit (warning above {:.0} %)",
-                utilization * 100.0,
-                spec.utilization_warning * 100.0
-            );
             let r = Rule::MemoryUtilizationCritical.index();
             wanted[r] = utilization > spec.utilization_critical;
             values[r] = utilization;
-            messages[r] = format!(
-                "{service} memory at {:.0} % of its limit: OOM is imminent (critical above {:.0} %)",
-                utilization * 100.0,
-                spec.utilization_critical * 100.0
-            );
-
             // Growth: compare with the oldest sample inside the growth window.
             let window = spec.growth_window.as_secs_f64();
             if let Some(&(t0, ws0)) = state
@@ -200,14 +188,8 @@ impl AlertEngine {
                     let r = Rule::MemoryGrowthRate.index();
                     wanted[r] = per_min > spec.growth_bytes_per_min;
                     values[r] = per_min;
-                    messages[r] = format!(
-                        "{service} working set growing {:.0} KB/min (alert above {:.0} KB/min)",
-                        per_min / 1000.0,
-                        spec.growth_bytes_per_min / 1000.0
-                    );
                 }
             }
-
             // Forecast: least squares over the window, since the last restart,
             // once at least half the window is there.
             let window = spec.predictive_window.as_secs_f64();
@@ -217,48 +199,34 @@ impl AlertEngine {
                 .front()
                 .map(|(ht, _)| t - ht.max(pred_from))
                 .unwrap_or(0.0);
-            let points = state
-                .history
-                .iter()
-                .copied()
-                .filter(|(ht, _)| *ht >= pred_from);
-            let slope = if span >= window / 2.0 {
-                slope_per_s(points)
-            } else {
-                None
-            };
-            if let Some(slope) = slope {
-                if slope > 0.0 {
-                    let eta = (input.limit - ws) / slope;
-                    let r = Rule::OomPredicted.index();
-                    wanted[r] = eta < spec.predictive_horizon.as_secs_f64();
-                    values[r] = eta;
-                    messages[r] = format!(
-                        "{service}: at this rate, OOM in {} (trend {:.0} KB/min)",
-                        format_minutes(eta),
-                        slope * 60.0 / 1000.0
-                    );
+            if span >= window / 2.0 {
+                let points = state
+                    .history
+                    .iter()
+                    .copied()
+                    .filter(|(ht, _)| *ht >= pred_from);
+                if let Some(slope) = slope_per_s(points) {
+                    if slope > 0.0 {
+                        let eta = (input.limit - ws) / slope;
+                        let r = Rule::OomPredicted.index();
+                        wanted[r] = eta < spec.predictive_horizon.as_secs_f64();
+                        values[r] = eta;
+                        slope_seen = slope;
+                    }
                 }
             }
         }
-
         let r = Rule::LatencyP95High.index();
         if !input.latency_window_ended {
             wanted[r] = state.firing[r];
         } else if let Some(p95) = input.latency_p95_ms {
             wanted[r] = p95 > spec.latency_p95_ms;
             values[r] = p95;
-            messages[r] = format!(
-                "{service} P95 latency {:.0} ms over the last {} (alert above {:.0} ms)",
-                p95, spec.latency_window, spec.latency_p95_ms
-            );
         }
-
         let r = Rule::ContainerRestarted.index();
         if spec.restarts && input.restarts > state.restarts_seen {
             wanted[r] = true;
             values[r] = input.restarts as f64;
-            messages[r] = format!("{service} restarted (restarts: {})", input.restarts);
         }
         state.restarts_seen = state.restarts_seen.max(input.restarts);
 
@@ -273,17 +241,18 @@ impl AlertEngine {
                 wanted[i] && !was
             };
             if fires {
+                let message = Self::message(spec, rule, service, values[i], slope_seen);
                 self.firings.push(AlertFiring {
                     rule,
                     service: service.to_string(),
                     at_us: now.0,
                     value: values[i],
-                    message: messages[i].clone(),
+                    message: message.clone(),
                 });
                 transitions.push(Transition {
                     rule,
                     firing: true,
-                    message: messages[i].clone(),
+                    message,
                 });
             } else if was && !wanted[i] && rule != Rule::ContainerRestarted {
                 transitions.push(Transition {
@@ -295,6 +264,36 @@ impl AlertEngine {
             state.firing[i] = wanted[i];
         }
         transitions
+    }
+
+    fn message(spec: &AlertSpec, rule: Rule, service: &str, value: f64, slope: f64) -> String {
+        match rule {
+            Rule::MemoryUtilizationWarning => format!(
+                "{service} memory at {:.0} % of its limit (warning above {:.0} %)",
+                value * 100.0,
+                spec.utilization_warning * 100.0
+            ),
+            Rule::MemoryUtilizationCritical => format!(
+                "{service} memory at {:.0} % of its limit: OOM is imminent (critical above {:.0} %)",
+                value * 100.0,
+                spec.utilization_critical * 100.0
+            ),
+            Rule::MemoryGrowthRate => format!(
+                "{service} working set growing {:.0} KB/min (alert above {:.0} KB/min)",
+                value / 1000.0,
+                spec.growth_bytes_per_min / 1000.0
+            ),
+            Rule::LatencyP95High => format!(
+                "{service} P95 latency {:.0} ms over the last {} (alert above {:.0} ms)",
+                value, spec.latency_window, spec.latency_p95_ms
+            ),
+            Rule::ContainerRestarted => format!("{service} restarted (restarts: {value:.0})"),
+            Rule::OomPredicted => format!(
+                "{service}: at this rate, OOM in {} (trend {:.0} KB/min)",
+                format_minutes(value),
+                slope * 60.0 / 1000.0
+            ),
+        }
     }
 }
 

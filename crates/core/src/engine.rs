@@ -45,6 +45,10 @@ const REQUEST_GOROUTINE_STACK: f64 = (8 * KIB) as f64;
 const PLACE_ORDER_CPU_US: f64 = 2_000.0;
 /// Producer CPU per message (encoding, batching).
 const MESSAGE_CPU_US: f64 = 15.0;
+/// Event-queue lanes for fixed-delay timers.
+const LANE_CLIENT_TIMEOUT: usize = 0;
+const LANE_CONNECT: usize = 1;
+const LANE_DEADLINE: usize = 2;
 /// Major page faults: latency multiplier at a fully squeezed page cache.
 const THRASH_PENALTY: f64 = 4.0;
 
@@ -145,10 +149,25 @@ struct SvcSeries {
     leak_count: Option<[SeriesId; 3]>,
 }
 
+/// A checkout's knobs as plain numbers, read on every request.
+#[derive(Clone, Copy, Default)]
+struct CheckoutNumbers {
+    kafka_configured: bool,
+    downstream_s: f64,
+    downstream_sigma: f64,
+    deadline: SimTime,
+    goroutine_stack: f64,
+    message_heap: f64,
+    request_live: f64,
+    request_garbage: f64,
+    message_garbage: f64,
+}
+
 struct Svc {
     name: String,
     kind: ServiceKind,
     spec: ServiceSpec,
+    checkout: CheckoutNumbers,
     routes: Vec<RouteC>,
     pods: Vec<u32>,
     hpa_on: bool,
@@ -492,10 +511,26 @@ impl<'a> World<'a> {
                 }
                 ServiceKind::WorkerPool => {}
             }
+            let checkout = spec
+                .checkout
+                .as_ref()
+                .map(|c| CheckoutNumbers {
+                    kafka_configured: c.kafka_configured,
+                    downstream_s: c.downstream.as_secs_f64(),
+                    downstream_sigma: c.downstream_sigma,
+                    deadline: c.deadline.0,
+                    goroutine_stack: c.goroutine_stack.as_f64(),
+                    message_heap: c.message_heap.as_f64(),
+                    request_live: c.request_live.as_f64(),
+                    request_garbage: c.request_garbage.as_f64(),
+                    message_garbage: c.message_garbage.as_f64(),
+                })
+                .unwrap_or_default();
             svcs.push(Svc {
                 name: name.clone(),
                 kind: spec.kind,
                 spec: spec.clone(),
+                checkout,
                 routes,
                 pods: Vec::new(),
                 hpa_on: spec.hpa.as_ref().is_some_and(|h| h.enabled),
@@ -671,13 +706,19 @@ impl<'a> World<'a> {
         }
     }
 
+    /// For timers with a fixed delay: they queue in time order in a lane.
+    fn schedule_lane(&mut self, lane: usize, at: SimTime, ev: Ev) {
+        if at <= self.end {
+            self.q.push_lane(lane, at, ev);
+        }
+    }
+
     /// Runs to the end of the scenario and returns the trace.
     pub fn run(mut self) -> Trace {
-        while let Some(t) = self.q.peek_time() {
-            if t > self.end || self.events >= MAX_EVENTS {
+        while self.events < MAX_EVENTS {
+            let Some((t, ev)) = self.q.pop_until(self.end) else {
                 break;
-            }
-            let (t, ev) = self.q.pop().expect("peeked");
+            };
             self.now = t;
             self.events += 1;
             self.dispatch(ev);
@@ -1210,12 +1251,6 @@ impl<'a> World<'a> {
             return false;
         }
         if self.memory_view(pod).is_none() {
-            if std::env::var("DEBUG_OOM").is_ok() {
-                if let Rt::Go(g) = &self.pods[pod as usize].rt {
-                    let m = 1048576.0;
-                    eprintln!("OOM t={:.1} live={:.2} in_use={:.2} resident={:.2} stacks={:.2} goal={:.2} total={:.2} gor={} alive={} queued={}", self.now.as_secs_f64(), g.heap.live/m, g.heap.in_use/m, g.heap.resident/m, g.heap.stacks/m, g.heap.goal()/m, g.heap.total()/m, g.heap.goroutines, g.overload_alive, g.producer.queued);
-                }
-            }
             self.kill(pod, Exit::Oom);
             return true;
         }
@@ -1643,21 +1678,27 @@ impl<'a> World<'a> {
             u.gen
         };
         self.client.issued += 1;
-        self.schedule(
-            now + self.sc.workload.request_timeout.0,
-            Ev::ClientTimeout { user, gen },
-        );
         let pod = if self.svcs[svc as usize].kind == ServiceKind::NodeFrontend {
             self.sticky_pod(user, svc)
         } else {
             self.pick_pod(svc)
         };
+        // Without a ready pod the connection fails first (when the connect
+        // timeout is the shorter one); otherwise the client timeout runs.
+        let (timeout, connect) = (
+            self.sc.workload.request_timeout.0,
+            self.sc.workload.connect_timeout.0,
+        );
+        if pod.is_some() || connect >= timeout {
+            self.schedule_lane(
+                LANE_CLIENT_TIMEOUT,
+                now + timeout,
+                Ev::ClientTimeout { user, gen },
+            );
+        }
         match pod {
             None => {
-                self.schedule(
-                    now + self.sc.workload.connect_timeout.0,
-                    Ev::ConnectFailed { user, gen },
-                );
+                self.schedule_lane(LANE_CONNECT, now + connect, Ev::ConnectFailed { user, gen });
             }
             Some(pod) => {
                 if let Some(slot) = self.new_sreq(pod, route, user, gen, NONE, 0) {
@@ -1976,9 +2017,10 @@ impl<'a> World<'a> {
         let svc = self.pods[pod as usize].svc as usize;
         let route = &self.svcs[svc].routes[r.route as usize];
         let (cpu_us, wait_s, sigma, mem) = (route.cpu_us, route.wait_s, route.sigma, route.memory);
-        let spec = self.svcs[svc].spec.python.clone().expect("normalized");
         let extra_cpu = match &mut self.pods[pod as usize].rt {
-            Rt::Py(py) => py.leaks.on_request(&spec),
+            Rt::Py(py) => py
+                .leaks
+                .on_request(self.svcs[svc].spec.python.as_ref().expect("normalized")),
             _ => 0.0,
         };
         self.charge_mem(slot, mem);
@@ -2177,12 +2219,9 @@ impl<'a> World<'a> {
         }
     }
 
-    fn checkout_spec(&self, pod: u32) -> crate::scenario::CheckoutSpec {
-        self.svcs[self.pods[pod as usize].svc as usize]
-            .spec
-            .checkout
-            .clone()
-            .expect("normalized")
+    /// The numbers of a checkout's spec, copied (the spec itself holds a String).
+    fn checkout_spec(&self, pod: u32) -> CheckoutNumbers {
+        self.svcs[self.pods[pod as usize].svc as usize].checkout
     }
 
     fn checkout_arrive(&mut self, slot: u32) {
@@ -2195,7 +2234,7 @@ impl<'a> World<'a> {
                 return;
             };
             g.heap.spawn_goroutines(1, REQUEST_GOROUTINE_STACK);
-            g.heap.allocate_live(spec.request_live.as_f64(), now)
+            g.heap.allocate_live(spec.request_live, now)
         };
         self.go_handle(pod, outcome);
         if self.check_oom(pod) {
@@ -2209,15 +2248,16 @@ impl<'a> World<'a> {
         self.pods[pod as usize].cpu_used_us += PLACE_ORDER_CPU_US;
         let d = self
             .rng_latency
-            .lognormal(spec.downstream.as_secs_f64(), spec.downstream_sigma)
+            .lognormal(spec.downstream_s, spec.downstream_sigma)
             * factor
             * thrash;
         self.schedule(
             now + SimTime::from_secs_f64(d) + assist,
             Ev::CheckoutDownstream { slot, rid: r.rid },
         );
-        self.schedule(
-            now + spec.deadline.0,
+        self.schedule_lane(
+            LANE_DEADLINE,
+            now + spec.deadline,
             Ev::CheckoutDeadline { slot, rid: r.rid },
         );
     }
@@ -2230,9 +2270,9 @@ impl<'a> World<'a> {
             let Rt::Go(g) = &mut self.pods[pod as usize].rt else {
                 return;
             };
-            g.heap.release_live(spec.request_live.as_f64());
+            g.heap.release_live(spec.request_live);
             g.heap.exit_goroutines(1, REQUEST_GOROUTINE_STACK);
-            g.heap.allocate_garbage(spec.request_garbage.as_f64(), now)
+            g.heap.allocate_garbage(spec.request_garbage, now)
         };
         self.go_handle(pod, outcome);
     }
@@ -2344,10 +2384,8 @@ impl<'a> World<'a> {
             let Rt::Go(g) = &mut self.pods[pod as usize].rt else {
                 return;
             };
-            g.heap.spawn_goroutines(n, spec.goroutine_stack.as_f64());
-            let outcome = g
-                .heap
-                .allocate_live(n as f64 * spec.message_heap.as_f64(), now);
+            g.heap.spawn_goroutines(n, spec.goroutine_stack);
+            let outcome = g.heap.allocate_live(n as f64 * spec.message_heap, now);
             g.overload_alive += n;
             g.producer.enqueue_overload(n);
             let first = !g.warned;
@@ -2401,8 +2439,8 @@ impl<'a> World<'a> {
             g.producer
                 .deliver(rate, dt, kafka.loss_ratio, &mut self.rng_kafka)
         };
-        let stack = spec.goroutine_stack.as_f64();
-        let msg_heap = spec.message_heap.as_f64();
+        let stack = spec.goroutine_stack;
+        let msg_heap = spec.message_heap;
         let delivered = delivery.overload_ok + delivery.overload_lost + delivery.mains.len() as u64;
         let mut gc = GcOutcome::None;
         {
@@ -2427,7 +2465,7 @@ impl<'a> World<'a> {
             if delivered > 0 {
                 gc = g
                     .heap
-                    .allocate_garbage(delivered as f64 * spec.message_garbage.as_f64(), now);
+                    .allocate_garbage(delivered as f64 * spec.message_garbage, now);
             }
         }
         self.pods[pod as usize].cpu_used_us += delivered as f64 * MESSAGE_CPU_US;

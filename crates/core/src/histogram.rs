@@ -1,21 +1,23 @@
 //! A fixed log-linear latency histogram: percentiles without sorting every
 //! sample, in constant memory, identical on every target.
 //!
-//! Buckets are 1/16 of an octave wide (about 4.4 % relative error) from
-//! 10 µs up to about 11 hours, so one array of 512 counters covers any
-//! latency the model can produce.
+//! HDR-style buckets: each power of two of microseconds is split into 16
+//! linear sub-buckets (at most 6.25 % relative error). The index comes from
+//! the value's bits, no floating point. Values up to 2^40 µs (12 days).
 
-const SUB_BUCKETS_PER_OCTAVE: usize = 16;
-const OCTAVES: usize = 32;
-pub const BUCKETS: usize = SUB_BUCKETS_PER_OCTAVE * OCTAVES;
-/// Smallest resolvable latency, in microseconds.
-const BASE_MICROS: f64 = 10.0;
+const SUB_BITS: u32 = 4;
+const SUBS: usize = 1 << SUB_BITS;
+const MAX_EXPONENT: u32 = 40;
+pub const BUCKETS: usize = (MAX_EXPONENT as usize + 1) * SUBS;
 
 #[derive(Clone, Debug)]
 pub struct Histogram {
-    counts: Box<[u64; BUCKETS]>,
+    counts: Box<[u32; BUCKETS]>,
     total: u64,
     max_micros: u64,
+    /// Occupied index range, so quantiles scan only what is used.
+    low: usize,
+    high: usize,
 }
 
 impl Default for Histogram {
@@ -24,37 +26,44 @@ impl Default for Histogram {
             counts: Box::new([0; BUCKETS]),
             total: 0,
             max_micros: 0,
+            low: BUCKETS,
+            high: 0,
         }
     }
 }
 
 fn bucket_of(micros: u64) -> usize {
-    if (micros as f64) < BASE_MICROS {
-        return 0;
+    if micros < SUBS as u64 {
+        return micros as usize;
     }
-    let ratio = micros as f64 / BASE_MICROS;
-    let index = (libm::log2(ratio) * SUB_BUCKETS_PER_OCTAVE as f64) as usize;
-    index.min(BUCKETS - 1)
+    let exponent = 63 - micros.leading_zeros();
+    if exponent > MAX_EXPONENT {
+        return BUCKETS - 1;
+    }
+    let sub = (micros >> (exponent - SUB_BITS)) as usize & (SUBS - 1);
+    (exponent - SUB_BITS + 1) as usize * SUBS + sub
 }
 
-/// Upper edge of a bucket, in microseconds.
-fn bucket_upper(index: usize) -> f64 {
-    BASE_MICROS * libm::exp2((index + 1) as f64 / SUB_BUCKETS_PER_OCTAVE as f64)
-}
-
-fn bucket_lower(index: usize) -> f64 {
-    if index == 0 {
-        0.0
-    } else {
-        BASE_MICROS * libm::exp2(index as f64 / SUB_BUCKETS_PER_OCTAVE as f64)
+/// `[lower, upper)` of a bucket, in microseconds.
+fn bucket_bounds(index: usize) -> (f64, f64) {
+    if index < SUBS {
+        return (index as f64, index as f64 + 1.0);
     }
+    let exponent = (index / SUBS) as u32 + SUB_BITS - 1;
+    let sub = (index % SUBS) as u64;
+    let step = 1u64 << (exponent - SUB_BITS);
+    let lower = (1u64 << exponent) + sub * step;
+    (lower as f64, (lower + step) as f64)
 }
 
 impl Histogram {
     pub fn record(&mut self, micros: u64) {
-        self.counts[bucket_of(micros)] += 1;
+        let i = bucket_of(micros);
+        self.counts[i] = self.counts[i].saturating_add(1);
         self.total += 1;
         self.max_micros = self.max_micros.max(micros);
+        self.low = self.low.min(i);
+        self.high = self.high.max(i);
     }
 
     pub fn count(&self) -> u64 {
@@ -62,17 +71,26 @@ impl Histogram {
     }
 
     pub fn clear(&mut self) {
-        self.counts.fill(0);
+        if self.total > 0 {
+            self.counts[self.low..=self.high].fill(0);
+        }
         self.total = 0;
         self.max_micros = 0;
+        self.low = BUCKETS;
+        self.high = 0;
     }
 
     pub fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *a += *b;
+        if other.total == 0 {
+            return;
+        }
+        for i in other.low..=other.high {
+            self.counts[i] = self.counts[i].saturating_add(other.counts[i]);
         }
         self.total += other.total;
         self.max_micros = self.max_micros.max(other.max_micros);
+        self.low = self.low.min(other.low);
+        self.high = self.high.max(other.high);
     }
 
     /// The q-quantile (0..=1) in microseconds, interpolated within its
@@ -83,14 +101,14 @@ impl Histogram {
         }
         let rank = (q.clamp(0.0, 1.0) * self.total as f64).max(1.0);
         let mut seen = 0u64;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for i in self.low..=self.high {
+            let c = self.counts[i] as u64;
             if c == 0 {
                 continue;
             }
             if (seen + c) as f64 >= rank {
                 let within = (rank - seen as f64) / c as f64;
-                let low = bucket_lower(i);
-                let high = bucket_upper(i);
+                let (low, high) = bucket_bounds(i);
                 let value = low + (high - low) * within;
                 return Some(value.min(self.max_micros as f64));
             }
@@ -109,6 +127,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn buckets_cover_values_in_order() {
+        let mut last = 0;
+        for v in [0u64, 1, 15, 16, 17, 31, 32, 1000, 1_000_000, 1 << 39] {
+            let i = bucket_of(v);
+            assert!(i >= last, "{v}");
+            let (lo, hi) = bucket_bounds(i);
+            assert!(lo <= v as f64 && (v as f64) < hi, "{v} in [{lo}, {hi})");
+            last = i;
+        }
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
     fn percentiles_are_within_bucket_error() {
         let mut h = Histogram::default();
         for ms in 1..=1000u64 {
@@ -116,8 +147,8 @@ mod tests {
         }
         let p50 = h.quantile_ms(0.5).unwrap();
         let p99 = h.quantile_ms(0.99).unwrap();
-        assert!((p50 - 500.0).abs() / 500.0 < 0.05, "{p50}");
-        assert!((p99 - 990.0).abs() / 990.0 < 0.05, "{p99}");
+        assert!((p50 - 500.0).abs() / 500.0 < 0.07, "{p50}");
+        assert!((p99 - 990.0).abs() / 990.0 < 0.07, "{p99}");
         assert!(h.quantile_ms(1.0).unwrap() <= 1000.0);
     }
 
@@ -130,7 +161,11 @@ mod tests {
         a.merge(&b);
         a.merge(&b);
         assert_eq!(a.count(), 2);
-        assert!((a.quantile_ms(0.5).unwrap() - 5.0).abs() < 0.3);
+        assert!((a.quantile_ms(0.5).unwrap() - 5.0).abs() < 0.35);
+        a.clear();
+        assert!(a.quantile_ms(0.5).is_none());
+        a.record(7);
+        assert_eq!(a.quantile_micros(1.0), Some(7.0));
     }
 
     #[test]

@@ -26,13 +26,18 @@ pub enum Stream {
 #[derive(Clone, Debug)]
 pub struct Rng {
     inner: ChaCha8Rng,
+    /// Box–Muller makes normals in pairs; the second waits here.
+    spare_normal: Option<f64>,
 }
 
 impl Rng {
     pub fn new(seed: u64, stream: Stream) -> Rng {
         let mut inner = ChaCha8Rng::seed_from_u64(seed);
         inner.set_stream(stream as u64);
-        Rng { inner }
+        Rng {
+            inner,
+            spare_normal: None,
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -70,9 +75,15 @@ impl Rng {
 
     /// Standard normal by Box–Muller, through libm.
     pub fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare_normal.take() {
+            return z;
+        }
         let u1 = self.unit_open();
         let u2 = self.unit();
-        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+        let r = libm::sqrt(-2.0 * libm::log(u1));
+        let (sin, cos) = libm::sincos(2.0 * std::f64::consts::PI * u2);
+        self.spare_normal = Some(r * sin);
+        r * cos
     }
 
     /// Log-normal with the given median and shape sigma: the usual form of

@@ -211,7 +211,9 @@ impl GoHeap {
 
     fn decay_recent(&mut self, now: SimTime) {
         let dt = now.saturating_sub(self.recent_at).as_secs_f64();
-        if dt > 0.0 {
+        if self.recent_gc_cpu == 0.0 {
+            self.recent_at = now;
+        } else if dt > 0.0 {
             self.recent_gc_cpu *= libm::exp(-dt / GC_UTIL_TAU_S);
             self.recent_at = now;
         }
