@@ -40,11 +40,11 @@ enum Command {
         /// Override a parameter: `--set workload.users=50` (see `incident params`).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
-        /// Random seed.
-        #[arg(long)]
+        /// Random seed (0 to 2^53-1).
+        #[arg(long, allow_hyphen_values = true)]
         seed: Option<String>,
         /// Simulated duration, like 90s, 15m or 1h.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         duration: Option<String>,
         /// table: a readable summary; json: the whole summary; csv: the sampled series.
         #[arg(long, value_enum, default_value = "table")]

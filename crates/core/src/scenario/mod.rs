@@ -660,7 +660,7 @@ fn kafka_default_throughput() -> f64 {
     700.0
 }
 fn kafka_default_loss() -> f64 {
-    0.1
+    0.105
 }
 fn kafka_default_buffer() -> u32 {
     256

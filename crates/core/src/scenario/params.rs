@@ -1216,6 +1216,22 @@ pub fn find_param(scenario: &Scenario, path: &str) -> Option<ParamInfo> {
     list_params(scenario).into_iter().find(|p| p.path == path)
 }
 
+fn check_number(rule: &Rule, path: &str, text: &str, n: f64) -> Result<(), String> {
+    if n < rule.min || n > rule.max {
+        let (relation, bound) = if n < rule.min {
+            ("below the minimum", rule.min)
+        } else {
+            ("above the maximum", rule.max)
+        };
+        return Err(format!(
+            "{text} is {relation} {}; {path} takes {}",
+            format_base(rule.kind, bound),
+            describe_allowed(rule)
+        ));
+    }
+    Ok(())
+}
+
 fn parse_leaf(rule: &Rule, path: &str, text: &str) -> Result<Option<Value>, String> {
     let text = text.trim();
     if text == "none" {
@@ -1227,6 +1243,7 @@ fn parse_leaf(rule: &Rule, path: &str, text: &str) -> Result<Option<Value>, Stri
             let n: i64 = text
                 .parse()
                 .map_err(|_| format!("`{text}` is not a whole number; {path} takes {allowed}"))?;
+            check_number(rule, path, text, n as f64)?;
             Value::from(n)
         }
         Float => {
@@ -1235,6 +1252,7 @@ fn parse_leaf(rule: &Rule, path: &str, text: &str) -> Result<Option<Value>, Stri
                 .ok()
                 .filter(|n: &f64| n.is_finite())
                 .ok_or_else(|| format!("`{text}` is not a number; {path} takes {allowed}"))?;
+            check_number(rule, path, text, n)?;
             Value::from(n)
         }
         Bool => match text {

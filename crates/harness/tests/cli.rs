@@ -1,0 +1,309 @@
+//! The `incident` command as a user runs it: real process, real exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn incident(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(args)
+        .output()
+        .expect("run incident")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = incident(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
+fn service<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("incident-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn json_summary_has_the_documented_keys() {
+    let s = json(&["simulate", "checkout-spike", "--format", "json"]);
+    for key in [
+        "trace_hash",
+        "seed",
+        "duration_s",
+        "services",
+        "requests",
+        "alerts",
+    ] {
+        assert!(s.get(key).is_some(), "missing {key}");
+    }
+    let checkout = service(&s, "checkout");
+    for key in [
+        "name",
+        "first_oom_s",
+        "restarts",
+        "peak_working_set_bytes",
+        "memory_bytes_limit",
+    ] {
+        assert!(checkout.get(key).is_some(), "missing services[].{key}");
+    }
+    for key in [
+        "issued",
+        "succeeded",
+        "failed",
+        "in_flight",
+        "rate_per_s",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "latency_ms_p99",
+    ] {
+        assert!(s["requests"].get(key).is_some(), "missing requests.{key}");
+    }
+    let alert = &s["alerts"][0];
+    for key in ["rule", "service", "at_s"] {
+        assert!(alert.get(key).is_some(), "missing alerts[].{key}");
+    }
+    assert_eq!(s["trace_hash"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn done_criteria_from_the_command_line() {
+    let spike = json(&["simulate", "checkout-spike", "--format", "json"]);
+    let after = service(&spike, "checkout")["first_oom_s"].as_f64().unwrap()
+        - spike["load_started_s"].as_f64().unwrap();
+    assert!(
+        (60.0..=90.0).contains(&after),
+        "spike OOM {after} s after load"
+    );
+
+    let gradual = json(&["simulate", "checkout-gradual", "--format", "json"]);
+    let oom = service(&gradual, "checkout")["first_oom_s"]
+        .as_f64()
+        .unwrap();
+    assert!((600.0..=900.0).contains(&oom), "gradual OOM at {oom} s");
+
+    let hybrid = json(&["simulate", "sockshop-hybrid", "--format", "json"]);
+    assert!(service(&hybrid, "front-end")["restarts"].as_u64().unwrap() > 0);
+    for back in ["catalogue", "carts", "orders", "user", "payment"] {
+        assert_eq!(service(&hybrid, back)["restarts"], 0, "{back}");
+    }
+}
+
+#[test]
+fn table_output_reads_well() {
+    let o = incident(&["simulate", "checkout-gradual"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("checkout-gradual — Checkout: gradual memory leak"));
+    assert!(text.contains("FIRST OOM"));
+    assert!(text.contains("trace "));
+    assert!(text.contains("latency"));
+}
+
+#[test]
+fn same_input_same_hash_and_seed_changes_it() {
+    let a = json(&[
+        "simulate",
+        "checkout-gradual",
+        "--format",
+        "json",
+        "--duration",
+        "5m",
+    ]);
+    let b = json(&[
+        "simulate",
+        "checkout-gradual",
+        "--format",
+        "json",
+        "--duration",
+        "5m",
+    ]);
+    let c = json(&[
+        "simulate",
+        "checkout-gradual",
+        "--format",
+        "json",
+        "--duration",
+        "5m",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(a["trace_hash"], b["trace_hash"]);
+    assert_ne!(a["trace_hash"], c["trace_hash"]);
+    assert_eq!(c["seed"], 7);
+    assert_eq!(a["duration_s"], 300.0);
+}
+
+#[test]
+fn set_changes_the_run() {
+    let low = json(&[
+        "simulate",
+        "checkout-spike",
+        "--format",
+        "json",
+        "--set",
+        "flags.kafkaQueueProblems.variants.on=0",
+    ]);
+    assert!(
+        service(&low, "checkout")["first_oom_s"].is_null(),
+        "no fan-out, no OOM"
+    );
+}
+
+#[test]
+fn csv_has_a_row_per_sample_and_out_writes_a_file() {
+    let out = temp_file("series.csv", b"");
+    let o = incident(&[
+        "simulate",
+        "checkout-spike",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("time_s,"));
+    assert!(lines[0].contains("checkout:k8s.pod.memory.working_set [By]"));
+    assert_eq!(
+        lines.len(),
+        1 + 301,
+        "header plus one row per second of 5 minutes"
+    );
+}
+
+#[test]
+fn files_work_and_extend_presets() {
+    let f = temp_file(
+        "mine.toml",
+        b"extends = \"checkout-gradual\"\nname = \"mine\"\nduration = \"2m\"\n[workload]\nusers = 5\n",
+    );
+    let s = json(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(s["scenario"], "mine");
+    assert_eq!(s["duration_s"], 120.0);
+}
+
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let o = incident(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected `{needle}` in\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_clear_message_per_problem() {
+    assert_bad_input(
+        &["simulate", "no-such-preset"],
+        "is neither a preset nor a file; the presets are: checkout-spike",
+    );
+    assert_bad_input(
+        &["simulate", "checkout-spike", "--set", "workload.userz=5"],
+        "workload.userz: unknown parameter",
+    );
+    assert_bad_input(
+        &["simulate", "checkout-spike", "--set", "workload.users=lots"],
+        "`lots` is not a whole number; workload.users takes 0..=20000",
+    );
+    assert_bad_input(
+        &["simulate", "checkout-spike", "--set", "workload.users=1e9"],
+        "workload.users",
+    );
+    assert_bad_input(
+        &[
+            "simulate",
+            "checkout-spike",
+            "--set",
+            "workload.users=99999",
+        ],
+        "99999 is above the maximum 20000",
+    );
+    assert_bad_input(
+        &["simulate", "checkout-spike", "--set", "users"],
+        "write it as path=value",
+    );
+    assert_bad_input(
+        &["simulate", "checkout-spike", "--duration", "5"],
+        "no unit",
+    );
+    assert_bad_input(&["simulate", "checkout-spike", "--seed", "-3"], "seed");
+    assert_bad_input(&["simulate", "checkout-spike", "--format", "xml"], "xml");
+    // Several problems: all reported.
+    let o = incident(&[
+        "simulate",
+        "checkout-spike",
+        "--set",
+        "workload.users=99999",
+        "--set",
+        "kafka.loss_ratio=2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o)
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bad_files_exit_2() {
+    let malformed = temp_file("bad.toml", b"name = \"x\"\nthis is not toml\n");
+    assert_bad_input(&["simulate", malformed.to_str().unwrap()], "line 2");
+    let huge = temp_file("huge.toml", &vec![b'#'; 300 * 1024]);
+    assert_bad_input(&["simulate", huge.to_str().unwrap()], "at most 256 KiB");
+    let binary = temp_file("bin.toml", &[0xff, 0xfe, 0x00, 0x01]);
+    assert_bad_input(&["simulate", binary.to_str().unwrap()], "not UTF-8");
+    let json_bad = temp_file("bad.json", b"{\"name\": 3}");
+    assert_bad_input(&["simulate", json_bad.to_str().unwrap()], "bad.json");
+    let dir = std::env::temp_dir();
+    assert_bad_input(&["simulate", dir.to_str().unwrap()], "not a file");
+}
+
+#[test]
+fn presets_and_params_list_what_exists() {
+    let o = incident(&["presets"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for name in [
+        "checkout-spike",
+        "checkout-gradual",
+        "sockshop-hybrid",
+        "python-leaks",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+    let o = incident(&["params", "checkout-gradual"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("flags.kafkaQueueProblems.variants.on"));
+    assert!(text.contains("1Mi..=64Gi"));
+    let o = incident(&["params", "checkout-gradual", "--format", "json"]);
+    let params: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(params.as_array().unwrap().len() > 60);
+    assert_bad_input(&["params", "nope"], "neither a preset nor a file");
+}
