@@ -341,8 +341,10 @@ mod tests {
 
     #[test]
     fn forecast_extends_the_trend_to_the_limit() {
-        let mut spec = AlertSpec::default();
-        spec.predictive_horizon = crate::units::Dur::secs(600);
+        let spec = AlertSpec {
+            predictive_horizon: crate::units::Dur::secs(600),
+            ..AlertSpec::default()
+        };
         let mut e = AlertEngine::new(&spec, 1);
         // 1 MiB per minute from 8 MiB: the limit (20 MiB) is 12 min away at t=0.
         let mut fired_at = None;

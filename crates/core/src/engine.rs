@@ -234,7 +234,6 @@ enum Rt {
 
 struct Pod {
     svc: u16,
-    created: SimTime,
     cgen: u32,
     state: PState,
     started: SimTime,
@@ -847,7 +846,6 @@ impl<'a> World<'a> {
         let spec = &s.spec;
         let pod = Pod {
             svc,
-            created: self.now,
             cgen: 0,
             state: if initial {
                 PState::Running
@@ -2754,12 +2752,10 @@ impl<'a> World<'a> {
                     self.go_account_gc(pod);
                     self.check_oom(pod);
                 }
-                Rt::Py(py) => {
-                    if now >= py.next_auto_gc {
-                        let spec = self.svcs[svc].spec.python.clone().unwrap_or_default();
-                        py.leaks.collect(&spec);
-                        py.next_auto_gc = now + spec.auto_gc_interval.0;
-                    }
+                Rt::Py(py) if now >= py.next_auto_gc => {
+                    let spec = self.svcs[svc].spec.python.clone().unwrap_or_default();
+                    py.leaks.collect(&spec);
+                    py.next_auto_gc = now + spec.auto_gc_interval.0;
                 }
                 _ => {}
             }
@@ -2822,7 +2818,8 @@ impl<'a> World<'a> {
         let mut active = 0u32;
         let mut ready = 0u32;
         let mut restarts = self.svcs[svc].retired_restarts;
-        let mut go: Option<(f64, f64, f64, f64, f64, f64, f64, f64)> = None;
+        // heap_alloc, goroutines, gc count, gc goal, gc cpu, producer queue, lost, orders
+        let mut go: Option<[f64; 8]> = None;
         let mut node: Option<(f64, f64)> = None;
         let mut py: Option<([f64; 3], [f64; 3])> = None;
         let limit = self.svcs[svc].spec.memory_limit.as_f64();
@@ -2854,16 +2851,26 @@ impl<'a> World<'a> {
                     let util_gc = g.heap.gc_utilization(now);
                     let stuck_and_queued = g.producer.queued as f64;
                     let prev = go.unwrap_or_default();
-                    go = Some((
-                        prev.0.max(g.heap.in_use),
-                        prev.1.max(g.heap.goroutines as f64),
-                        prev.2.max(g.heap.gc_count as f64),
-                        prev.3.max(g.heap.goal().min(1e15)),
-                        prev.4.max(util_gc),
-                        prev.5.max(stuck_and_queued),
-                        prev.6.max(g.producer.lost_total as f64),
-                        prev.7 + g.orders as f64,
-                    ));
+                    let now_values = [
+                        g.heap.in_use,
+                        g.heap.goroutines as f64,
+                        g.heap.gc_count as f64,
+                        g.heap.goal().min(1e15),
+                        util_gc,
+                        stuck_and_queued,
+                        g.producer.lost_total as f64,
+                        g.orders as f64,
+                    ];
+                    // Largest across pods; orders add up.
+                    let mut merged = prev;
+                    for (k, v) in now_values.iter().enumerate() {
+                        merged[k] = if k == 7 {
+                            merged[k] + v
+                        } else {
+                            merged[k].max(*v)
+                        };
+                    }
+                    go = Some(merged);
                 }
                 Rt::Node(n) => {
                     let lag = n.busy_until.saturating_sub(now).as_millis_f64();
@@ -2924,18 +2931,6 @@ impl<'a> World<'a> {
         rec.push(ids.p95, p95);
         rec.push(ids.p99, p99);
         rec.push(ids.active, Some(active as f64));
-        let g = go.map(|g| {
-            [
-                Some(g.0),
-                Some(g.1),
-                Some(g.2),
-                Some(g.3),
-                Some(g.4),
-                Some(g.5),
-                Some(g.6),
-                Some(g.7),
-            ]
-        });
         let gids = [
             ids.heap_alloc,
             ids.goroutines,
@@ -2948,7 +2943,7 @@ impl<'a> World<'a> {
         ];
         for (k, id) in gids.iter().enumerate() {
             if let Some(id) = id {
-                rec.push(*id, g.and_then(|v| v[k]));
+                rec.push(*id, go.map(|v| v[k]));
             }
         }
         if let Some(id) = ids.flag_value {

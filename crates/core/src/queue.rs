@@ -311,7 +311,7 @@ mod tests {
             let mut id = 0u32;
             for (kind, delta) in ops {
                 match kind {
-                    0 | 1 | 2 => {
+                    0..=2 => {
                         // A near or far event on the calendar.
                         let t = now + if kind == 2 { delta * 50 } else { delta % 3_000_000 };
                         q.push(SimTime(t), id);

@@ -222,7 +222,7 @@ pub fn kubectl_age(d: SimTime) -> String {
         format!("{}m{}s", secs / 60, secs % 60)
     } else if secs < 3 * 3600 {
         let m = secs / 60;
-        if m % 60 == 0 || m < 60 {
+        if m.is_multiple_of(60) || m < 60 {
             format!("{m}m")
         } else {
             format!("{}h{}m", m / 60, m % 60)

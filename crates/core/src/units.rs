@@ -149,8 +149,8 @@ pub fn format_duration(t: SimTime) -> String {
     if micros == 0 {
         return "0s".into();
     }
-    if micros % 1_000_000 != 0 {
-        if micros % 1_000 == 0 {
+    if !micros.is_multiple_of(1_000_000) {
+        if micros.is_multiple_of(1_000) {
             return format!("{}ms", micros / 1_000);
         }
         return format!("{micros}us");
@@ -291,11 +291,11 @@ pub fn format_bytes_exact(bytes: u64) -> String {
     if bytes == 0 {
         return "0".into();
     }
-    if bytes % GIB == 0 {
+    if bytes.is_multiple_of(GIB) {
         format!("{}Gi", bytes / GIB)
-    } else if bytes % MIB == 0 {
+    } else if bytes.is_multiple_of(MIB) {
         format!("{}Mi", bytes / MIB)
-    } else if bytes % KIB == 0 {
+    } else if bytes.is_multiple_of(KIB) {
         format!("{}Ki", bytes / KIB)
     } else {
         format!("{bytes}")
@@ -379,7 +379,7 @@ pub fn parse_millicores(text: &str) -> Result<u32, String> {
 
 impl fmt::Display for Millicores {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
+        if self.0.is_multiple_of(1000) {
             write!(f, "{}", self.0 / 1000)
         } else {
             write!(f, "{}m", self.0)

@@ -75,7 +75,7 @@ mod tests {
     fn unlimited_runs_at_full_speed() {
         let mut q = CfsQuota::new(None, 1);
         assert_eq!(q.finish(SimTime(5), 1000), SimTime(1005));
-        let mut q = CfsQuota::new(Some(2000), 1);
+        let q = CfsQuota::new(Some(2000), 1);
         assert!(!q.is_limited());
     }
 

@@ -72,9 +72,9 @@ impl PythonLeaks {
             spec.listener_bytes_per_request.as_f64(),
             spec.history_bytes_per_request.as_f64(),
         ];
-        for i in 0..3 {
+        for (i, bytes) in per_request.iter().enumerate() {
             if self.enabled[i] {
-                self.bytes[i] += per_request[i];
+                self.bytes[i] += bytes;
                 self.count[i] += 1;
             }
         }

@@ -7,7 +7,7 @@ mod action;
 mod params;
 
 pub use action::{Action, ActionKind, LeakKind, LeakTarget};
-pub use params::{apply_set, list_params, ParamInfo, ParamKind};
+pub use params::{apply_set, find_param, list_params, ParamInfo, ParamKind};
 
 use crate::units::{Bytes, Dur, Millicores, SimTime, KIB, MIB};
 use serde::{Deserialize, Serialize};
@@ -881,9 +881,9 @@ impl Default for AlertSpec {
 }
 
 impl Scenario {
-    /// Parses TOML, reporting a type or syntax error with its field path.
-    /// A file may start from a preset or base with `extends = "NAME"` and
-    /// override only what differs (tables merge, values and arrays replace).
+    /// Parses TOML: a syntax error names its line, a type error its field
+    /// path. A file may start from a preset or base with `extends = "NAME"`
+    /// and override only what differs (tables merge, values and arrays replace).
     pub fn from_toml(text: &str) -> Result<Scenario, Problems> {
         check_size(text)?;
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
@@ -891,45 +891,23 @@ impl Scenario {
                 .span()
                 .map(|s| format!(" (line {})", line_of(text, s.start)))
                 .unwrap_or_default();
-            Problem::new("", format!("{}{location}", e.message()))
+            Problem::new("", format!("{}{location}", e.message().trim_end()))
         })?;
-        if table.contains_key("extends") {
-            let value = serde_json::to_value(&table)
-                .map_err(|e| Problem::new("", format!("cannot read the file: {e}")))?;
-            return Scenario::from_value_with_extends(value);
-        }
-        let de = toml::Deserializer::new(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.message().to_string();
-            let location = inner
-                .span()
-                .map(|span| line_of(text, span.start))
-                .map(|line| format!(" (line {line})"))
-                .unwrap_or_default();
-            Problem::new(clean_path(&path), format!("{message}{location}"))
-        })?;
-        scenario.normalized_and_validated()
+        let value = serde_json::to_value(&table)
+            .map_err(|e| Problem::new("", format!("cannot read the file: {e}")))?;
+        Scenario::from_value(value)
     }
 
     pub fn from_json(text: &str) -> Result<Scenario, Problems> {
         check_size(text)?;
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| Problem::new("", format!("not valid JSON: {e}")))?;
-        if value.get("extends").is_some() {
-            return Scenario::from_value_with_extends(value);
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            Problem::new(clean_path(&path), inner.to_string())
-        })?;
-        scenario.normalized_and_validated()
+        Scenario::from_value(value)
     }
 
-    fn from_value_with_extends(mut value: serde_json::Value) -> Result<Scenario, Problems> {
+    /// Every format arrives here as a JSON value: one deserializer for the
+    /// whole scenario keeps the browser bundle small.
+    pub fn from_value(mut value: serde_json::Value) -> Result<Scenario, Problems> {
         let mut depth = 0;
         while let Some(base_name) = value.as_object_mut().and_then(|m| m.remove("extends")) {
             depth += 1;
@@ -973,8 +951,12 @@ impl Scenario {
         }
     }
 
+    #[cfg(feature = "toml-write")]
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_default()
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| toml::to_string(&v).ok())
+            .unwrap_or_default()
     }
 
     pub fn to_json(&self) -> String {

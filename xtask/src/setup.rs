@@ -1,0 +1,261 @@
+//! Installs what is missing and skips what is there. Versions are the ones
+//! checked to work together on these machines (see TOOLCHAIN facts):
+//! trunk 0.21.14, wasm-bindgen-cli equal to the crate in Cargo.lock, and
+//! wasm-opt from npm's binaryen 132 (Debian's breaks the app at start-up).
+
+use crate::util::{command, have, note, output, root, run, step, tools_dir, version_of, Result};
+use std::process::{Command, Stdio};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+
+#[derive(Clone, Copy)]
+pub struct Needs {
+    pub app: bool,
+    pub browser: bool,
+    pub docker: bool,
+    pub bench: bool,
+}
+
+impl Needs {
+    pub fn everything() -> Needs {
+        Needs {
+            app: true,
+            browser: true,
+            docker: true,
+            bench: true,
+        }
+    }
+}
+
+pub fn all(needs: Needs) -> Result {
+    step("Checking tools (installing only what is missing)");
+    let mut apt: Vec<&str> = Vec::new();
+    if needs.browser || needs.bench {
+        apt.extend(["chromium", "chromium-driver"]);
+    }
+    if needs.docker {
+        apt.extend(["docker.io", "golang-go"]);
+    }
+    apt_packages(&apt)?;
+    if needs.app {
+        rust_target()?;
+        trunk()?;
+        wasm_bindgen()?;
+        binaryen()?;
+    }
+    if needs.browser || needs.bench {
+        node_modules()?;
+    }
+    if needs.docker {
+        python_packages()?;
+    }
+    Ok(())
+}
+
+fn rust_target() -> Result {
+    let installed = output({
+        let mut c = command("rustup");
+        c.args(["target", "list", "--installed"]);
+        c
+    })?;
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        note("rustup target wasm32-unknown-unknown: present");
+        return Ok(());
+    }
+    note("rustup target wasm32-unknown-unknown: installing");
+    let mut c = command("rustup");
+    c.args(["target", "add", "wasm32-unknown-unknown"]);
+    run(c)
+}
+
+fn trunk() -> Result {
+    if version_of("trunk").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        note(&format!("trunk {TRUNK_VERSION}: present"));
+        return Ok(());
+    }
+    note(&format!(
+        "trunk {TRUNK_VERSION}: installing with cargo (about 10 minutes on 2 cores)"
+    ));
+    let mut c = command("cargo");
+    c.args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")])
+        // Thin LTO and more codegen units: a third faster to build, same tool.
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    run(c)
+}
+
+/// The wasm-bindgen crate version the lock file pins.
+pub fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn wasm_bindgen() -> Result {
+    let version = locked_wasm_bindgen()?;
+    if version_of("wasm-bindgen")
+        .is_some_and(|v| v.split_whitespace().nth(1) == Some(version.as_str()))
+    {
+        note(&format!("wasm-bindgen-cli {version}: present"));
+        return Ok(());
+    }
+    note(&format!(
+        "wasm-bindgen-cli {version}: installing with cargo (about 4 minutes)"
+    ));
+    // Not --locked: the CLI's own lock pins a webpki-roots the registry no longer serves.
+    let mut c = command("cargo");
+    c.args(["install", "--force", &format!("wasm-bindgen-cli@{version}")]);
+    run(c)
+}
+
+fn binaryen() -> Result {
+    let wasm_opt = tools_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt");
+    let ok = Command::new(&wasm_opt)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout).contains(&format!("version {BINARYEN_VERSION}"))
+        });
+    if ok {
+        note(&format!(
+            "wasm-opt (binaryen {BINARYEN_VERSION}, npm): present"
+        ));
+        return Ok(());
+    }
+    note(&format!(
+        "wasm-opt: installing binaryen@{BINARYEN_VERSION} from npm into target/tools"
+    ));
+    std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
+    let mut c = command("npm");
+    c.args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(tools_dir())
+        .arg(format!("binaryen@{BINARYEN_VERSION}"));
+    run(c)
+}
+
+/// Browser-test tools pinned by tests/browser/package-lock.json.
+fn node_modules() -> Result {
+    let dir = root().join("tests").join("browser");
+    if dir.join("node_modules").join("playwright-core").exists()
+        && dir.join("node_modules").join("lighthouse").exists()
+    {
+        note("browser test tools (playwright-core, lighthouse): present");
+        return Ok(());
+    }
+    if !have("npm") {
+        return Err("npm is missing: install Node.js 18 or newer (it ships npm)".into());
+    }
+    note("browser test tools: npm ci in tests/browser");
+    let mut c = command("npm");
+    c.current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]);
+    run(c)
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn apt_packages(packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    for p in packages.iter().filter(|p| !missing.contains(p)) {
+        note(&format!("{p} (Debian): present"));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    note(&format!(
+        "Debian packages: installing {}",
+        missing.join(" ")
+    ));
+    let root_user = output({
+        let mut c = Command::new("id");
+        c.arg("-u");
+        c
+    })
+    .map(|s| s.trim() == "0")
+    .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if root_user {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
+        if !root_user {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(apt(&["update", "-q"]))?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    run(apt(&args))
+}
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn python_packages() -> Result {
+    // (import name, pip requirement)
+    let wanted = [
+        ("locust", "locust==2.32.1"),
+        ("kubernetes_validate", "kubernetes-validate==1.31.0"),
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(m, _)| !python_has(m))
+        .map(|(_, r)| *r)
+        .collect();
+    for (m, _) in wanted.iter().filter(|(m, _)| python_has(m)) {
+        note(&format!("python {m}: present"));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    note(&format!(
+        "python packages: installing {}",
+        missing.join(" ")
+    ));
+    let mut c = Command::new("python3");
+    c.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .args(&missing);
+    run(c)
+}
