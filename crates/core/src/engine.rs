@@ -26,6 +26,7 @@ use crate::telemetry::{
 use crate::trace::{AlertSummary, RequestSummary, ServiceSummary, Summary, Trace, TRACE_FORMAT};
 use crate::units::{format_bytes_human, SimTime, KIB};
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 const NONE: u32 = u32::MAX;
 /// Pods ever created in one run (replicas, rollouts, HPA).
@@ -147,6 +148,7 @@ struct SvcSeries {
     conns: Option<SeriesId>,
     leak_bytes: Option<[SeriesId; 3]>,
     leak_count: Option<[SeriesId; 3]>,
+    leak_cycles: Option<SeriesId>,
 }
 
 /// A checkout's knobs as plain numbers, read on every request.
@@ -346,8 +348,8 @@ struct ClientIds {
     p99: SeriesId,
 }
 
-pub struct World<'a> {
-    sc: &'a Scenario,
+pub struct World {
+    sc: Rc<Scenario>,
     now: SimTime,
     end: SimTime,
     q: EventQueue<Ev>,
@@ -402,8 +404,9 @@ fn pod_name(service: &str, index: usize, seed: u64) -> String {
     format!("{service}-{rs}-{suffix}")
 }
 
-impl<'a> World<'a> {
-    pub fn new(sc: &'a Scenario) -> World<'a> {
+impl World {
+    pub fn new(scenario: &Scenario) -> World {
+        let sc = scenario;
         let seed = sc.seed;
         let samples_expected = (sc.duration.0 .0 / sc.sample_interval.0 .0.max(1)) as usize + 1;
         let mut rec = Recorder::default();
@@ -507,6 +510,7 @@ impl<'a> World<'a> {
                         rec.add("leak.listeners.count", name, "{listener}", cap),
                         rec.add("leak.history.records", name, "{record}", cap),
                     ]);
+                    ids.leak_cycles = Some(rec.add("leak.cycles.size", name, "By", cap));
                 }
                 ServiceKind::WorkerPool => {}
             }
@@ -629,7 +633,7 @@ impl<'a> World<'a> {
             .collect();
         let n_svcs = svcs.len();
         let mut world = World {
-            sc,
+            sc: Rc::new(scenario.clone()),
             now: SimTime::ZERO,
             end: sc.duration.0,
             q: EventQueue::new(MAX_PENDING_EVENTS),
@@ -712,16 +716,43 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Runs to the end of the scenario and returns the trace.
-    pub fn run(mut self) -> Trace {
-        while self.events < MAX_EVENTS {
+    /// Processes up to `max_events` events. Returns true when the run has
+    /// reached its end (then call `into_trace`). The browser calls this in
+    /// slices so a long run never blocks the page.
+    pub fn advance(&mut self, max_events: u64) -> bool {
+        let mut budget = max_events;
+        while budget > 0 {
+            if self.events >= MAX_EVENTS {
+                return true;
+            }
             let Some((t, ev)) = self.q.pop_until(self.end) else {
-                break;
+                return true;
             };
             self.now = t;
             self.events += 1;
+            budget -= 1;
             self.dispatch(ev);
         }
+        false
+    }
+
+    /// Simulated time reached, as a fraction of the run.
+    pub fn progress(&self) -> f64 {
+        self.now.0 as f64 / self.end.0.max(1) as f64
+    }
+
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// Runs to the end of the scenario and returns the trace.
+    pub fn run(mut self) -> Trace {
+        while !self.advance(u64::MAX) {}
+        self.into_trace()
+    }
+
+    /// The trace of a finished run.
+    pub fn into_trace(mut self) -> Trace {
         self.now = self.end;
         self.finish()
     }
@@ -2821,7 +2852,7 @@ impl<'a> World<'a> {
         // heap_alloc, goroutines, gc count, gc goal, gc cpu, producer queue, lost, orders
         let mut go: Option<[f64; 8]> = None;
         let mut node: Option<(f64, f64)> = None;
-        let mut py: Option<([f64; 3], [f64; 3])> = None;
+        let mut py: Option<([f64; 3], [f64; 3], f64)> = None;
         let limit = self.svcs[svc].spec.memory_limit.as_f64();
         let mut flag_seen: Option<f64> = None;
         for &p in &pods {
@@ -2885,7 +2916,7 @@ impl<'a> World<'a> {
                         b[i] += p.leaks.bytes_of(*k);
                         c[i] += p.leaks.count_of(*k) as f64;
                     }
-                    py = Some((b, c));
+                    py = Some((b, c, prev.2 + p.leaks.cyclic_garbage));
                 }
                 Rt::Pool(_) => {}
             }
@@ -2958,6 +2989,9 @@ impl<'a> World<'a> {
                 rec.push(b[i], py.map(|p| p.0[i]));
                 rec.push(c[i], py.map(|p| p.1[i]));
             }
+        }
+        if let Some(id) = ids.leak_cycles {
+            rec.push(id, py.map(|p| p.2));
         }
         let name = s.name.clone();
         let input = AlertInput {
@@ -3091,7 +3125,7 @@ impl<'a> World<'a> {
         let mut trace = Trace {
             format: TRACE_FORMAT.to_string(),
             source: "model".to_string(),
-            scenario: self.sc.clone(),
+            scenario: (*self.sc).clone(),
             sample_times_us: self.sample_times,
             series: self.rec.series,
             pods: self.pods.into_iter().map(|p| p.timeline).collect(),

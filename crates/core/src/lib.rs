@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod telemetry;
 pub mod trace;
 pub mod units;
+pub mod view;
 
 pub use engine::simulate;
 pub use scenario::{Problem, Problems, Scenario};
