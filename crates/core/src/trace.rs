@@ -218,8 +218,30 @@ impl Trace {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        // Through a Value: the trace's serializer is compiled once (smaller wasm).
+        serde_json::to_value(self).map(|v| v.to_string()).unwrap_or_default()
     }
+}
+
+/// Largest trace file the app or `compare` reads.
+pub const MAX_TRACE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads a trace written by `incident simulate --format trace` or by the
+/// harness, and checks it is one.
+pub fn import(text: &str) -> Result<Trace, String> {
+    if text.len() > MAX_TRACE_BYTES {
+        return Err(format!("the file is larger than {} MiB", MAX_TRACE_BYTES / (1024 * 1024)));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let trace: Trace = serde_json::from_value(value).map_err(|e| format!("not a trace file ({e})"))?;
+    if trace.format != TRACE_FORMAT {
+        return Err(format!("format `{}` is not `{TRACE_FORMAT}`", trace.format));
+    }
+    let samples = trace.sample_times_us.len();
+    if let Some(s) = trace.series.iter().find(|s| s.values.len() != samples) {
+        return Err(format!("series {} has {} values for {samples} samples", s.name, s.values.len()));
+    }
+    Ok(trace)
 }
 
 fn csv_field(text: &str) -> String {
@@ -249,6 +271,18 @@ mod tests {
         let mut h = Fnv::new();
         h.bytes(b"a");
         assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn traces_import_and_bad_files_are_refused() {
+        let sc = crate::presets::load("checkout-spike").unwrap();
+        let t = crate::simulate(&sc);
+        let back = import(&t.to_json()).unwrap();
+        assert_eq!(back.summary.trace_hash, t.summary.trace_hash);
+        assert!(import("{}").unwrap_err().contains("not a trace"));
+        let mut wrong = t.clone();
+        wrong.format = "something/2".into();
+        assert!(import(&wrong.to_json()).unwrap_err().contains("is not"));
     }
 
     #[test]

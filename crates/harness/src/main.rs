@@ -29,6 +29,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// The whole trace (series, pods, events, alerts), for the app's import.
+    Trace,
 }
 
 #[derive(Subcommand)]
@@ -46,7 +48,8 @@ enum Command {
         /// Simulated duration, like 90s, 15m or 1h.
         #[arg(long, allow_hyphen_values = true)]
         duration: Option<String>,
-        /// table: a readable summary; json: the whole summary; csv: the sampled series.
+        /// table: a readable summary; json: the whole summary; csv: the sampled
+        /// series; trace: everything, for the app's "import trace".
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
         /// Write the output to this file instead of standard output.

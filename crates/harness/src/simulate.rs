@@ -18,6 +18,7 @@ pub fn render(sc: &Scenario, format: Format) -> String {
             text
         }
         Format::Csv => trace.to_csv(),
+        Format::Trace => trace.to_json(),
         Format::Table => summary_table(sc, &trace.summary),
     }
 }
@@ -178,7 +179,7 @@ pub fn params_listing(sc: &Scenario, format: Format) -> String {
             "{}\n",
             serde_json::to_string_pretty(&params).expect("serializes")
         ),
-        Format::Csv => {
+        Format::Csv | Format::Trace => {
             let mut out = String::from("path,value,allowed,help\n");
             for p in &params {
                 let _ = writeln!(

@@ -935,10 +935,12 @@ impl Scenario {
             merge(&mut base, value);
             value = base;
         }
-        let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            Problem::new(clean_path(&path), e.into_inner().to_string())
-        })?;
+        let shape = params::schema_problems(&value);
+        if !shape.is_empty() {
+            return Err(Problems(shape));
+        }
+        let scenario: Scenario =
+            serde_json::from_value(value).map_err(|e| Problem::new("", e.to_string()))?;
         scenario.normalized_and_validated()
     }
 
@@ -960,7 +962,10 @@ impl Scenario {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_default()
     }
 
     fn normalized_and_validated(mut self) -> Result<Scenario, Problems> {
@@ -1410,14 +1415,3 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// serde_path_to_error writes `services.checkout.memory_limit` or `.` for
-/// the root; keep the dotted form and drop the root marker.
-fn clean_path(path: &str) -> String {
-    if path == "." {
-        String::new()
-    } else {
-        path.trim_start_matches('.')
-            .replace("[", ".")
-            .replace("]", "")
-    }
-}

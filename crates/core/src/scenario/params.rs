@@ -1055,6 +1055,115 @@ fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], 
     }
 }
 
+/// The names a section may hold at `path`, from the rule patterns
+/// (`None` when any name goes, like service names).
+fn children_of(path: &[String]) -> Option<Vec<&'static str>> {
+    let mut names = Vec::new();
+    for rule in RULES {
+        let parts: Vec<&str> = rule.pattern.split('.').collect();
+        if parts.len() > path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s) {
+            let next = parts[path.len()];
+            if next == "*" {
+                return None;
+            }
+            if !names.contains(&next) {
+                names.push(next);
+            }
+        }
+    }
+    Some(names)
+}
+
+fn is_section(path: &[String]) -> bool {
+    RULES.iter().any(|rule| {
+        let parts: Vec<&str> = rule.pattern.split('.').collect();
+        parts.len() > path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
+    })
+}
+
+fn type_problem(kind: ParamKind, value: &Value) -> Option<String> {
+    let ok = match (kind, value) {
+        (Int, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (Float, Value::Number(_)) => true,
+        (Bool, Value::Bool(_)) => true,
+        (Duration | Text, Value::String(_)) => true,
+        (Bytes | Cpu, Value::String(_) | Value::Number(_)) => true,
+        (Enum(options), Value::String(s)) => {
+            return (!options.contains(&s.as_str()))
+                .then(|| format!("`{s}` is not allowed; use one of {}", options.join(", ")));
+        }
+        _ => false,
+    };
+    if ok {
+        return None;
+    }
+    let expected = match kind {
+        Int => "a whole number".to_string(),
+        Float => "a number".to_string(),
+        Bool => "true or false".to_string(),
+        Duration => "a duration with a unit, like \"90s\"".to_string(),
+        Bytes => "a size like \"20Mi\"".to_string(),
+        Cpu => "a CPU amount like \"300m\"".to_string(),
+        Enum(options) => format!("one of {}", options.join(", ")),
+        Text => "text".to_string(),
+    };
+    let found = match value {
+        Value::Null => "nothing".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("\"{s}\""),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a table".to_string(),
+    };
+    Some(format!("expected {expected}, found {found}"))
+}
+
+/// Checks the shape of a scenario before it is deserialized: every field
+/// is known, every value has the right type. Reports every problem.
+pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    fn visit(value: &Value, path: &mut Vec<String>, problems: &mut Vec<Problem>) {
+        let joined = path.join(".");
+        if let Some(rule) = find_rule(path) {
+            if let Some(message) = type_problem(rule.kind, value) {
+                problems.push(Problem::new(joined, message));
+            }
+            return;
+        }
+        if !is_section(path) && !path.is_empty() {
+            let last = path.last().cloned().unwrap_or_default();
+            let parent = &path[..path.len() - 1];
+            let hint = children_of(parent)
+                .map(|names| format!("; expected one of {}", names.join(", ")))
+                .unwrap_or_default();
+            problems.push(Problem::new(joined, format!("unknown field `{last}`{hint}")));
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    path.push(key.clone());
+                    visit(child, path, problems);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate().take(10_000) {
+                    path.push(i.to_string());
+                    visit(child, path, problems);
+                    path.pop();
+                }
+            }
+            other => {
+                let expected = if children_of(path).is_none_or(|c| c.first().is_some_and(|n| n.parse::<usize>().is_err())) { "a table" } else { "a list" };
+                problems.push(Problem::new(joined, format!("expected {expected}, found {other}")));
+            }
+        }
+    }
+    visit(value, &mut Vec::new(), &mut problems);
+    problems
+}
+
 /// Range problems for every numeric leaf.
 pub(super) fn check_ranges(scenario: &Scenario) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -1382,17 +1491,11 @@ pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(),
         }
         _ => return Err(unknown()),
     }
-    let updated: Scenario = serde_path_to_error::deserialize(tree).map_err(|e| {
-        let p = e.path().to_string();
-        Problems::from(Problem::new(
-            if p == "." {
-                path.to_string()
-            } else {
-                p.trim_start_matches('.').to_string()
-            },
-            e.into_inner().to_string(),
-        ))
-    })?;
+    let shape = schema_problems(&tree);
+    if !shape.is_empty() {
+        return Err(Problems(shape));
+    }
+    let updated: Scenario = serde_json::from_value(tree).map_err(|e| Problems::from(Problem::new(path, e.to_string())))?;
     let mut updated = updated;
     updated.normalize();
     let problems = updated.validate();

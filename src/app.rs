@@ -1,0 +1,305 @@
+//! The app's state (signals), what changes it, and the effects that follow:
+//! re-simulate on a scenario change, keep the URL in step, play back.
+
+use crate::runner::Runner;
+use crate::state::{self, Embed, ShareState};
+use incident_core::scenario::{apply_set, Action};
+use incident_core::{presets, Scenario, Trace};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub share: RwSignal<ShareState>,
+    pub scenario: RwSignal<Scenario>,
+    pub trace: RwSignal<Option<Arc<Trace>>>,
+    /// Wall time of the last run, milliseconds.
+    pub run_ms: RwSignal<f64>,
+    pub pinned: RwSignal<Option<Arc<Trace>>>,
+    pub imported: RwSignal<Option<Arc<Trace>>>,
+    /// Some(fraction) while a run is in progress.
+    pub progress: RwSignal<Option<f64>>,
+    pub scrub_s: RwSignal<f64>,
+    pub hover_s: RwSignal<Option<f64>>,
+    pub playing: RwSignal<bool>,
+    pub speed: RwSignal<f64>,
+    pub notices: RwSignal<Vec<String>>,
+    /// Problems with the last control change, by parameter path.
+    pub control_errors: RwSignal<BTreeMap<String, String>>,
+    pub dark: RwSignal<bool>,
+    /// Bumped when the layout changes size: charts redraw.
+    pub layout: RwSignal<u64>,
+    pub headlines: RwSignal<BTreeMap<String, String>>,
+    pub service: RwSignal<String>,
+    /// When the last change was made (performance.now), for redraw timing.
+    pub changed_at: RwSignal<Option<f64>>,
+}
+
+thread_local! {
+    static RUNNER: Runner = Runner::default();
+    static PIN_RUNNER: Runner = Runner::default();
+}
+
+impl AppState {
+    pub fn embed(&self) -> Option<Embed> {
+        self.share.with(|s| s.embed)
+    }
+
+    /// Applies `path=value`; on error the control shows why, and nothing changes.
+    pub fn set_param(&self, path: &str, value: &str) {
+        let mut scenario = self.scenario.get_untracked();
+        match apply_set(&mut scenario, path, value) {
+            Ok(()) => {
+                self.control_errors.update(|e| {
+                    e.remove(path);
+                });
+                self.share.update(|s| state::set_override(s, path, value));
+                if path == "seed" {
+                    self.share.update(|s| {
+                        s.overrides.retain(|(p, _)| p != "seed");
+                        s.seed = value.parse().ok();
+                    });
+                }
+                self.changed_at.set(Some(crate::dom::now_ms()));
+                self.scenario.set(scenario);
+            }
+            Err(problems) => {
+                let message = problems.0.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+                self.control_errors.update(|e| {
+                    e.insert(path.to_string(), message);
+                });
+            }
+        }
+    }
+
+    pub fn load_preset(&self, name: &str) {
+        if let Some(sc) = presets::load(name) {
+            self.share.update(|s| {
+                s.preset = name.to_string();
+                s.overrides.clear();
+                s.scenario_json = None;
+                s.seed = None;
+                s.t_s = None;
+                s.service = None;
+                s.compare = None;
+            });
+            self.pinned.set(None);
+            self.control_errors.set(BTreeMap::new());
+            self.service.set(incident_core::view::focus_service(&sc));
+            self.scrub_s.set(0.0);
+            self.changed_at.set(Some(crate::dom::now_ms()));
+            self.scenario.set(sc);
+        }
+    }
+
+    /// A scenario from a file the learner chose.
+    pub fn load_scenario_text(&self, filename: &str, text: &str) {
+        match Scenario::parse(text) {
+            Ok(sc) => {
+                self.share.update(|s| {
+                    s.scenario_json = Some(sc.to_json());
+                    s.overrides.clear();
+                    s.seed = None;
+                    s.compare = None;
+                });
+                self.notices.set(vec![format!("Loaded {filename}: {}.", sc.title)]);
+                self.service.set(incident_core::view::focus_service(&sc));
+                self.pinned.set(None);
+                self.changed_at.set(Some(crate::dom::now_ms()));
+                self.scenario.set(sc);
+            }
+            Err(problems) => {
+                let mut lines = vec![format!("{filename} is not a valid scenario:")];
+                lines.extend(problems.0.iter().take(20).map(|p| p.to_string()));
+                self.notices.set(lines);
+            }
+        }
+    }
+
+    pub fn import_trace_text(&self, filename: &str, text: &str) {
+        match incident_core::trace::import(text) {
+            Ok(trace) => {
+                self.notices.set(vec![format!(
+                    "Overlaying {filename}: {} trace of {}, {} samples.",
+                    trace.source,
+                    trace.scenario.name,
+                    trace.sample_times_us.len()
+                )]);
+                self.imported.set(Some(Arc::new(trace)));
+            }
+            Err(e) => self.notices.set(vec![format!("{filename} is not a trace: {e}")]),
+        }
+    }
+
+    pub fn pin(&self) {
+        let overrides = self.share.with_untracked(|s| s.overrides.clone());
+        self.share.update(|s| s.compare = Some(overrides));
+        self.pinned.set(self.trace.get_untracked());
+    }
+
+    pub fn unpin(&self) {
+        self.share.update(|s| s.compare = None);
+        self.pinned.set(None);
+    }
+
+    /// Adds a timeline action at the current scrub time (lessons use this).
+    pub fn add_action(&self, action: Action) {
+        let mut sc = self.scenario.get_untracked();
+        sc.timeline.push(action);
+        if sc.validate().is_empty() {
+            self.scenario.set(sc);
+        }
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.scenario.with(|s| s.duration.as_secs_f64())
+    }
+}
+
+/// Builds the state from the URL and wires the effects.
+pub fn provide() -> AppState {
+    let loaded = state::load(&crate::dom::query());
+    let dark = match crate::dom::storage_get("incident-lab-theme").as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => crate::dom::prefers_dark(),
+    };
+    let service = loaded
+        .state
+        .service
+        .clone()
+        .filter(|s| loaded.scenario.services.contains_key(s))
+        .unwrap_or_else(|| incident_core::view::focus_service(&loaded.scenario));
+    let app = AppState {
+        share: RwSignal::new(loaded.state.clone()),
+        scenario: RwSignal::new(loaded.scenario.clone()),
+        trace: RwSignal::new(None),
+        run_ms: RwSignal::new(0.0),
+        pinned: RwSignal::new(None),
+        imported: RwSignal::new(None),
+        progress: RwSignal::new(None),
+        scrub_s: RwSignal::new(loaded.state.t_s.unwrap_or(0.0)),
+        hover_s: RwSignal::new(None),
+        playing: RwSignal::new(false),
+        speed: RwSignal::new(60.0),
+        notices: RwSignal::new(loaded.notices),
+        control_errors: RwSignal::new(BTreeMap::new()),
+        dark: RwSignal::new(dark),
+        layout: RwSignal::new(0),
+        headlines: RwSignal::new(BTreeMap::new()),
+        service: RwSignal::new(service),
+        changed_at: RwSignal::new(Some(crate::dom::now_ms())),
+    };
+    provide_context(app);
+
+    // A pinned run from the link: re-simulate it.
+    if let Some(compare) = loaded.state.compare.clone() {
+        let mut pinned_state = ShareState { overrides: compare, compare: None, ..loaded.state.clone() };
+        let mut ignored = Vec::new();
+        let sc = state::scenario_of(&mut pinned_state, &mut ignored);
+        PIN_RUNNER.with(|r| r.start(&sc, |_| {}, move |trace, _| app.pinned.set(Some(Arc::new(trace)))));
+    }
+
+    // Re-simulate whenever the scenario changes.
+    Effect::new(move |_| {
+        let sc = app.scenario.get();
+        app.progress.set(Some(0.0));
+        RUNNER.with(|r| {
+            r.start(
+                &sc,
+                move |p| app.progress.set(Some(p)),
+                move |trace, ms| {
+                    app.progress.set(None);
+                    app.run_ms.set(ms);
+                    let end = trace.scenario.duration.as_secs_f64();
+                    if app.scrub_s.get_untracked() > end {
+                        app.scrub_s.set(end);
+                    }
+                    app.trace.set(Some(Arc::new(trace)));
+                },
+            )
+        });
+    });
+
+    // Keep the URL in step with what is on screen.
+    Effect::new(move |_| {
+        let mut s = app.share.get();
+        s.t_s = Some(app.scrub_s.get()).filter(|t| *t > 0.0);
+        let service = app.service.get();
+        let default_service = app.scenario.with_untracked(incident_core::view::focus_service);
+        s.service = (service != default_service).then_some(service);
+        crate::dom::replace_query(&state::to_query(&s));
+    });
+
+    // Theme: remember it and tell the page.
+    Effect::new(move |_| {
+        let dark = app.dark.get();
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
+        }
+        crate::dom::storage_set("incident-lab-theme", if dark { "dark" } else { "light" });
+    });
+
+    // Layout changes redraw the charts.
+    let handle = window_event_listener(leptos::ev::resize, move |_| app.layout.update(|v| *v += 1));
+    std::mem::forget(handle);
+
+    // Playback: advance the scrub time while playing.
+    Effect::new(move |_| {
+        if app.playing.get() {
+            play_frame(app, crate::dom::now_ms());
+        }
+    });
+
+    app
+}
+
+fn play_frame(app: AppState, last: f64) {
+    request_animation_frame(move || {
+        if !app.playing.get_untracked() {
+            return;
+        }
+        let now = crate::dom::now_ms();
+        let dt = ((now - last) / 1000.0).min(0.25);
+        let end = app.duration_s();
+        let next = app.scrub_s.get_untracked() + dt * app.speed.get_untracked();
+        if next >= end {
+            app.scrub_s.set(end);
+            app.playing.set(false);
+            return;
+        }
+        app.scrub_s.set(next);
+        play_frame(app, now);
+    });
+}
+
+/// Simulates every preset in the background, one per idle slice, for the
+/// gallery's headline numbers.
+pub fn compute_headlines(app: AppState) {
+    let names: Vec<&'static str> = presets::names();
+    fn next(app: AppState, names: Vec<&'static str>, i: usize) {
+        if i >= names.len() {
+            return;
+        }
+        // Wait while the learner's own run is in progress.
+        if app.progress.get_untracked().is_some() {
+            set_timeout(move || next(app, names, i), std::time::Duration::from_millis(300));
+            return;
+        }
+        let name = names[i];
+        if let Some(sc) = presets::load(name) {
+            thread_local! { static GALLERY: Runner = Runner::default(); }
+            GALLERY.with(|r| {
+                r.start(&sc, |_| {}, move |trace, _| {
+                    let h = incident_core::view::headline(&trace);
+                    app.headlines.update(|m| {
+                        m.insert(name.to_string(), h);
+                    });
+                    set_timeout(move || next(app, names, i + 1), std::time::Duration::from_millis(30));
+                })
+            });
+        }
+    }
+    set_timeout(move || next(app, names, 0), std::time::Duration::from_millis(800));
+}

@@ -1,0 +1,280 @@
+//! Controls: a slider and a typed input for each parameter the preset names,
+//! a seed, and an "Advanced" fold with every other knob. Every change goes
+//! through the core's `apply_set`, so a bad value gets the core's message.
+
+use crate::app::AppState;
+use incident_core::scenario::{find_param, list_params, ParamInfo, ParamKind};
+use leptos::prelude::*;
+
+/// Slider position (0..=1000) to a value and back. Log scale maps through
+/// log(1 + v − min), so a range that starts at 0 still works.
+pub fn to_position(info: &ParamInfo, value: f64) -> f64 {
+    let (min, max) = (info.min.unwrap_or(0.0), info.max.unwrap_or(1.0));
+    let span = (max - min).max(1e-12);
+    let p = if info.log_scale {
+        (1.0 + (value - min).max(0.0)).ln() / (1.0 + span).ln()
+    } else {
+        (value - min) / span
+    };
+    (p.clamp(0.0, 1.0) * 1000.0).round()
+}
+
+pub fn from_position(info: &ParamInfo, position: f64) -> f64 {
+    let (min, max) = (info.min.unwrap_or(0.0), info.max.unwrap_or(1.0));
+    let p = (position / 1000.0).clamp(0.0, 1.0);
+    let raw = if info.log_scale {
+        min + ((1.0 + (max - min)).ln() * p).exp() - 1.0
+    } else {
+        min + (max - min) * p
+    };
+    nice(info.kind, raw.clamp(min, max))
+}
+
+/// Rounds a slider value to something a person would type.
+fn nice(kind: ParamKind, v: f64) -> f64 {
+    let round_to = |step: f64| (v / step).round() * step;
+    match kind {
+        ParamKind::Int => v.round(),
+        ParamKind::Bytes => {
+            let mi = 1024.0 * 1024.0;
+            if v >= 64.0 * mi {
+                round_to(8.0 * mi)
+            } else if v >= mi {
+                round_to(mi)
+            } else {
+                round_to(1024.0)
+            }
+        }
+        ParamKind::Duration => {
+            if v >= 60e6 {
+                round_to(10e6)
+            } else if v >= 1e6 {
+                round_to(1e6)
+            } else {
+                round_to(1e3)
+            }
+        }
+        ParamKind::Cpu => round_to(10.0),
+        _ => {
+            let magnitude = 10f64.powf(v.abs().max(1e-9).log10().floor() - 1.0);
+            (v / magnitude).round() * magnitude
+        }
+    }
+}
+
+fn label_of(path: &str) -> String {
+    let known = [
+        ("flags.kafkaQueueProblems.variants.on", "kafkaQueueProblems (on value)"),
+        ("workload.users", "Users"),
+        ("workload.spawn_rate", "Spawn rate (users/s)"),
+        ("workload.think_time.max", "Think time, max"),
+        ("workload.think_time.min", "Think time, min"),
+        ("kafka.throughput_msgs_per_s", "Broker throughput (msg/s)"),
+        ("kafka.loss_ratio", "Lost deliveries (ratio)"),
+        ("seed", "Seed"),
+    ];
+    if let Some((_, l)) = known.iter().find(|(p, _)| *p == path) {
+        return l.to_string();
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["services", svc, rest @ ..] => format!("{svc}: {}", rest.join(" ").replace('_', " ")),
+        _ => path.replace(['.', '_'], " "),
+    }
+}
+
+#[component]
+pub fn Control(path: String) -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let p = path.clone();
+    let info = Memo::new(move |_| app.scenario.with(|s| find_param(s, &p)));
+    let id = format!("ctl-{}", path.replace('.', "-"));
+    let label = label_of(&path);
+    let error = {
+        let path = path.clone();
+        move || app.control_errors.with(|e| e.get(&path).cloned())
+    };
+    let path_for_input = path.clone();
+    let path_for_text = path.clone();
+    let path_for_check = path.clone();
+    let path_for_select = path.clone();
+    let body = move || {
+        let Some(i) = info.get() else {
+            return view! { <span class="muted">"not in this scenario"</span> }.into_any();
+        };
+        match i.kind {
+            ParamKind::Bool => {
+                let path = path_for_check.clone();
+                let checked = i.value == "true";
+                view! {
+                    <input type="checkbox" id=id.clone() prop:checked=checked
+                        on:change=move |ev| app.set_param(&path, if event_target_checked(&ev) { "true" } else { "false" }) />
+                }
+                .into_any()
+            }
+            ParamKind::Enum(options) => {
+                let path = path_for_select.clone();
+                let current = i.value.clone();
+                view! {
+                    <select id=id.clone() on:change=move |ev| app.set_param(&path, &event_target_value(&ev))>
+                        {options.iter().map(|o| view! { <option value=*o selected={*o == current}>{*o}</option> }).collect_view()}
+                    </select>
+                }
+                .into_any()
+            }
+            ParamKind::Text => view! { <code>{i.value.clone()}</code> }.into_any(),
+            _ => {
+                let number = i.number.unwrap_or(i.min.unwrap_or(0.0));
+                let position = to_position(&i, number);
+                let slider_info = i.clone();
+                let path = path_for_input.clone();
+                let path2 = path_for_text.clone();
+                let value_text = i.value.clone();
+                let allowed = i.allowed.clone();
+                let scale = if i.log_scale { "log scale" } else { "" };
+                view! {
+                    <div class="slider-row">
+                        <input type="range" id=id.clone() min="0" max="1000" step="1" prop:value=position.to_string()
+                            aria-describedby=format!("{}-range", id)
+                            on:input=move |ev| {
+                                let pos: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+                                let v = from_position(&slider_info, pos);
+                                app.set_param(&path, &slider_info.format(v));
+                            } />
+                        <input type="text" class="typed" inputmode="decimal" aria-label=format!("{} value", label_of(&path2))
+                            prop:value=value_text
+                            on:change=move |ev| app.set_param(&path2, event_target_value(&ev).trim()) />
+                    </div>
+                    <small id=format!("{}-range", id) class="muted">{allowed} " " {scale}</small>
+                }
+                .into_any()
+            }
+        }
+    };
+    let id2 = format!("ctl-{}", path.replace('.', "-"));
+    view! {
+        <div class="control" data-param=path.clone()>
+            <label for=id2>{label}</label>
+            {body}
+            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Controls() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let controls = Memo::new(move |_| app.scenario.with(|s| s.controls.iter().filter(|c| c.as_str() != "seed").cloned().collect::<Vec<_>>()));
+    let new_seed = move |_| app.set_param("seed", &crate::dom::random_seed().to_string());
+    let seed = move || app.scenario.with(|s| s.seed.to_string());
+    view! {
+        <section class="controls" aria-labelledby="controls-h">
+            <h2 id="controls-h">"Controls"</h2>
+            <For each=move || controls.get() key=|c| c.clone() children=move |c| view! { <Control path=c /> } />
+            <div class="control" data-param="seed">
+                <label for="ctl-seed">"Seed"</label>
+                <div class="slider-row">
+                    <input type="text" id="ctl-seed" class="typed" inputmode="numeric" prop:value=seed
+                        on:change=move |ev| app.set_param("seed", event_target_value(&ev).trim()) />
+                    <button on:click=new_seed>"New seed"</button>
+                </div>
+                {move || app.control_errors.with(|e| e.get("seed").cloned()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+            <Advanced />
+        </section>
+    }
+}
+
+#[component]
+fn Advanced() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let (filter, set_filter) = signal(String::new());
+    let (open, set_open) = signal(false);
+    let rows = Memo::new(move |_| {
+        if !open.get() {
+            return Vec::new();
+        }
+        let needle = filter.get().to_lowercase();
+        app.scenario.with(|s| {
+            list_params(s)
+                .into_iter()
+                .filter(|p| !s.controls.contains(&p.path))
+                .filter(|p| !matches!(p.kind, ParamKind::Text))
+                .filter(|p| needle.is_empty() || p.path.to_lowercase().contains(&needle) || p.help.to_lowercase().contains(&needle))
+                .take(80)
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <details class="advanced" on:toggle=move |ev| {
+            let el: web_sys::HtmlDetailsElement = wasm_bindgen::JsCast::unchecked_into(event_target::<web_sys::HtmlElement>(&ev));
+            set_open.set(el.open());
+        }>
+            <summary>"Advanced: every parameter"</summary>
+            <label for="adv-filter" class="muted">"Filter"</label>
+            <input id="adv-filter" type="search" placeholder="gogc, probe, limit…" on:input=move |ev| set_filter.set(event_target_value(&ev)) />
+            <ul class="params">
+                <For each=move || rows.get() key=|p| (p.path.clone(), p.value.clone()) children=move |p| {
+                    let path = p.path.clone();
+                    let id = format!("adv-{}", p.path.replace('.', "-"));
+                    view! {
+                        <li>
+                            <label for=id.clone() title=p.help.clone()>{p.path.clone()}</label>
+                            <input id=id type="text" class="typed" prop:value=p.value.clone()
+                                on:change=move |ev| app.set_param(&path, event_target_value(&ev).trim()) />
+                            <small class="muted">{p.allowed.clone()}</small>
+                            {let path = p.path.clone(); move || app.control_errors.with(|e| e.get(&path).cloned()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        </li>
+                    }
+                } />
+            </ul>
+        </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incident_core::presets;
+
+    fn info(path: &str) -> ParamInfo {
+        find_param(&presets::load("checkout-spike").unwrap(), path).unwrap()
+    }
+
+    #[test]
+    fn log_slider_spans_zero_to_five_thousand() {
+        let flag = info("flags.kafkaQueueProblems.variants.on");
+        assert!(flag.log_scale);
+        assert_eq!(from_position(&flag, 0.0), 0.0);
+        assert_eq!(from_position(&flag, 1000.0), 5000.0);
+        // The middle of a log slider is far below the middle value.
+        let mid = from_position(&flag, 500.0);
+        assert!(mid > 30.0 && mid < 120.0, "{mid}");
+        for v in [0.0, 100.0, 300.0, 2000.0] {
+            let back = from_position(&flag, to_position(&flag, v));
+            assert!((back - v).abs() / v.max(1.0) < 0.05, "{v} -> {back}");
+        }
+    }
+
+    #[test]
+    fn slider_values_are_round_and_in_range() {
+        let mem = info("services.checkout.memory_limit");
+        for pos in [0.0, 137.0, 512.0, 999.0, 1000.0] {
+            let v = from_position(&mem, pos);
+            assert!(v >= mem.min.unwrap() && v <= mem.max.unwrap());
+            assert_eq!(v % 1024.0, 0.0, "{v}");
+            // The formatted value parses back through the core.
+            let mut sc = presets::load("checkout-spike").unwrap();
+            incident_core::scenario::apply_set(&mut sc, "services.checkout.memory_limit", &mem.format(v)).unwrap();
+        }
+        let users = info("workload.users");
+        assert_eq!(from_position(&users, 1000.0), 20000.0);
+        assert_eq!(users.format(from_position(&users, 333.0)).parse::<f64>().unwrap().fract(), 0.0);
+    }
+
+    #[test]
+    fn labels_read_well() {
+        assert_eq!(label_of("workload.users"), "Users");
+        assert_eq!(label_of("services.checkout.memory_limit"), "checkout: memory limit");
+    }
+}

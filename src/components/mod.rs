@@ -1,0 +1,7 @@
+//! Components: they render what the core computed and dispatch what the
+//! learner did. No model logic lives here.
+
+pub mod charts_view;
+pub mod chrome;
+pub mod controls;
+pub mod panels;

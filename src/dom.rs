@@ -1,0 +1,121 @@
+//! Small browser helpers: downloads, storage, the URL, timing.
+
+use wasm_bindgen::JsCast;
+
+pub fn window() -> web_sys::Window {
+    web_sys::window().expect("a window")
+}
+
+pub fn now_ms() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+pub fn device_pixel_ratio() -> f64 {
+    let r = window().device_pixel_ratio();
+    if r.is_finite() && r > 0.0 {
+        r.min(4.0)
+    } else {
+        1.0
+    }
+}
+
+pub fn query() -> String {
+    window().location().search().unwrap_or_default()
+}
+
+/// Replaces the URL's query without a reload or a history entry.
+pub fn replace_query(query: &str) {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let url = format!("{path}{query}");
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The page's URL with this query, for sharing.
+pub fn url_with_query(query: &str) -> String {
+    let location = window().location();
+    format!(
+        "{}{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default(),
+        query
+    )
+}
+
+pub fn storage_get(key: &str) -> Option<String> {
+    window().local_storage().ok().flatten()?.get_item(key).ok().flatten()
+}
+
+pub fn storage_set(key: &str, value: &str) {
+    if let Some(s) = window().local_storage().ok().flatten() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn prefers_dark() -> bool {
+    window()
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+fn click_download(href: &str, filename: &str) {
+    let document = window().document().expect("a document");
+    if let Ok(a) = document.create_element("a") {
+        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+        a.set_href(href);
+        a.set_download(filename);
+        a.set_attribute("hidden", "").ok();
+        if let Some(body) = document.body() {
+            let _ = body.append_child(&a);
+            a.click();
+            let _ = body.remove_child(&a);
+        }
+    }
+}
+
+/// Offers text as a file download.
+pub fn download_text(filename: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    click_download(&url, filename);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Offers a canvas as a PNG download.
+pub fn download_canvas(canvas: &web_sys::HtmlCanvasElement, filename: &str) {
+    if let Ok(url) = canvas.to_data_url_with_type("image/png") {
+        click_download(&url, filename);
+    }
+}
+
+/// Records a number for tests and benchmarks under `window.__incidentLab[key]`.
+pub fn record_metric(key: &str, value: f64) {
+    let w = window();
+    let root = js_sys::Reflect::get(&w, &"__incidentLab".into()).ok().filter(|v| v.is_object()).unwrap_or_else(|| {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&w, &"__incidentLab".into(), &o);
+        o.into()
+    });
+    let list = js_sys::Reflect::get(&root, &key.into()).ok().filter(|v| js_sys::Array::is_array(v)).unwrap_or_else(|| {
+        let a = js_sys::Array::new();
+        let _ = js_sys::Reflect::set(&root, &key.into(), &a);
+        a.into()
+    });
+    let list: js_sys::Array = list.unchecked_into();
+    list.push(&value.into());
+    // Bounded: keep the last 500.
+    while list.length() > 500 {
+        list.shift();
+    }
+}
+
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 1_000_000.0) as u64
+}

@@ -1,0 +1,83 @@
+//! Runs the simulation in slices of a few milliseconds, yielding to the
+//! browser between them, so a long scenario never blocks the page. A newer
+//! run supersedes an older one: the older stops at its next slice.
+
+use incident_core::engine::World;
+use incident_core::{Scenario, Trace};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Time one slice may take before it yields.
+const SLICE_MS: f64 = 12.0;
+/// Events between clock checks.
+const CHUNK: u64 = 4_000;
+
+#[derive(Clone, Default)]
+pub struct Runner {
+    generation: Rc<Cell<u64>>,
+}
+
+impl Runner {
+    /// Starts a run; `progress` gets 0..1 between slices, `done` the trace
+    /// and the wall time it took in milliseconds.
+    pub fn start(
+        &self,
+        scenario: &Scenario,
+        progress: impl Fn(f64) + 'static,
+        done: impl FnOnce(Trace, f64) + 'static,
+    ) {
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        let world = Rc::new(RefCell::new(Some(World::new(scenario))));
+        let current = self.generation.clone();
+        let started = crate::dom::now_ms();
+        let done = Rc::new(RefCell::new(Some(done)));
+        slice(world, current, generation, started, Rc::new(progress), done);
+    }
+
+    pub fn cancel(&self) {
+        self.generation.set(self.generation.get() + 1);
+    }
+}
+
+type Done = Rc<RefCell<Option<Box<dyn FnOnce(Trace, f64)>>>>;
+
+fn slice<D: FnOnce(Trace, f64) + 'static>(
+    world: Rc<RefCell<Option<World>>>,
+    current: Rc<Cell<u64>>,
+    generation: u64,
+    started: f64,
+    progress: Rc<dyn Fn(f64)>,
+    done: Rc<RefCell<Option<D>>>,
+) {
+    if current.get() != generation {
+        return;
+    }
+    let begin = crate::dom::now_ms();
+    let finished = {
+        let mut guard = world.borrow_mut();
+        let Some(w) = guard.as_mut() else { return };
+        loop {
+            if w.advance(CHUNK) {
+                break true;
+            }
+            if crate::dom::now_ms() - begin > SLICE_MS {
+                break false;
+            }
+        }
+    };
+    if finished {
+        let trace = world.borrow_mut().take().expect("world").into_trace();
+        if let Some(d) = done.borrow_mut().take() {
+            d(trace, crate::dom::now_ms() - started);
+        }
+        return;
+    }
+    let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
+    progress(p);
+    leptos::prelude::set_timeout(move || slice(world, current, generation, started, progress, done), Duration::ZERO);
+}
+
+#[allow(dead_code)]
+fn _assert_object_safe(_: Done) {}

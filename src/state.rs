@@ -1,0 +1,413 @@
+//! The state a share link carries, and how it reads and writes a URL query.
+//!
+//! Links stay readable: `?preset=checkout-spike&workload.users=80&seed=3&t=72`.
+//! Every knob is a `--set` path with its value; a few words are reserved.
+//! A malformed, stale or hostile query never fails: whatever cannot be
+//! used becomes a notice, and the rest falls back to defaults.
+
+use incident_core::scenario::apply_set;
+use incident_core::{presets, Scenario};
+
+pub const DEFAULT_PRESET: &str = "checkout-spike";
+/// Longer queries are not read at all.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+/// More overrides than this are dropped.
+pub const MAX_OVERRIDES: usize = 64;
+const RESERVED: &[&str] = &["preset", "seed", "t", "embed", "panels", "scenario", "service", "theme", "lesson", "step", "compare"];
+
+/// Which single chart an iframe embed shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Embed {
+    Memory,
+    Latency,
+    Requests,
+    Go,
+    Pods,
+}
+
+impl Embed {
+    pub const ALL: [Embed; 5] = [Embed::Memory, Embed::Latency, Embed::Requests, Embed::Go, Embed::Pods];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Embed::Memory => "memory",
+            Embed::Latency => "latency",
+            Embed::Requests => "requests",
+            Embed::Go => "go",
+            Embed::Pods => "pods",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Embed> {
+        Embed::ALL.into_iter().find(|e| e.as_str() == text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ShareState {
+    pub preset: String,
+    /// `(path, value)` in the order applied.
+    pub overrides: Vec<(String, String)>,
+    /// A whole scenario that is not a preset (loaded from a file), as JSON.
+    pub scenario_json: Option<String>,
+    pub seed: Option<u64>,
+    /// Scrub time, seconds.
+    pub t_s: Option<f64>,
+    pub embed: Option<Embed>,
+    /// Open panels by name.
+    pub panels: Vec<String>,
+    /// The service the memory chart follows.
+    pub service: Option<String>,
+    /// Overrides of a pinned run to compare against.
+    pub compare: Option<Vec<(String, String)>>,
+    pub lesson: Option<String>,
+    pub step: Option<usize>,
+}
+
+/// What a query turned into, and what could not be used.
+pub struct Loaded {
+    pub state: ShareState,
+    pub scenario: Scenario,
+    pub notices: Vec<String>,
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decoding with `+` as space; invalid escapes are kept as text.
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encoding of everything but unreserved characters and the few
+/// that read well in a link (`.`, `-`, `_`, `~`, `/`).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// base64url without padding, for a whole scenario in a link.
+pub fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(A[((n >> shift) & 63) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+pub fn unbase64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn parse_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+fn parse_overrides(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn format_overrides(overrides: &[(String, String)]) -> String {
+    overrides.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+}
+
+/// Builds the scenario a state describes; every unusable part is a notice.
+pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenario {
+    let base = match &state.scenario_json {
+        Some(json) => match Scenario::from_json(json) {
+            Ok(sc) => Some(sc),
+            Err(e) => {
+                notices.push(format!("The scenario in the link could not be used ({}); showing {DEFAULT_PRESET}.", first_line(&e.to_string())));
+                state.scenario_json = None;
+                None
+            }
+        },
+        None => None,
+    };
+    let mut scenario = match base {
+        Some(sc) => sc,
+        None => match presets::load(&state.preset) {
+            Some(sc) => sc,
+            None => {
+                notices.push(format!(
+                    "There is no preset called “{}” (it may have been renamed); showing {DEFAULT_PRESET}.",
+                    state.preset
+                ));
+                state.preset = DEFAULT_PRESET.to_string();
+                presets::load(DEFAULT_PRESET).expect("the default preset exists")
+            }
+        },
+    };
+    let mut kept = Vec::new();
+    for (path, value) in std::mem::take(&mut state.overrides) {
+        match apply_set(&mut scenario, &path, &value) {
+            Ok(()) => kept.push((path, value)),
+            Err(e) => notices.push(format!("Ignored {path}={value}: {}", first_line(&e.to_string()))),
+        }
+    }
+    state.overrides = kept;
+    if let Some(seed) = state.seed {
+        if apply_set(&mut scenario, "seed", &seed.to_string()).is_err() {
+            notices.push(format!("Ignored seed {seed}: out of range."));
+            state.seed = None;
+        }
+    }
+    scenario
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Reads a query string (with or without `?`).
+pub fn load(query: &str) -> Loaded {
+    let mut notices = Vec::new();
+    let mut state = ShareState { preset: DEFAULT_PRESET.to_string(), ..ShareState::default() };
+    if query.len() > MAX_QUERY_BYTES {
+        notices.push(format!("The link is longer than {} KB and was not read; showing the defaults.", MAX_QUERY_BYTES / 1024));
+        let scenario = scenario_of(&mut state, &mut notices);
+        return Loaded { state, scenario, notices };
+    }
+    let mut unknown = Vec::new();
+    for (key, value) in parse_pairs(query) {
+        match key.as_str() {
+            "preset" => state.preset = value,
+            "seed" => match value.parse::<u64>() {
+                Ok(s) => state.seed = Some(s),
+                Err(_) => notices.push(format!("Ignored seed “{value}”: not a whole number.")),
+            },
+            "t" => match value.parse::<f64>() {
+                Ok(t) if t.is_finite() && t >= 0.0 => state.t_s = Some(t),
+                _ => notices.push(format!("Ignored t=“{value}”: not a time in seconds.")),
+            },
+            "embed" => match Embed::parse(&value) {
+                Some(e) => state.embed = Some(e),
+                None => notices.push(format!(
+                    "Ignored embed=“{value}”; embeds are {}.",
+                    Embed::ALL.map(|e| e.as_str()).join(", ")
+                )),
+            },
+            "panels" => state.panels = value.split(',').filter(|p| !p.is_empty()).take(16).map(str::to_string).collect(),
+            "service" => state.service = Some(value),
+            "scenario" => match unbase64url(&value).and_then(|b| String::from_utf8(b).ok()) {
+                Some(json) => state.scenario_json = Some(json),
+                None => notices.push("The scenario in the link is damaged and was not used.".to_string()),
+            },
+            "compare" => state.compare = Some(parse_overrides(&value).into_iter().take(MAX_OVERRIDES).collect()),
+            "lesson" => state.lesson = Some(value),
+            "step" => state.step = value.parse().ok(),
+            "theme" => {}
+            path if path.contains('.') || path == "duration" || path == "sample_interval" => {
+                if state.overrides.len() < MAX_OVERRIDES {
+                    state.overrides.push((key.clone(), value));
+                } else {
+                    unknown.push(key);
+                }
+            }
+            _ => unknown.push(key),
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.truncate(5);
+        let shown: Vec<String> = unknown.iter().map(|k| k.chars().take(40).collect()).collect();
+        notices.push(format!("Ignored unknown link parameters: {}.", shown.join(", ")));
+    }
+    let scenario = scenario_of(&mut state, &mut notices);
+    Loaded { state, scenario, notices }
+}
+
+/// The query that reproduces a state (starting with `?`).
+pub fn to_query(state: &ShareState) -> String {
+    let mut parts = Vec::new();
+    match &state.scenario_json {
+        Some(json) => parts.push(format!("scenario={}", base64url(json.as_bytes()))),
+        None => parts.push(format!("preset={}", encode(&state.preset))),
+    }
+    for (path, value) in &state.overrides {
+        parts.push(format!("{}={}", encode(path), encode(value)));
+    }
+    if let Some(seed) = state.seed {
+        parts.push(format!("seed={seed}"));
+    }
+    if let Some(t) = state.t_s {
+        parts.push(format!("t={}", (t * 10.0).round() / 10.0));
+    }
+    if let Some(service) = &state.service {
+        parts.push(format!("service={}", encode(service)));
+    }
+    if !state.panels.is_empty() {
+        parts.push(format!("panels={}", encode(&state.panels.join(","))));
+    }
+    if let Some(compare) = &state.compare {
+        parts.push(format!("compare={}", encode(&format_overrides(compare))));
+    }
+    if let Some(e) = state.embed {
+        parts.push(format!("embed={}", e.as_str()));
+    }
+    if let Some(l) = &state.lesson {
+        parts.push(format!("lesson={}", encode(l)));
+        if let Some(s) = state.step {
+            parts.push(format!("step={s}"));
+        }
+    }
+    let _ = RESERVED;
+    format!("?{}", parts.join("&"))
+}
+
+/// Records an override, replacing an earlier value of the same path.
+pub fn set_override(state: &mut ShareState, path: &str, value: &str) {
+    state.overrides.retain(|(p, _)| p != path);
+    state.overrides.push((path.to_string(), value.to_string()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_preset_link_opens_its_defaults() {
+        let l = load("?preset=checkout-gradual");
+        assert!(l.notices.is_empty(), "{:?}", l.notices);
+        assert_eq!(l.scenario, presets::load("checkout-gradual").unwrap());
+    }
+
+    #[test]
+    fn round_trip_keeps_the_whole_state() {
+        let state = ShareState {
+            preset: "checkout-spike".into(),
+            overrides: vec![("flags.kafkaQueueProblems.variants.on".into(), "300".into()), ("workload.users".into(), "35".into())],
+            seed: Some(42),
+            t_s: Some(72.5),
+            panels: vec!["events".into(), "about".into()],
+            service: Some("checkout".into()),
+            compare: Some(vec![("flags.kafkaQueueProblems.variants.on".into(), "2000".into())]),
+            ..ShareState::default()
+        };
+        let q = to_query(&state);
+        assert!(q.starts_with("?preset=checkout-spike&flags.kafkaQueueProblems.variants.on=300&workload.users=35&seed=42&t=72.5"), "{q}");
+        let l = load(&q);
+        assert!(l.notices.is_empty(), "{:?}", l.notices);
+        assert_eq!(l.state, state);
+        assert_eq!(l.scenario.workload.users, 35);
+        assert_eq!(l.scenario.seed, 42);
+    }
+
+    #[test]
+    fn hostile_and_stale_links_give_notices_and_defaults() {
+        let l = load("?preset=no-such-thing&workload.users=lots&seed=-1&t=NaN&embed=everything&%zz=1&<script>=x");
+        assert_eq!(l.state.preset, DEFAULT_PRESET);
+        assert_eq!(l.scenario.name, DEFAULT_PRESET);
+        let all = l.notices.join("\n");
+        for needle in ["no preset called", "Ignored workload.users=lots", "Ignored seed", "Ignored t=", "embeds are", "unknown link parameters"] {
+            assert!(all.contains(needle), "missing `{needle}` in\n{all}");
+        }
+        let huge = format!("?preset={}", "x".repeat(MAX_QUERY_BYTES + 1));
+        let l = load(&huge);
+        assert!(l.notices[0].contains("longer than"));
+        assert_eq!(l.scenario.name, DEFAULT_PRESET);
+        let l = load("?scenario=!!!not-base64!!!");
+        assert!(l.notices[0].contains("damaged"));
+        let l = load("?scenario=e30");
+        assert!(l.notices[0].contains("could not be used"), "{:?}", l.notices);
+    }
+
+    #[test]
+    fn a_whole_scenario_travels_in_the_link() {
+        let mut sc = presets::load("python-leaks").unwrap();
+        sc.name = "my-lab".into();
+        let state = ShareState { scenario_json: Some(sc.to_json()), ..ShareState::default() };
+        let l = load(&to_query(&state));
+        assert!(l.notices.is_empty(), "{:?}", l.notices);
+        assert_eq!(l.scenario, sc);
+    }
+
+    #[test]
+    fn encodings_round_trip() {
+        for s in ["", "a b", "20Mi", "x=y&z", "ünïcode", "%%%"] {
+            assert_eq!(decode(&encode(s)), s);
+        }
+        for bytes in [&b""[..], b"a", b"ab", b"abc", b"abcd", &[0xff, 0x00, 0x7f][..]] {
+            assert_eq!(unbase64url(&base64url(bytes)).unwrap(), bytes);
+        }
+        assert_eq!(decode("%4"), "%4");
+    }
+
+    #[test]
+    fn overrides_replace_earlier_values() {
+        let mut s = ShareState::default();
+        set_override(&mut s, "workload.users", "10");
+        set_override(&mut s, "seed", "3");
+        set_override(&mut s, "workload.users", "20");
+        assert_eq!(s.overrides, vec![("seed".to_string(), "3".to_string()), ("workload.users".to_string(), "20".to_string())]);
+    }
+}
