@@ -65,7 +65,12 @@ impl AppState {
                 self.scenario.set(scenario);
             }
             Err(problems) => {
-                let message = problems.0.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+                let message = problems
+                    .0
+                    .iter()
+                    .map(|p| p.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 self.control_errors.update(|e| {
                     e.insert(path.to_string(), message);
                 });
@@ -103,7 +108,8 @@ impl AppState {
                     s.seed = None;
                     s.compare = None;
                 });
-                self.notices.set(vec![format!("Loaded {filename}: {}.", sc.title)]);
+                self.notices
+                    .set(vec![format!("Loaded {filename}: {}.", sc.title)]);
                 self.service.set(incident_core::view::focus_service(&sc));
                 self.pinned.set(None);
                 self.changed_at.set(Some(crate::dom::now_ms()));
@@ -128,7 +134,9 @@ impl AppState {
                 )]);
                 self.imported.set(Some(Arc::new(trace)));
             }
-            Err(e) => self.notices.set(vec![format!("{filename} is not a trace: {e}")]),
+            Err(e) => self
+                .notices
+                .set(vec![format!("{filename} is not a trace: {e}")]),
         }
     }
 
@@ -195,10 +203,20 @@ pub fn provide() -> AppState {
 
     // A pinned run from the link: re-simulate it.
     if let Some(compare) = loaded.state.compare.clone() {
-        let mut pinned_state = ShareState { overrides: compare, compare: None, ..loaded.state.clone() };
+        let mut pinned_state = ShareState {
+            overrides: compare,
+            compare: None,
+            ..loaded.state.clone()
+        };
         let mut ignored = Vec::new();
         let sc = state::scenario_of(&mut pinned_state, &mut ignored);
-        PIN_RUNNER.with(|r| r.start(&sc, |_| {}, move |trace, _| app.pinned.set(Some(Arc::new(trace)))));
+        PIN_RUNNER.with(|r| {
+            r.start(
+                &sc,
+                |_| {},
+                move |trace, _| app.pinned.set(Some(Arc::new(trace))),
+            )
+        });
     }
 
     // Re-simulate whenever the scenario changes.
@@ -227,7 +245,9 @@ pub fn provide() -> AppState {
         let mut s = app.share.get();
         s.t_s = Some(app.scrub_s.get()).filter(|t| *t > 0.0);
         let service = app.service.get();
-        let default_service = app.scenario.with_untracked(incident_core::view::focus_service);
+        let default_service = app
+            .scenario
+            .with_untracked(incident_core::view::focus_service);
         s.service = (service != default_service).then_some(service);
         crate::dom::replace_query(&state::to_query(&s));
     });
@@ -284,22 +304,35 @@ pub fn compute_headlines(app: AppState) {
         }
         // Wait while the learner's own run is in progress.
         if app.progress.get_untracked().is_some() {
-            set_timeout(move || next(app, names, i), std::time::Duration::from_millis(300));
+            set_timeout(
+                move || next(app, names, i),
+                std::time::Duration::from_millis(300),
+            );
             return;
         }
         let name = names[i];
         if let Some(sc) = presets::load(name) {
             thread_local! { static GALLERY: Runner = Runner::default(); }
             GALLERY.with(|r| {
-                r.start(&sc, |_| {}, move |trace, _| {
-                    let h = incident_core::view::headline(&trace);
-                    app.headlines.update(|m| {
-                        m.insert(name.to_string(), h);
-                    });
-                    set_timeout(move || next(app, names, i + 1), std::time::Duration::from_millis(30));
-                })
+                r.start(
+                    &sc,
+                    |_| {},
+                    move |trace, _| {
+                        let h = incident_core::view::headline(&trace);
+                        app.headlines.update(|m| {
+                            m.insert(name.to_string(), h);
+                        });
+                        set_timeout(
+                            move || next(app, names, i + 1),
+                            std::time::Duration::from_millis(30),
+                        );
+                    },
+                )
             });
         }
     }
-    set_timeout(move || next(app, names, 0), std::time::Duration::from_millis(800));
+    set_timeout(
+        move || next(app, names, 0),
+        std::time::Duration::from_millis(800),
+    );
 }

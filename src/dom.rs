@@ -45,7 +45,13 @@ pub fn url_with_query(query: &str) -> String {
 }
 
 pub fn storage_get(key: &str) -> Option<String> {
-    window().local_storage().ok().flatten()?.get_item(key).ok().flatten()
+    window()
+        .local_storage()
+        .ok()
+        .flatten()?
+        .get_item(key)
+        .ok()
+        .flatten()
 }
 
 pub fn storage_set(key: &str, value: &str) {
@@ -82,8 +88,12 @@ pub fn download_text(filename: &str, mime: &str, text: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
     click_download(&url, filename);
     let _ = web_sys::Url::revoke_object_url(&url);
 }
@@ -98,16 +108,22 @@ pub fn download_canvas(canvas: &web_sys::HtmlCanvasElement, filename: &str) {
 /// Records a number for tests and benchmarks under `window.__incidentLab[key]`.
 pub fn record_metric(key: &str, value: f64) {
     let w = window();
-    let root = js_sys::Reflect::get(&w, &"__incidentLab".into()).ok().filter(|v| v.is_object()).unwrap_or_else(|| {
-        let o = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&w, &"__incidentLab".into(), &o);
-        o.into()
-    });
-    let list = js_sys::Reflect::get(&root, &key.into()).ok().filter(|v| js_sys::Array::is_array(v)).unwrap_or_else(|| {
-        let a = js_sys::Array::new();
-        let _ = js_sys::Reflect::set(&root, &key.into(), &a);
-        a.into()
-    });
+    let root = js_sys::Reflect::get(&w, &"__incidentLab".into())
+        .ok()
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&w, &"__incidentLab".into(), &o);
+            o.into()
+        });
+    let list = js_sys::Reflect::get(&root, &key.into())
+        .ok()
+        .filter(|v| js_sys::Array::is_array(v))
+        .unwrap_or_else(|| {
+            let a = js_sys::Array::new();
+            let _ = js_sys::Reflect::set(&root, &key.into(), &a);
+            a.into()
+        });
     let list: js_sys::Array = list.unchecked_into();
     list.push(&value.into());
     // Bounded: keep the last 500.

@@ -77,7 +77,9 @@ pub fn with_unit(value: f64, unit: &str) -> String {
         "ms" => millis(value),
         "1" => percent(value),
         "{cpu}" => format!("{:.0}m", value * 1000.0),
-        u if u.ends_with("/s}") || u.ends_with("/s") => format!("{}/s", count((value * 10.0).round() / 10.0)),
+        u if u.ends_with("/s}") || u.ends_with("/s") => {
+            format!("{}/s", count((value * 10.0).round() / 10.0))
+        }
         _ => count(value),
     }
 }

@@ -21,8 +21,20 @@ use state::Embed;
 #[component]
 pub fn App() -> impl IntoView {
     let app = app::provide();
-    let hash = move || app.trace.with(|t| t.as_ref().map(|t| t.summary.trace_hash.clone()).unwrap_or_default());
-    let status = move || if app.progress.get().is_some() { "running" } else { "ready" };
+    let hash = move || {
+        app.trace.with(|t| {
+            t.as_ref()
+                .map(|t| t.summary.trace_hash.clone())
+                .unwrap_or_default()
+        })
+    };
+    let status = move || {
+        if app.progress.get().is_some() {
+            "running"
+        } else {
+            "ready"
+        }
+    };
     match app.embed() {
         Some(kind) => view! {
             <main id="app" class="embed" data-trace-hash=hash data-status=status data-embed=kind.as_str()>
@@ -79,7 +91,16 @@ fn EmbedView(kind: Embed) -> impl IntoView {
         Embed::Go => ChartKind::Go,
         Embed::Pods => ChartKind::Pods,
     };
-    let controls = Memo::new(move |_| app.scenario.with(|s| s.controls.iter().filter(|c| c.as_str() != "seed").take(2).cloned().collect::<Vec<_>>()));
+    let controls = Memo::new(move |_| {
+        app.scenario.with(|s| {
+            s.controls
+                .iter()
+                .filter(|c| c.as_str() != "seed")
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let full = move || {
         let mut s = app.share.get();
         s.embed = None;
@@ -102,8 +123,13 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         let message = info.to_string();
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
-            let div = body.owner_document().and_then(|d| d.create_element("div").ok());
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let div = body
+                .owner_document()
+                .and_then(|d| d.create_element("div").ok());
             if let Some(div) = div {
                 div.set_id("fatal");
                 let _ = div.set_attribute("role", "alert");

@@ -76,7 +76,10 @@ fn slice<D: FnOnce(Trace, f64) + 'static>(
     }
     let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
     progress(p);
-    leptos::prelude::set_timeout(move || slice(world, current, generation, started, progress, done), Duration::ZERO);
+    leptos::prelude::set_timeout(
+        move || slice(world, current, generation, started, progress, done),
+        Duration::ZERO,
+    );
 }
 
 #[allow(dead_code)]

@@ -13,7 +13,10 @@ pub const DEFAULT_PRESET: &str = "checkout-spike";
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// More overrides than this are dropped.
 pub const MAX_OVERRIDES: usize = 64;
-const RESERVED: &[&str] = &["preset", "seed", "t", "embed", "panels", "scenario", "service", "theme", "lesson", "step", "compare"];
+const RESERVED: &[&str] = &[
+    "preset", "seed", "t", "embed", "panels", "scenario", "service", "theme", "lesson", "step",
+    "compare",
+];
 
 /// Which single chart an iframe embed shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +29,13 @@ pub enum Embed {
 }
 
 impl Embed {
-    pub const ALL: [Embed; 5] = [Embed::Memory, Embed::Latency, Embed::Requests, Embed::Go, Embed::Pods];
+    pub const ALL: [Embed; 5] = [
+        Embed::Memory,
+        Embed::Latency,
+        Embed::Requests,
+        Embed::Go,
+        Embed::Pods,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Embed::Memory => "memory",
@@ -87,7 +96,10 @@ pub fn decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                match (
+                    bytes.get(i + 1).copied().and_then(hex),
+                    bytes.get(i + 2).copied().and_then(hex),
+                ) {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 2;
@@ -108,7 +120,9 @@ pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -120,7 +134,9 @@ pub fn base64url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        let n = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
                 out.push(A[((n >> shift) & 63) as usize] as char);
@@ -178,20 +194,26 @@ fn parse_overrides(text: &str) -> Vec<(String, String)> {
 }
 
 fn format_overrides(overrides: &[(String, String)]) -> String {
-    overrides.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+    overrides
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Builds the scenario a state describes; every unusable part is a notice.
 pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenario {
     let base = match &state.scenario_json {
-        Some(json) => match Scenario::from_json(json) {
-            Ok(sc) => Some(sc),
-            Err(e) => {
-                notices.push(format!("The scenario in the link could not be used ({}); showing {DEFAULT_PRESET}.", first_line(&e.to_string())));
-                state.scenario_json = None;
-                None
+        Some(json) => {
+            match Scenario::from_json(json) {
+                Ok(sc) => Some(sc),
+                Err(e) => {
+                    notices.push(format!("The scenario in the link could not be used ({}); showing {DEFAULT_PRESET}.", first_line(&e.to_string())));
+                    state.scenario_json = None;
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     let mut scenario = match base {
@@ -212,7 +234,10 @@ pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenari
     for (path, value) in std::mem::take(&mut state.overrides) {
         match apply_set(&mut scenario, &path, &value) {
             Ok(()) => kept.push((path, value)),
-            Err(e) => notices.push(format!("Ignored {path}={value}: {}", first_line(&e.to_string()))),
+            Err(e) => notices.push(format!(
+                "Ignored {path}={value}: {}",
+                first_line(&e.to_string())
+            )),
         }
     }
     state.overrides = kept;
@@ -232,11 +257,21 @@ fn first_line(text: &str) -> &str {
 /// Reads a query string (with or without `?`).
 pub fn load(query: &str) -> Loaded {
     let mut notices = Vec::new();
-    let mut state = ShareState { preset: DEFAULT_PRESET.to_string(), ..ShareState::default() };
+    let mut state = ShareState {
+        preset: DEFAULT_PRESET.to_string(),
+        ..ShareState::default()
+    };
     if query.len() > MAX_QUERY_BYTES {
-        notices.push(format!("The link is longer than {} KB and was not read; showing the defaults.", MAX_QUERY_BYTES / 1024));
+        notices.push(format!(
+            "The link is longer than {} KB and was not read; showing the defaults.",
+            MAX_QUERY_BYTES / 1024
+        ));
         let scenario = scenario_of(&mut state, &mut notices);
-        return Loaded { state, scenario, notices };
+        return Loaded {
+            state,
+            scenario,
+            notices,
+        };
     }
     let mut unknown = Vec::new();
     for (key, value) in parse_pairs(query) {
@@ -257,13 +292,28 @@ pub fn load(query: &str) -> Loaded {
                     Embed::ALL.map(|e| e.as_str()).join(", ")
                 )),
             },
-            "panels" => state.panels = value.split(',').filter(|p| !p.is_empty()).take(16).map(str::to_string).collect(),
+            "panels" => {
+                state.panels = value
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .take(16)
+                    .map(str::to_string)
+                    .collect()
+            }
             "service" => state.service = Some(value),
             "scenario" => match unbase64url(&value).and_then(|b| String::from_utf8(b).ok()) {
                 Some(json) => state.scenario_json = Some(json),
-                None => notices.push("The scenario in the link is damaged and was not used.".to_string()),
+                None => notices
+                    .push("The scenario in the link is damaged and was not used.".to_string()),
             },
-            "compare" => state.compare = Some(parse_overrides(&value).into_iter().take(MAX_OVERRIDES).collect()),
+            "compare" => {
+                state.compare = Some(
+                    parse_overrides(&value)
+                        .into_iter()
+                        .take(MAX_OVERRIDES)
+                        .collect(),
+                )
+            }
             "lesson" => state.lesson = Some(value),
             "step" => state.step = value.parse().ok(),
             "theme" => {}
@@ -279,11 +329,21 @@ pub fn load(query: &str) -> Loaded {
     }
     if !unknown.is_empty() {
         unknown.truncate(5);
-        let shown: Vec<String> = unknown.iter().map(|k| k.chars().take(40).collect()).collect();
-        notices.push(format!("Ignored unknown link parameters: {}.", shown.join(", ")));
+        let shown: Vec<String> = unknown
+            .iter()
+            .map(|k| k.chars().take(40).collect())
+            .collect();
+        notices.push(format!(
+            "Ignored unknown link parameters: {}.",
+            shown.join(", ")
+        ));
     }
     let scenario = scenario_of(&mut state, &mut notices);
-    Loaded { state, scenario, notices }
+    Loaded {
+        state,
+        scenario,
+        notices,
+    }
 }
 
 /// The query that reproduces a state (starting with `?`).
@@ -345,12 +405,18 @@ mod tests {
     fn round_trip_keeps_the_whole_state() {
         let state = ShareState {
             preset: "checkout-spike".into(),
-            overrides: vec![("flags.kafkaQueueProblems.variants.on".into(), "300".into()), ("workload.users".into(), "35".into())],
+            overrides: vec![
+                ("flags.kafkaQueueProblems.variants.on".into(), "300".into()),
+                ("workload.users".into(), "35".into()),
+            ],
             seed: Some(42),
             t_s: Some(72.5),
             panels: vec!["events".into(), "about".into()],
             service: Some("checkout".into()),
-            compare: Some(vec![("flags.kafkaQueueProblems.variants.on".into(), "2000".into())]),
+            compare: Some(vec![(
+                "flags.kafkaQueueProblems.variants.on".into(),
+                "2000".into(),
+            )]),
             ..ShareState::default()
         };
         let q = to_query(&state);
@@ -368,7 +434,14 @@ mod tests {
         assert_eq!(l.state.preset, DEFAULT_PRESET);
         assert_eq!(l.scenario.name, DEFAULT_PRESET);
         let all = l.notices.join("\n");
-        for needle in ["no preset called", "Ignored workload.users=lots", "Ignored seed", "Ignored t=", "embeds are", "unknown link parameters"] {
+        for needle in [
+            "no preset called",
+            "Ignored workload.users=lots",
+            "Ignored seed",
+            "Ignored t=",
+            "embeds are",
+            "unknown link parameters",
+        ] {
             assert!(all.contains(needle), "missing `{needle}` in\n{all}");
         }
         let huge = format!("?preset={}", "x".repeat(MAX_QUERY_BYTES + 1));
@@ -378,14 +451,21 @@ mod tests {
         let l = load("?scenario=!!!not-base64!!!");
         assert!(l.notices[0].contains("damaged"));
         let l = load("?scenario=e30");
-        assert!(l.notices[0].contains("could not be used"), "{:?}", l.notices);
+        assert!(
+            l.notices[0].contains("could not be used"),
+            "{:?}",
+            l.notices
+        );
     }
 
     #[test]
     fn a_whole_scenario_travels_in_the_link() {
         let mut sc = presets::load("python-leaks").unwrap();
         sc.name = "my-lab".into();
-        let state = ShareState { scenario_json: Some(sc.to_json()), ..ShareState::default() };
+        let state = ShareState {
+            scenario_json: Some(sc.to_json()),
+            ..ShareState::default()
+        };
         let l = load(&to_query(&state));
         assert!(l.notices.is_empty(), "{:?}", l.notices);
         assert_eq!(l.scenario, sc);
@@ -396,7 +476,14 @@ mod tests {
         for s in ["", "a b", "20Mi", "x=y&z", "ünïcode", "%%%"] {
             assert_eq!(decode(&encode(s)), s);
         }
-        for bytes in [&b""[..], b"a", b"ab", b"abc", b"abcd", &[0xff, 0x00, 0x7f][..]] {
+        for bytes in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"abcd",
+            &[0xff, 0x00, 0x7f][..],
+        ] {
             assert_eq!(unbase64url(&base64url(bytes)).unwrap(), bytes);
         }
         assert_eq!(decode("%4"), "%4");
@@ -408,6 +495,12 @@ mod tests {
         set_override(&mut s, "workload.users", "10");
         set_override(&mut s, "seed", "3");
         set_override(&mut s, "workload.users", "20");
-        assert_eq!(s.overrides, vec![("seed".to_string(), "3".to_string()), ("workload.users".to_string(), "20".to_string())]);
+        assert_eq!(
+            s.overrides,
+            vec![
+                ("seed".to_string(), "3".to_string()),
+                ("workload.users".to_string(), "20".to_string())
+            ]
+        );
     }
 }

@@ -52,7 +52,14 @@ pub const LIGHT: Theme = Theme {
     scrub: Rgb(37, 99, 235),
     pinned: Rgb(140, 148, 158),
     imported: Rgb(147, 51, 234),
-    series: [Rgb(37, 99, 235), Rgb(217, 95, 2), Rgb(27, 158, 119), Rgb(176, 60, 160), Rgb(90, 90, 90), Rgb(180, 150, 0)],
+    series: [
+        Rgb(37, 99, 235),
+        Rgb(217, 95, 2),
+        Rgb(27, 158, 119),
+        Rgb(176, 60, 160),
+        Rgb(90, 90, 90),
+        Rgb(180, 150, 0),
+    ],
     running: Rgb(45, 160, 90),
     creating: Rgb(160, 168, 178),
     backoff: Rgb(230, 140, 20),
@@ -70,7 +77,14 @@ pub const DARK: Theme = Theme {
     scrub: Rgb(96, 165, 250),
     pinned: Rgb(150, 158, 168),
     imported: Rgb(200, 140, 255),
-    series: [Rgb(96, 165, 250), Rgb(255, 150, 70), Rgb(60, 200, 150), Rgb(230, 120, 220), Rgb(200, 200, 200), Rgb(230, 200, 60)],
+    series: [
+        Rgb(96, 165, 250),
+        Rgb(255, 150, 70),
+        Rgb(60, 200, 150),
+        Rgb(230, 120, 220),
+        Rgb(200, 200, 200),
+        Rgb(230, 200, 60),
+    ],
     running: Rgb(70, 190, 110),
     creating: Rgb(110, 118, 128),
     backoff: Rgb(245, 160, 40),
@@ -259,14 +273,29 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
 }
 
 /// Draws a chart; returns the plot geometry for the overlay.
-pub fn draw(canvas: &HtmlCanvasElement, spec: &ChartSpec, theme: &Theme, dpr: f64) -> DrawResult<Geometry> {
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    spec: &ChartSpec,
+    theme: &Theme,
+    dpr: f64,
+) -> DrawResult<Geometry> {
     let (css_w, css_h) = fit(canvas, dpr);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d context")?;
     let root = backend.into_drawing_area();
     root.fill(&theme.background.plot()).map_err(err)?;
     let px = |v: f64| (v * dpr).round() as u32;
-    let font = |size: f64| ("sans-serif", size * dpr).into_font().color(&theme.text.plot());
-    let mut geometry = Geometry { left: f64::MAX, right: 0.0, top: f64::MAX, bottom: 0.0, x_max_s: spec.x_max_s };
+    let font = |size: f64| {
+        ("sans-serif", size * dpr)
+            .into_font()
+            .color(&theme.text.plot())
+    };
+    let mut geometry = Geometry {
+        left: f64::MAX,
+        right: 0.0,
+        top: f64::MAX,
+        bottom: 0.0,
+        x_max_s: spec.x_max_s,
+    };
     let mut note = |x: std::ops::Range<i32>, y: std::ops::Range<i32>| {
         geometry.left = geometry.left.min(x.start as f64 / dpr);
         geometry.right = geometry.right.max(x.end as f64 / dpr);
@@ -309,7 +338,11 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &ChartSpec, theme: &Theme, dpr: f6
                 }
                 mesh.draw().map_err(err)?;
                 for h in &panel.hlines {
-                    let y = if log { h.value.max(0.1).log10() } else { h.value };
+                    let y = if log {
+                        h.value.max(0.1).log10()
+                    } else {
+                        h.value
+                    };
                     chart
                         .draw_series(DashedLineSeries::new(
                             [(0.0, y), (x_max, y)],
@@ -338,11 +371,21 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &ChartSpec, theme: &Theme, dpr: f6
                     let style = line.color.plot().stroke_width(px(line.width as f64));
                     for seg in segments(&line.points, log) {
                         if line.dashed {
-                            chart.draw_series(DashedLineSeries::new(seg, px(5.0), px(4.0), style)).map_err(err)?;
+                            chart
+                                .draw_series(DashedLineSeries::new(seg, px(5.0), px(4.0), style))
+                                .map_err(err)?;
                         } else if seg.len() == 1 {
-                            chart.draw_series(std::iter::once(Circle::new(seg[0], px(2.0), style.filled()))).map_err(err)?;
+                            chart
+                                .draw_series(std::iter::once(Circle::new(
+                                    seg[0],
+                                    px(2.0),
+                                    style.filled(),
+                                )))
+                                .map_err(err)?;
                         } else {
-                            chart.draw_series(LineSeries::new(seg, style)).map_err(err)?;
+                            chart
+                                .draw_series(LineSeries::new(seg, style))
+                                .map_err(err)?;
                         }
                     }
                 }
@@ -403,7 +446,10 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &ChartSpec, theme: &Theme, dpr: f6
                 }
                 for &t in &row.restarts {
                     chart
-                        .draw_series(LineSeries::new([(t, y0 - 0.05), (t, y1 + 0.05)], theme.text.plot().stroke_width(px(1.5))))
+                        .draw_series(LineSeries::new(
+                            [(t, y0 - 0.05), (t, y1 + 0.05)],
+                            theme.text.plot().stroke_width(px(1.5)),
+                        ))
                         .map_err(err)?;
                 }
             }
@@ -413,16 +459,33 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &ChartSpec, theme: &Theme, dpr: f6
     }
     root.present().map_err(err)?;
     if geometry.left > geometry.right {
-        geometry = Geometry { left: 0.0, right: css_w, top: 0.0, bottom: css_h, x_max_s: spec.x_max_s };
+        geometry = Geometry {
+            left: 0.0,
+            right: css_w,
+            top: 0.0,
+            bottom: css_h,
+            x_max_s: spec.x_max_s,
+        };
     }
     Ok(geometry)
 }
 
 /// The overlay: a scrub line, and a hover line when the pointer is over the plot.
-pub fn draw_overlay(canvas: &HtmlCanvasElement, geometry: &Geometry, scrub_s: f64, hover_s: Option<f64>, theme: &Theme, dpr: f64) {
+pub fn draw_overlay(
+    canvas: &HtmlCanvasElement,
+    geometry: &Geometry,
+    scrub_s: f64,
+    hover_s: Option<f64>,
+    theme: &Theme,
+    dpr: f64,
+) {
     fit(canvas, dpr);
-    let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
-    let Ok(ctx) = wasm_bindgen::JsCast::dyn_into::<CanvasRenderingContext2d>(ctx) else { return };
+    let Ok(Some(ctx)) = canvas.get_context("2d") else {
+        return;
+    };
+    let Ok(ctx) = wasm_bindgen::JsCast::dyn_into::<CanvasRenderingContext2d>(ctx) else {
+        return;
+    };
     ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0).ok();
     ctx.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
     let line = |x: f64, color: &str, width: f64, dashed: bool| {

@@ -99,7 +99,11 @@ pub struct Inputs<'a> {
 }
 
 fn times(trace: &Trace) -> Vec<f64> {
-    trace.sample_times_us.iter().map(|t| *t as f64 / 1e6).collect()
+    trace
+        .sample_times_us
+        .iter()
+        .map(|t| *t as f64 / 1e6)
+        .collect()
 }
 
 /// A series, downsampled; empty when the trace does not have it.
@@ -111,28 +115,52 @@ pub fn points(trace: &Trace, name: &str, service: &str, buckets: usize) -> Vec<(
 }
 
 fn line(label: &str, color: Rgb, points: Vec<(f64, Option<f64>)>) -> Line {
-    Line { label: label.to_string(), color, points, dashed: false, width: 2 }
+    Line {
+        label: label.to_string(),
+        color,
+        points,
+        dashed: false,
+        width: 2,
+    }
 }
 
 fn overlay_lines(inputs: &Inputs, name: &str, service: &str, label: &str, into: &mut Vec<Line>) {
     if let Some(p) = inputs.pinned {
         let pts = points(p, name, service, inputs.buckets);
         if !pts.is_empty() {
-            into.push(Line { label: format!("{label} (pinned)"), color: inputs.theme.pinned, points: pts, dashed: true, width: 2 });
+            into.push(Line {
+                label: format!("{label} (pinned)"),
+                color: inputs.theme.pinned,
+                points: pts,
+                dashed: true,
+                width: 2,
+            });
         }
     }
     if let Some(r) = inputs.imported {
         let pts = points(r, name, service, inputs.buckets);
         if !pts.is_empty() {
-            into.push(Line { label: format!("{label} (real)"), color: inputs.theme.imported, points: pts, dashed: true, width: 2 });
+            into.push(Line {
+                label: format!("{label} (real)"),
+                color: inputs.theme.imported,
+                points: pts,
+                dashed: true,
+                width: 2,
+            });
         }
     }
 }
 
 fn x_max(inputs: &Inputs) -> f64 {
     let own = inputs.trace.scenario.duration.as_secs_f64();
-    let pinned = inputs.pinned.map(|p| p.scenario.duration.as_secs_f64()).unwrap_or(0.0);
-    let real = inputs.imported.map(|r| r.sample_times_us.last().copied().unwrap_or(0) as f64 / 1e6).unwrap_or(0.0);
+    let pinned = inputs
+        .pinned
+        .map(|p| p.scenario.duration.as_secs_f64())
+        .unwrap_or(0.0);
+    let real = inputs
+        .imported
+        .map(|r| r.sample_times_us.last().copied().unwrap_or(0) as f64 / 1e6)
+        .unwrap_or(0.0);
     own.max(pinned).max(real)
 }
 
@@ -141,25 +169,64 @@ fn oom_markers(trace: &Trace, service: &str, theme: &Theme) -> Vec<Marker> {
     trace
         .events
         .iter()
-        .filter(|e| e.reason == "OOMKilled" && (service.is_empty() || e.object.starts_with(&prefix)))
-        .map(|e| Marker { at_s: e.at_us as f64 / 1e6, color: theme.oom })
+        .filter(|e| {
+            e.reason == "OOMKilled" && (service.is_empty() || e.object.starts_with(&prefix))
+        })
+        .map(|e| Marker {
+            at_s: e.at_us as f64 / 1e6,
+            color: theme.oom,
+        })
         .collect()
 }
 
 pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
     let t = inputs.trace;
     let theme = inputs.theme;
-    let limit = t.scenario.services.get(service).map(|s| s.memory_limit.as_f64()).unwrap_or(0.0);
-    let mut lines = vec![line("working set", theme.series[0], points(t, "k8s.pod.memory.working_set", service, inputs.buckets))];
-    overlay_lines(inputs, "k8s.pod.memory.working_set", service, "working set", &mut lines);
+    let limit = t
+        .scenario
+        .services
+        .get(service)
+        .map(|s| s.memory_limit.as_f64())
+        .unwrap_or(0.0);
+    let mut lines = vec![line(
+        "working set",
+        theme.series[0],
+        points(t, "k8s.pod.memory.working_set", service, inputs.buckets),
+    )];
+    overlay_lines(
+        inputs,
+        "k8s.pod.memory.working_set",
+        service,
+        "working set",
+        &mut lines,
+    );
     let hlines = vec![
-        HLine { value: limit, color: theme.critical, label: format!("limit {}", crate::format::bytes(limit)) },
-        HLine { value: limit * t.scenario.alerts.utilization_critical, color: theme.critical, label: format!("{:.0} %", t.scenario.alerts.utilization_critical * 100.0) },
-        HLine { value: limit * t.scenario.alerts.utilization_warning, color: theme.warning, label: format!("{:.0} %", t.scenario.alerts.utilization_warning * 100.0) },
+        HLine {
+            value: limit,
+            color: theme.critical,
+            label: format!("limit {}", crate::format::bytes(limit)),
+        },
+        HLine {
+            value: limit * t.scenario.alerts.utilization_critical,
+            color: theme.critical,
+            label: format!("{:.0} %", t.scenario.alerts.utilization_critical * 100.0),
+        },
+        HLine {
+            value: limit * t.scenario.alerts.utilization_warning,
+            color: theme.warning,
+            label: format!("{:.0} %", t.scenario.alerts.utilization_warning * 100.0),
+        },
     ];
     ChartSpec {
         x_max_s: x_max(inputs),
-        body: Body::Panels(vec![Panel { title: format!("{service} working set"), unit: Unit::Bytes, lines, hlines, y_max: Some(limit * 1.05), log: false }]),
+        body: Body::Panels(vec![Panel {
+            title: format!("{service} working set"),
+            unit: Unit::Bytes,
+            lines,
+            hlines,
+            y_max: Some(limit * 1.05),
+            log: false,
+        }]),
         markers: oom_markers(t, service, theme),
     }
 }
@@ -170,7 +237,9 @@ fn per_minute(points: &[(f64, Option<f64>)]) -> Vec<(f64, Option<f64>)> {
     let mut previous: Option<(f64, f64)> = None;
     for &(t, v) in points {
         match (v, previous) {
-            (Some(v), Some((pt, pv))) if t > pt && v >= pv => out.push((t, Some((v - pv) / (t - pt) * 60.0))),
+            (Some(v), Some((pt, pv))) if t > pt && v >= pv => {
+                out.push((t, Some((v - pv) / (t - pt) * 60.0)))
+            }
             (Some(_), _) => out.push((t, None)),
             (None, _) => out.push((t, None)),
         }
@@ -184,30 +253,96 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
     let theme = inputs.theme;
     let b = inputs.buckets;
     let mut heap = vec![
-        line("heap_alloc", theme.series[0], points(t, "process.runtime.go.mem.heap_alloc", service, b)),
-        Line { dashed: true, width: 1, ..line("heap goal", theme.series[1], points(t, "go.memory.gc.goal", service, b)) },
+        line(
+            "heap_alloc",
+            theme.series[0],
+            points(t, "process.runtime.go.mem.heap_alloc", service, b),
+        ),
+        Line {
+            dashed: true,
+            width: 1,
+            ..line(
+                "heap goal",
+                theme.series[1],
+                points(t, "go.memory.gc.goal", service, b),
+            )
+        },
     ];
-    overlay_lines(inputs, "process.runtime.go.mem.heap_alloc", service, "heap_alloc", &mut heap);
-    let mut goroutines = vec![line("goroutines", theme.series[2], points(t, "process.runtime.go.goroutines", service, b))];
-    overlay_lines(inputs, "process.runtime.go.goroutines", service, "goroutines", &mut goroutines);
+    overlay_lines(
+        inputs,
+        "process.runtime.go.mem.heap_alloc",
+        service,
+        "heap_alloc",
+        &mut heap,
+    );
+    let mut goroutines = vec![line(
+        "goroutines",
+        theme.series[2],
+        points(t, "process.runtime.go.goroutines", service, b),
+    )];
+    overlay_lines(
+        inputs,
+        "process.runtime.go.goroutines",
+        service,
+        "goroutines",
+        &mut goroutines,
+    );
     // Full-resolution count, then per minute, then downsampled.
-    let gc_full: Vec<(f64, Option<f64>)> = match t.find_series("process.runtime.go.gc.count", service) {
-        Some(s) => times(t).into_iter().zip(s.values.iter().copied()).collect(),
-        None => Vec::new(),
-    };
+    let gc_full: Vec<(f64, Option<f64>)> =
+        match t.find_series("process.runtime.go.gc.count", service) {
+            Some(s) => times(t).into_iter().zip(s.values.iter().copied()).collect(),
+            None => Vec::new(),
+        };
     let rate = per_minute(&gc_full);
     let (tt, vv): (Vec<f64>, Vec<Option<f64>>) = rate.into_iter().unzip();
-    let gc = vec![line("GC cycles per minute", theme.series[3], downsample(&tt, &vv, b))];
-    let limit = t.scenario.services.get(service).and_then(|s| s.go.as_ref()).and_then(|g| g.gomemlimit).map(|l| l.as_f64());
+    let gc = vec![line(
+        "GC cycles per minute",
+        theme.series[3],
+        downsample(&tt, &vv, b),
+    )];
+    let limit = t
+        .scenario
+        .services
+        .get(service)
+        .and_then(|s| s.go.as_ref())
+        .and_then(|g| g.gomemlimit)
+        .map(|l| l.as_f64());
     let heap_hlines = limit
-        .map(|l| vec![HLine { value: l, color: theme.warning, label: format!("GOMEMLIMIT {}", crate::format::bytes(l)) }])
+        .map(|l| {
+            vec![HLine {
+                value: l,
+                color: theme.warning,
+                label: format!("GOMEMLIMIT {}", crate::format::bytes(l)),
+            }]
+        })
         .unwrap_or_default();
     ChartSpec {
         x_max_s: x_max(inputs),
         body: Body::Panels(vec![
-            Panel { title: "heap".into(), unit: Unit::Bytes, lines: heap, hlines: heap_hlines, y_max: None, log: false },
-            Panel { title: "goroutines".into(), unit: Unit::Count, lines: goroutines, hlines: vec![], y_max: None, log: false },
-            Panel { title: "GC per minute".into(), unit: Unit::Count, lines: gc, hlines: vec![], y_max: None, log: false },
+            Panel {
+                title: "heap".into(),
+                unit: Unit::Bytes,
+                lines: heap,
+                hlines: heap_hlines,
+                y_max: None,
+                log: false,
+            },
+            Panel {
+                title: "goroutines".into(),
+                unit: Unit::Count,
+                lines: goroutines,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
+            Panel {
+                title: "GC per minute".into(),
+                unit: Unit::Count,
+                lines: gc,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
         ]),
         markers: oom_markers(t, service, theme),
     }
@@ -219,14 +354,33 @@ pub fn latency(inputs: &Inputs) -> ChartSpec {
     let b = inputs.buckets;
     let svc = "load-generator";
     let mut lines = vec![
-        line("P50", theme.series[2], points(t, "locust.response_time.p50", svc, b)),
-        line("P95", theme.series[1], points(t, "locust.response_time.p95", svc, b)),
-        line("P99", theme.series[3], points(t, "locust.response_time.p99", svc, b)),
+        line(
+            "P50",
+            theme.series[2],
+            points(t, "locust.response_time.p50", svc, b),
+        ),
+        line(
+            "P95",
+            theme.series[1],
+            points(t, "locust.response_time.p95", svc, b),
+        ),
+        line(
+            "P99",
+            theme.series[3],
+            points(t, "locust.response_time.p99", svc, b),
+        ),
     ];
     overlay_lines(inputs, "locust.response_time.p95", svc, "P95", &mut lines);
     ChartSpec {
         x_max_s: x_max(inputs),
-        body: Body::Panels(vec![Panel { title: "latency".into(), unit: Unit::Millis, lines, hlines: vec![], y_max: None, log: true }]),
+        body: Body::Panels(vec![Panel {
+            title: "latency".into(),
+            unit: Unit::Millis,
+            lines,
+            hlines: vec![],
+            y_max: None,
+            log: true,
+        }]),
         markers: oom_markers(t, "", theme),
     }
 }
@@ -237,13 +391,34 @@ pub fn requests(inputs: &Inputs) -> ChartSpec {
     let b = inputs.buckets;
     let svc = "load-generator";
     let mut lines = vec![
-        line("requests/s", theme.series[0], points(t, "locust.requests.rate", svc, b)),
-        line("failures/s", theme.critical, points(t, "locust.failures.rate", svc, b)),
+        line(
+            "requests/s",
+            theme.series[0],
+            points(t, "locust.requests.rate", svc, b),
+        ),
+        line(
+            "failures/s",
+            theme.critical,
+            points(t, "locust.failures.rate", svc, b),
+        ),
     ];
-    overlay_lines(inputs, "locust.requests.rate", svc, "requests/s", &mut lines);
+    overlay_lines(
+        inputs,
+        "locust.requests.rate",
+        svc,
+        "requests/s",
+        &mut lines,
+    );
     ChartSpec {
         x_max_s: x_max(inputs),
-        body: Body::Panels(vec![Panel { title: "rate".into(), unit: Unit::PerSecond, lines, hlines: vec![], y_max: None, log: false }]),
+        body: Body::Panels(vec![Panel {
+            title: "rate".into(),
+            unit: Unit::PerSecond,
+            lines,
+            hlines: vec![],
+            y_max: None,
+            log: false,
+        }]),
         markers: vec![],
     }
 }
@@ -252,13 +427,39 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
     let t = inputs.trace;
     let theme = inputs.theme;
     let b = inputs.buckets;
-    let lag = vec![line("event-loop lag", theme.series[1], points(t, "nodejs.eventloop.lag", service, b))];
-    let conns = vec![line("open connections", theme.series[0], points(t, "http.server.open_connections", service, b))];
+    let lag = vec![line(
+        "event-loop lag",
+        theme.series[1],
+        points(t, "nodejs.eventloop.lag", service, b),
+    )];
+    let conns = vec![line(
+        "open connections",
+        theme.series[0],
+        points(t, "http.server.open_connections", service, b),
+    )];
     ChartSpec {
         x_max_s: x_max(inputs),
         body: Body::Panels(vec![
-            Panel { title: "lag".into(), unit: Unit::Millis, lines: lag, hlines: vec![HLine { value: 1000.0, color: theme.critical, label: "probe timeout 1 s".into() }], y_max: None, log: false },
-            Panel { title: "connections".into(), unit: Unit::Count, lines: conns, hlines: vec![], y_max: None, log: false },
+            Panel {
+                title: "lag".into(),
+                unit: Unit::Millis,
+                lines: lag,
+                hlines: vec![HLine {
+                    value: 1000.0,
+                    color: theme.critical,
+                    label: "probe timeout 1 s".into(),
+                }],
+                y_max: None,
+                log: false,
+            },
+            Panel {
+                title: "connections".into(),
+                unit: Unit::Count,
+                lines: conns,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
         ]),
         markers: vec![],
     }
@@ -269,14 +470,40 @@ pub fn python(inputs: &Inputs, service: &str) -> ChartSpec {
     let theme = inputs.theme;
     let b = inputs.buckets;
     let lines = vec![
-        line("cache", theme.series[0], points(t, "leak.cache.size", service, b)),
-        line("listeners", theme.series[1], points(t, "leak.listeners.size", service, b)),
-        line("history", theme.series[2], points(t, "leak.history.size", service, b)),
-        Line { dashed: true, ..line("unreachable cycles", theme.series[3], points(t, "leak.cycles.size", service, b)) },
+        line(
+            "cache",
+            theme.series[0],
+            points(t, "leak.cache.size", service, b),
+        ),
+        line(
+            "listeners",
+            theme.series[1],
+            points(t, "leak.listeners.size", service, b),
+        ),
+        line(
+            "history",
+            theme.series[2],
+            points(t, "leak.history.size", service, b),
+        ),
+        Line {
+            dashed: true,
+            ..line(
+                "unreachable cycles",
+                theme.series[3],
+                points(t, "leak.cycles.size", service, b),
+            )
+        },
     ];
     ChartSpec {
         x_max_s: x_max(inputs),
-        body: Body::Panels(vec![Panel { title: "leaks".into(), unit: Unit::Bytes, lines, hlines: vec![], y_max: None, log: false }]),
+        body: Body::Panels(vec![Panel {
+            title: "leaks".into(),
+            unit: Unit::Bytes,
+            lines,
+            hlines: vec![],
+            y_max: None,
+            log: false,
+        }]),
         markers: oom_markers(t, service, theme),
     }
 }
@@ -286,18 +513,61 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
     let theme = inputs.theme;
     let b = inputs.buckets;
     let mut disk = vec![
-        line("table", theme.series[0], points(t, "postgresql.db_size", "postgresql", b)),
-        line("WAL", theme.series[1], points(t, "postgresql.wal.size", "postgresql", b)),
+        line(
+            "table",
+            theme.series[0],
+            points(t, "postgresql.db_size", "postgresql", b),
+        ),
+        line(
+            "WAL",
+            theme.series[1],
+            points(t, "postgresql.wal.size", "postgresql", b),
+        ),
     ];
-    overlay_lines(inputs, "postgresql.db_size", "postgresql", "table", &mut disk);
-    let iops = vec![line("write IOPS", theme.series[2], points(t, "postgresql.write_iops", "postgresql", b))];
-    let lag = vec![line("fraud-detection lag", theme.series[3], points(t, "messaging.kafka.consumer.lag", "fraud-detection", b))];
+    overlay_lines(
+        inputs,
+        "postgresql.db_size",
+        "postgresql",
+        "table",
+        &mut disk,
+    );
+    let iops = vec![line(
+        "write IOPS",
+        theme.series[2],
+        points(t, "postgresql.write_iops", "postgresql", b),
+    )];
+    let lag = vec![line(
+        "fraud-detection lag",
+        theme.series[3],
+        points(t, "messaging.kafka.consumer.lag", "fraud-detection", b),
+    )];
     ChartSpec {
         x_max_s: x_max(inputs),
         body: Body::Panels(vec![
-            Panel { title: "disk".into(), unit: Unit::Bytes, lines: disk, hlines: vec![], y_max: None, log: false },
-            Panel { title: "iops".into(), unit: Unit::PerSecond, lines: iops, hlines: vec![], y_max: None, log: false },
-            Panel { title: "lag".into(), unit: Unit::Count, lines: lag, hlines: vec![], y_max: None, log: false },
+            Panel {
+                title: "disk".into(),
+                unit: Unit::Bytes,
+                lines: disk,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
+            Panel {
+                title: "iops".into(),
+                unit: Unit::PerSecond,
+                lines: iops,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
+            Panel {
+                title: "lag".into(),
+                unit: Unit::Count,
+                lines: lag,
+                hlines: vec![],
+                y_max: None,
+                log: false,
+            },
         ]),
         markers: vec![],
     }
@@ -327,7 +597,12 @@ pub fn pods(inputs: &Inputs) -> ChartSpec {
             let stop = p.deleted_us.map(|d| d as f64 / 1e6).unwrap_or(end);
             for (i, c) in p.changes.iter().enumerate() {
                 let from = c.at_us as f64 / 1e6;
-                let to = p.changes.get(i + 1).map(|n| n.at_us as f64 / 1e6).unwrap_or(stop).min(stop);
+                let to = p
+                    .changes
+                    .get(i + 1)
+                    .map(|n| n.at_us as f64 / 1e6)
+                    .unwrap_or(stop)
+                    .min(stop);
                 if to > from || i + 1 == p.changes.len() {
                     spans.push((from, to.max(from), status_of(c.status, c.ready)));
                 }
@@ -338,28 +613,39 @@ pub fn pods(inputs: &Inputs) -> ChartSpec {
             }
             // kubectl-style short name: service plus the pod suffix.
             let suffix = p.name.rsplit('-').next().unwrap_or("");
-            StripRow { label: format!("{}-…{suffix}", p.service), spans, restarts }
+            StripRow {
+                label: format!("{}-…{suffix}", p.service),
+                spans,
+                restarts,
+            }
         })
         .collect();
-    ChartSpec { x_max_s: x_max(inputs), body: Body::Strip(rows), markers: vec![] }
+    ChartSpec {
+        x_max_s: x_max(inputs),
+        body: Body::Strip(rows),
+        markers: vec![],
+    }
 }
 
 pub fn build(kind: ChartKind, inputs: &Inputs, service: &str) -> ChartSpec {
     match kind {
         ChartKind::Memory => memory(inputs, service),
         ChartKind::Go => {
-            let go_service = first_of_kind(inputs.trace, ServiceKind::GoCheckout).unwrap_or_else(|| service.to_string());
+            let go_service = first_of_kind(inputs.trace, ServiceKind::GoCheckout)
+                .unwrap_or_else(|| service.to_string());
             go(inputs, &go_service)
         }
         ChartKind::Latency => latency(inputs),
         ChartKind::Requests => requests(inputs),
         ChartKind::Pods => pods(inputs),
         ChartKind::Node => {
-            let s = first_of_kind(inputs.trace, ServiceKind::NodeFrontend).unwrap_or_else(|| service.to_string());
+            let s = first_of_kind(inputs.trace, ServiceKind::NodeFrontend)
+                .unwrap_or_else(|| service.to_string());
             node(inputs, &s)
         }
         ChartKind::Python => {
-            let s = first_of_kind(inputs.trace, ServiceKind::PythonLeaky).unwrap_or_else(|| service.to_string());
+            let s = first_of_kind(inputs.trace, ServiceKind::PythonLeaky)
+                .unwrap_or_else(|| service.to_string());
             python(inputs, &s)
         }
         ChartKind::Postgres => postgres(inputs),
@@ -367,41 +653,115 @@ pub fn build(kind: ChartKind, inputs: &Inputs, service: &str) -> ChartSpec {
 }
 
 pub fn first_of_kind(trace: &Trace, kind: ServiceKind) -> Option<String> {
-    trace.scenario.services.iter().find(|(_, s)| s.kind == kind).map(|(n, _)| n.clone())
+    trace
+        .scenario
+        .services
+        .iter()
+        .find(|(_, s)| s.kind == kind)
+        .map(|(n, _)| n.clone())
 }
 
 /// Tooltip rows: (label, series name, service, unit).
-pub fn hover_rows(kind: ChartKind, trace: &Trace, service: &str) -> Vec<(&'static str, &'static str, String, Unit)> {
+pub fn hover_rows(
+    kind: ChartKind,
+    trace: &Trace,
+    service: &str,
+) -> Vec<(&'static str, &'static str, String, Unit)> {
     let of = |k: ServiceKind| first_of_kind(trace, k).unwrap_or_else(|| service.to_string());
     match kind {
         ChartKind::Memory => vec![
-            ("working set", "k8s.pod.memory.working_set", service.to_string(), Unit::Bytes),
-            ("utilization", "k8s.pod.memory_limit_utilization", service.to_string(), Unit::Ratio),
-            ("restarts", "k8s.container.restarts", service.to_string(), Unit::Count),
+            (
+                "working set",
+                "k8s.pod.memory.working_set",
+                service.to_string(),
+                Unit::Bytes,
+            ),
+            (
+                "utilization",
+                "k8s.pod.memory_limit_utilization",
+                service.to_string(),
+                Unit::Ratio,
+            ),
+            (
+                "restarts",
+                "k8s.container.restarts",
+                service.to_string(),
+                Unit::Count,
+            ),
         ],
         ChartKind::Go => {
             let s = of(ServiceKind::GoCheckout);
             vec![
-                ("heap_alloc", "process.runtime.go.mem.heap_alloc", s.clone(), Unit::Bytes),
-                ("goroutines", "process.runtime.go.goroutines", s.clone(), Unit::Count),
+                (
+                    "heap_alloc",
+                    "process.runtime.go.mem.heap_alloc",
+                    s.clone(),
+                    Unit::Bytes,
+                ),
+                (
+                    "goroutines",
+                    "process.runtime.go.goroutines",
+                    s.clone(),
+                    Unit::Count,
+                ),
                 ("GC cycles", "process.runtime.go.gc.count", s, Unit::Count),
             ]
         }
         ChartKind::Latency => vec![
-            ("P50", "locust.response_time.p50", "load-generator".into(), Unit::Millis),
-            ("P95", "locust.response_time.p95", "load-generator".into(), Unit::Millis),
-            ("P99", "locust.response_time.p99", "load-generator".into(), Unit::Millis),
+            (
+                "P50",
+                "locust.response_time.p50",
+                "load-generator".into(),
+                Unit::Millis,
+            ),
+            (
+                "P95",
+                "locust.response_time.p95",
+                "load-generator".into(),
+                Unit::Millis,
+            ),
+            (
+                "P99",
+                "locust.response_time.p99",
+                "load-generator".into(),
+                Unit::Millis,
+            ),
         ],
         ChartKind::Requests => vec![
-            ("requests", "locust.requests.rate", "load-generator".into(), Unit::PerSecond),
-            ("failures", "locust.failures.rate", "load-generator".into(), Unit::PerSecond),
-            ("users", "locust.users", "load-generator".into(), Unit::Count),
+            (
+                "requests",
+                "locust.requests.rate",
+                "load-generator".into(),
+                Unit::PerSecond,
+            ),
+            (
+                "failures",
+                "locust.failures.rate",
+                "load-generator".into(),
+                Unit::PerSecond,
+            ),
+            (
+                "users",
+                "locust.users",
+                "load-generator".into(),
+                Unit::Count,
+            ),
         ],
         ChartKind::Node => {
             let s = of(ServiceKind::NodeFrontend);
             vec![
-                ("event-loop lag", "nodejs.eventloop.lag", s.clone(), Unit::Millis),
-                ("connections", "http.server.open_connections", s.clone(), Unit::Count),
+                (
+                    "event-loop lag",
+                    "nodejs.eventloop.lag",
+                    s.clone(),
+                    Unit::Millis,
+                ),
+                (
+                    "connections",
+                    "http.server.open_connections",
+                    s.clone(),
+                    Unit::Count,
+                ),
                 ("CPU", "k8s.pod.cpu.usage", s, Unit::Count),
             ]
         }
@@ -414,11 +774,31 @@ pub fn hover_rows(kind: ChartKind, trace: &Trace, service: &str) -> Vec<(&'stati
             ]
         }
         ChartKind::Postgres => vec![
-            ("table", "postgresql.db_size", "postgresql".into(), Unit::Bytes),
-            ("write IOPS", "postgresql.write_iops", "postgresql".into(), Unit::PerSecond),
-            ("consumer lag", "messaging.kafka.consumer.lag", "fraud-detection".into(), Unit::Count),
+            (
+                "table",
+                "postgresql.db_size",
+                "postgresql".into(),
+                Unit::Bytes,
+            ),
+            (
+                "write IOPS",
+                "postgresql.write_iops",
+                "postgresql".into(),
+                Unit::PerSecond,
+            ),
+            (
+                "consumer lag",
+                "messaging.kafka.consumer.lag",
+                "fraud-detection".into(),
+                Unit::Count,
+            ),
         ],
-        ChartKind::Pods => vec![("restarts", "k8s.container.restarts", service.to_string(), Unit::Count)],
+        ChartKind::Pods => vec![(
+            "restarts",
+            "k8s.container.restarts",
+            service.to_string(),
+            Unit::Count,
+        )],
     }
 }
 
@@ -433,16 +813,34 @@ mod tests {
         for name in presets::names() {
             let sc = presets::load(name).unwrap();
             let trace = simulate(&sc);
-            let inputs = Inputs { trace: &trace, pinned: None, imported: None, theme: &LIGHT, buckets: 300 };
+            let inputs = Inputs {
+                trace: &trace,
+                pinned: None,
+                imported: None,
+                theme: &LIGHT,
+                buckets: 300,
+            };
             let service = incident_core::view::focus_service(&sc);
             for kind in charts_for(&sc) {
                 let spec = build(kind, &inputs, &service);
                 match &spec.body {
                     Body::Panels(panels) => {
                         for p in panels {
-                            assert!(p.lines.iter().any(|l| l.points.iter().any(|(_, v)| v.is_some())) || kind == ChartKind::Postgres || kind == ChartKind::Latency || kind == ChartKind::Requests, "{name}/{kind:?}/{} empty", p.title);
+                            assert!(
+                                p.lines
+                                    .iter()
+                                    .any(|l| l.points.iter().any(|(_, v)| v.is_some()))
+                                    || kind == ChartKind::Postgres
+                                    || kind == ChartKind::Latency
+                                    || kind == ChartKind::Requests,
+                                "{name}/{kind:?}/{} empty",
+                                p.title
+                            );
                             for l in &p.lines {
-                                assert!(l.points.len() <= 600 + 300, "{name}/{kind:?}: downsampled");
+                                assert!(
+                                    l.points.len() <= 600 + 300,
+                                    "{name}/{kind:?}: downsampled"
+                                );
                             }
                         }
                     }
@@ -457,32 +855,66 @@ mod tests {
     fn memory_chart_marks_ooms_and_thresholds() {
         let sc = presets::load("checkout-spike").unwrap();
         let trace = simulate(&sc);
-        let inputs = Inputs { trace: &trace, pinned: Some(&trace), imported: None, theme: &LIGHT, buckets: 200 };
+        let inputs = Inputs {
+            trace: &trace,
+            pinned: Some(&trace),
+            imported: None,
+            theme: &LIGHT,
+            buckets: 200,
+        };
         let spec = memory(&inputs, "checkout");
         assert!(!spec.markers.is_empty());
-        let Body::Panels(panels) = spec.body else { panic!() };
+        let Body::Panels(panels) = spec.body else {
+            panic!()
+        };
         assert_eq!(panels[0].hlines.len(), 3);
-        assert!(panels[0].lines.iter().any(|l| l.label.contains("pinned") && l.dashed));
+        assert!(panels[0]
+            .lines
+            .iter()
+            .any(|l| l.label.contains("pinned") && l.dashed));
     }
 
     #[test]
     fn gc_rate_comes_from_the_cumulative_count() {
-        let pts = vec![(0.0, Some(0.0)), (60.0, Some(10.0)), (120.0, Some(40.0)), (180.0, None), (240.0, Some(2.0))];
+        let pts = vec![
+            (0.0, Some(0.0)),
+            (60.0, Some(10.0)),
+            (120.0, Some(40.0)),
+            (180.0, None),
+            (240.0, Some(2.0)),
+        ];
         let r = per_minute(&pts);
         assert_eq!(r[1].1, Some(10.0));
         assert_eq!(r[2].1, Some(30.0));
         assert_eq!(r[3].1, None);
-        assert_eq!(r[4].1, None, "a restart resets the count: no rate across it");
+        assert_eq!(
+            r[4].1, None,
+            "a restart resets the count: no rate across it"
+        );
     }
 
     #[test]
     fn pods_strip_shows_the_crash_loop() {
         let sc = presets::load("sockshop-hybrid").unwrap();
         let trace = simulate(&sc);
-        let inputs = Inputs { trace: &trace, pinned: None, imported: None, theme: &LIGHT, buckets: 200 };
-        let Body::Strip(rows) = pods(&inputs).body else { panic!() };
-        let fe = rows.iter().find(|r| r.label.starts_with("front-end")).unwrap();
+        let inputs = Inputs {
+            trace: &trace,
+            pinned: None,
+            imported: None,
+            theme: &LIGHT,
+            buckets: 200,
+        };
+        let Body::Strip(rows) = pods(&inputs).body else {
+            panic!()
+        };
+        let fe = rows
+            .iter()
+            .find(|r| r.label.starts_with("front-end"))
+            .unwrap();
         assert!(fe.restarts.len() >= 4);
-        assert!(fe.spans.iter().any(|s| s.2 == Status::Killed || s.2 == Status::BackOff));
+        assert!(fe
+            .spans
+            .iter()
+            .any(|s| s.2 == Status::Killed || s.2 == Status::BackOff));
     }
 }

@@ -32,7 +32,13 @@ fn theme(app: &AppState) -> &'static charts::Theme {
 /// Draws the charts one per task (each is a few milliseconds), then records
 /// how long the change took to reach the screen.
 fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, mine: u64) {
-    fn step(app: AppState, slots: Rc<Vec<ChartSlot>>, i: usize, generation: Rc<Cell<u64>>, mine: u64) {
+    fn step(
+        app: AppState,
+        slots: Rc<Vec<ChartSlot>>,
+        i: usize,
+        generation: Rc<Cell<u64>>,
+        mine: u64,
+    ) {
         if generation.get() != mine {
             return;
         }
@@ -42,13 +48,17 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
                 app.changed_at.set(None);
             }
             if let Some(root) = document().get_element_by_id("charts") {
-                let n: u32 = root.get_attribute("data-drawn").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let n: u32 = root
+                    .get_attribute("data-drawn")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
                 let _ = root.set_attribute("data-drawn", &(n + 1).to_string());
             }
             return;
         }
         let slot = &slots[i];
-        if let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), app.trace.get_untracked()) {
+        if let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), app.trace.get_untracked())
+        {
             let pinned = app.pinned.get_untracked();
             let imported = app.imported.get_untracked();
             let width = canvas.client_width().max(200) as usize;
@@ -69,10 +79,20 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
                 Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id()),
             }
             if let Some(overlay) = slot.overlay.get_untracked() {
-                charts::draw_overlay(&overlay, &slot.geometry.get_untracked(), app.scrub_s.get_untracked(), app.hover_s.get_untracked(), theme(&app), dpr);
+                charts::draw_overlay(
+                    &overlay,
+                    &slot.geometry.get_untracked(),
+                    app.scrub_s.get_untracked(),
+                    app.hover_s.get_untracked(),
+                    theme(&app),
+                    dpr,
+                );
             }
         }
-        set_timeout(move || step(app, slots, i + 1, generation, mine), Duration::ZERO);
+        set_timeout(
+            move || step(app, slots, i + 1, generation, mine),
+            Duration::ZERO,
+        );
     }
     step(app, Rc::new(slots), 0, generation, mine);
 }
@@ -131,13 +151,23 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
         let g = geometry.get();
         app.dark.track();
         if let Some(canvas) = overlay.get() {
-            charts::draw_overlay(&canvas, &g, scrub, hover, theme(&app), crate::dom::device_pixel_ratio());
+            charts::draw_overlay(
+                &canvas,
+                &g,
+                scrub,
+                hover,
+                theme(&app),
+                crate::dom::device_pixel_ratio(),
+            );
         }
     });
     let pods = kind == ChartKind::Pods;
     let height = move || {
         if pods {
-            let n = app.trace.with(|t| t.as_ref().map(|t| t.pods.len()).unwrap_or(2)).clamp(1, 30);
+            let n = app
+                .trace
+                .with(|t| t.as_ref().map(|t| t.pods.len()).unwrap_or(2))
+                .clamp(1, 30);
             format!("height: {}px", 34 + n * 22)
         } else {
             format!("height: {}px", kind.height())
@@ -161,7 +191,9 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
         let items = rows
             .into_iter()
             .map(|(label, name, svc, unit)| {
-                let v = value_at(&trace, name, &svc, at).map(|v| unit.format(v)).unwrap_or_else(|| "—".into());
+                let v = value_at(&trace, name, &svc, at)
+                    .map(|v| unit.format(v))
+                    .unwrap_or_else(|| "—".into());
                 view! { <div><span class="k">{label}</span> " " <span class="v">{v}</span></div> }
             })
             .collect_view();

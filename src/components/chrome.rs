@@ -12,7 +12,15 @@ pub fn Gallery() -> impl IntoView {
         .into_iter()
         .map(|p| (p.name, p.title, p.description, p.seed_doc))
         .collect();
-    let current = move || app.share.with(|s| if s.scenario_json.is_some() { String::new() } else { s.preset.clone() });
+    let current = move || {
+        app.share.with(|s| {
+            if s.scenario_json.is_some() {
+                String::new()
+            } else {
+                s.preset.clone()
+            }
+        })
+    };
     view! {
         <nav class="gallery" aria-label="Scenarios">
             <h2>"Scenarios"</h2>
@@ -46,7 +54,9 @@ pub fn Gallery() -> impl IntoView {
 /// Reads the chosen file as text, then calls `then(name, text)`.
 pub fn read_file(ev: leptos::ev::Event, then: impl Fn(String, String) + 'static) {
     let input: web_sys::HtmlInputElement = event_target(&ev);
-    let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
     let name = file.name();
     if file.size() > incident_core::trace::MAX_TRACE_BYTES as f64 {
         return;
@@ -152,7 +162,10 @@ pub fn Toolbar() -> impl IntoView {
         let clipboard = crate::dom::window().navigator().clipboard();
         let _ = clipboard.write_text(&url);
         set_copied.set(true);
-        set_timeout(move || set_copied.set(false), std::time::Duration::from_secs(2));
+        set_timeout(
+            move || set_copied.set(false),
+            std::time::Duration::from_secs(2),
+        );
     };
     let csv = move |_| {
         if let Some(t) = app.trace.get_untracked() {
@@ -161,7 +174,11 @@ pub fn Toolbar() -> impl IntoView {
     };
     let trace_json = move |_| {
         if let Some(t) = app.trace.get_untracked() {
-            crate::dom::download_text(&format!("{}.trace.json", t.scenario.name), "application/json", &t.to_json());
+            crate::dom::download_text(
+                &format!("{}.trace.json", t.scenario.name),
+                "application/json",
+                &t.to_json(),
+            );
         }
     };
     let embed_snippet = move || {
@@ -173,7 +190,10 @@ pub fn Toolbar() -> impl IntoView {
             crate::dom::url_with_query(&crate::state::to_query(&s))
         )
     };
-    let services = Memo::new(move |_| app.scenario.with(|s| s.services.keys().cloned().collect::<Vec<_>>()));
+    let services = Memo::new(move |_| {
+        app.scenario
+            .with(|s| s.services.keys().cloned().collect::<Vec<_>>())
+    });
     view! {
         <div class="toolbar" role="toolbar" aria-label="Run">
             <label for="service">"Memory of "</label>

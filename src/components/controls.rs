@@ -64,7 +64,10 @@ fn nice(kind: ParamKind, v: f64) -> f64 {
 
 fn label_of(path: &str) -> String {
     let known = [
-        ("flags.kafkaQueueProblems.variants.on", "kafkaQueueProblems (on value)"),
+        (
+            "flags.kafkaQueueProblems.variants.on",
+            "kafkaQueueProblems (on value)",
+        ),
         ("workload.users", "Users"),
         ("workload.spawn_rate", "Spawn rate (users/s)"),
         ("workload.think_time.max", "Think time, max"),
@@ -164,7 +167,15 @@ pub fn Control(path: String) -> impl IntoView {
 #[component]
 pub fn Controls() -> impl IntoView {
     let app = expect_context::<AppState>();
-    let controls = Memo::new(move |_| app.scenario.with(|s| s.controls.iter().filter(|c| c.as_str() != "seed").cloned().collect::<Vec<_>>()));
+    let controls = Memo::new(move |_| {
+        app.scenario.with(|s| {
+            s.controls
+                .iter()
+                .filter(|c| c.as_str() != "seed")
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let new_seed = move |_| app.set_param("seed", &crate::dom::random_seed().to_string());
     let seed = move || app.scenario.with(|s| s.seed.to_string());
     view! {
@@ -200,7 +211,11 @@ fn Advanced() -> impl IntoView {
                 .into_iter()
                 .filter(|p| !s.controls.contains(&p.path))
                 .filter(|p| !matches!(p.kind, ParamKind::Text))
-                .filter(|p| needle.is_empty() || p.path.to_lowercase().contains(&needle) || p.help.to_lowercase().contains(&needle))
+                .filter(|p| {
+                    needle.is_empty()
+                        || p.path.to_lowercase().contains(&needle)
+                        || p.help.to_lowercase().contains(&needle)
+                })
                 .take(80)
                 .collect::<Vec<_>>()
         })
@@ -265,16 +280,31 @@ mod tests {
             assert_eq!(v % 1024.0, 0.0, "{v}");
             // The formatted value parses back through the core.
             let mut sc = presets::load("checkout-spike").unwrap();
-            incident_core::scenario::apply_set(&mut sc, "services.checkout.memory_limit", &mem.format(v)).unwrap();
+            incident_core::scenario::apply_set(
+                &mut sc,
+                "services.checkout.memory_limit",
+                &mem.format(v),
+            )
+            .unwrap();
         }
         let users = info("workload.users");
         assert_eq!(from_position(&users, 1000.0), 20000.0);
-        assert_eq!(users.format(from_position(&users, 333.0)).parse::<f64>().unwrap().fract(), 0.0);
+        assert_eq!(
+            users
+                .format(from_position(&users, 333.0))
+                .parse::<f64>()
+                .unwrap()
+                .fract(),
+            0.0
+        );
     }
 
     #[test]
     fn labels_read_well() {
         assert_eq!(label_of("workload.users"), "Users");
-        assert_eq!(label_of("services.checkout.memory_limit"), "checkout: memory limit");
+        assert_eq!(
+            label_of("services.checkout.memory_limit"),
+            "checkout: memory limit"
+        );
     }
 }

@@ -15,7 +15,13 @@ fn at(app: &AppState) -> SimTime {
 #[component]
 pub fn Pods() -> impl IntoView {
     let app = expect_context::<AppState>();
-    let rows = move || app.trace.with(|t| t.as_ref().map(|t| view::pods_at(t, at(&app))).unwrap_or_default());
+    let rows = move || {
+        app.trace.with(|t| {
+            t.as_ref()
+                .map(|t| view::pods_at(t, at(&app)))
+                .unwrap_or_default()
+        })
+    };
     view! {
         <section class="panel" aria-labelledby="pods-h" data-panel="pods">
             <h2 id="pods-h">"kubectl get pods"</h2>
@@ -53,9 +59,19 @@ pub fn Events() -> impl IntoView {
                 .map(|t| {
                     view::events_until(t, at(&app), 400)
                         .into_iter()
-                        .filter(|e| !only || matches!(e.kind, EventType::Warning | EventType::Alert))
+                        .filter(|e| {
+                            !only || matches!(e.kind, EventType::Warning | EventType::Alert)
+                        })
                         .take(150)
-                        .map(|e| (e.at_us, format!("{:?}", e.kind), e.object.clone(), e.reason.clone(), e.message.clone()))
+                        .map(|e| {
+                            (
+                                e.at_us,
+                                format!("{:?}", e.kind),
+                                e.object.clone(),
+                                e.reason.clone(),
+                                e.message.clone(),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -96,7 +112,14 @@ pub fn Alerts() -> impl IntoView {
                         .filter(|a| a.at_us <= t.0)
                         .rev()
                         .take(60)
-                        .map(|a| (a.at_us, a.rule.as_str().to_string(), a.service.clone(), a.message.clone()))
+                        .map(|a| {
+                            (
+                                a.at_us,
+                                a.rule.as_str().to_string(),
+                                a.service.clone(),
+                                a.message.clone(),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -131,13 +154,20 @@ pub fn Alerts() -> impl IntoView {
 pub fn Tracemalloc() -> impl IntoView {
     let app = expect_context::<AppState>();
     let service = Memo::new(move |_| {
-        app.scenario.with(|s| s.services.iter().find(|(_, x)| x.kind == ServiceKind::PythonLeaky).map(|(n, _)| n.clone()))
+        app.scenario.with(|s| {
+            s.services
+                .iter()
+                .find(|(_, x)| x.kind == ServiceKind::PythonLeaky)
+                .map(|(n, _)| n.clone())
+        })
     });
     let rows = move || {
         let svc = service.get()?;
         let t = at(&app);
         let trace = app.trace.get()?;
-        let sites = app.scenario.with(|sc| view::allocation_sites_at(&trace, sc, &svc, t));
+        let sites = app
+            .scenario
+            .with(|sc| view::allocation_sites_at(&trace, sc, &svc, t));
         Some(sites)
     };
     view! {

@@ -10,11 +10,13 @@
 
 use crate::scenario::AlertSpec;
 use crate::units::SimTime;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::VecDeque;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Rule {
+    #[default]
     MemoryUtilizationWarning,
     MemoryUtilizationCritical,
     MemoryGrowthRate,
@@ -50,7 +52,7 @@ impl Rule {
 }
 
 /// One transition of an alert to firing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertFiring {
     pub rule: Rule,
     pub service: String,

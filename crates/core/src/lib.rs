@@ -7,6 +7,7 @@
 //! No I/O, no clock, no async, no web dependency.
 
 pub mod alerts;
+pub mod decode;
 pub mod engine;
 pub mod histogram;
 pub mod model;
@@ -15,6 +16,7 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod telemetry;
+pub mod toml_reader;
 pub mod trace;
 pub mod units;
 pub mod view;

@@ -2,11 +2,11 @@
 //! conventions, a kubelet-style event log, and each pod's status history.
 
 use crate::units::SimTime;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// One sampled series. `None` is a gap: nothing to report (the container
 /// was down, or no request completed in the interval).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Series {
     pub name: String,
     pub service: String,
@@ -46,8 +46,9 @@ impl Recorder {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum EventType {
+    #[default]
     Normal,
     Warning,
     /// Something the scenario's timeline did (flag change, load start).
@@ -58,8 +59,28 @@ pub enum EventType {
     Log,
 }
 
+impl EventType {
+    pub const ALL: [EventType; 5] = [
+        EventType::Normal,
+        EventType::Warning,
+        EventType::Action,
+        EventType::Alert,
+        EventType::Log,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+            EventType::Action => "Action",
+            EventType::Alert => "Alert",
+            EventType::Log => "Log",
+        }
+    }
+}
+
 /// One line of the event log, in kubelet wording where it is a kubelet event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogEvent {
     pub at_us: u64,
     #[serde(rename = "type")]
@@ -109,9 +130,10 @@ impl EventLog {
 }
 
 /// A pod's STATUS column, as `kubectl get pods` prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum PodStatus {
     ContainerCreating,
+    #[default]
     Running,
     OOMKilled,
     Error,
@@ -121,6 +143,16 @@ pub enum PodStatus {
 }
 
 impl PodStatus {
+    pub const ALL: [PodStatus; 7] = [
+        PodStatus::ContainerCreating,
+        PodStatus::Running,
+        PodStatus::OOMKilled,
+        PodStatus::Error,
+        PodStatus::CrashLoopBackOff,
+        PodStatus::Terminating,
+        PodStatus::Completed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PodStatus::ContainerCreating => "ContainerCreating",
@@ -134,7 +166,7 @@ impl PodStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PodChange {
     pub at_us: u64,
     pub status: PodStatus,
@@ -145,7 +177,7 @@ pub struct PodChange {
 /// Bounded per pod: beyond this the history keeps only the latest state.
 pub const MAX_POD_CHANGES: usize = 4_000;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PodTimeline {
     pub name: String,
     pub service: String,

@@ -5,16 +5,18 @@
 //! events and alerts. It is the same natively and in the browser because
 //! every number in it was computed the same way on both.
 
-use crate::alerts::AlertFiring;
-use crate::scenario::Scenario;
-use crate::telemetry::{LogEvent, PodTimeline, Series};
+use crate::alerts::{AlertFiring, Rule};
+use crate::decode::{one_of, Fields, FromValue, Path};
+use crate::scenario::{Problem, Problems, Scenario};
+use crate::telemetry::{EventType, LogEvent, PodChange, PodStatus, PodTimeline, Series};
 use crate::units::SimTime;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const TRACE_FORMAT: &str = "incident-trace/1";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceSummary {
     pub name: String,
     pub kind: String,
@@ -30,7 +32,7 @@ pub struct ServiceSummary {
     pub memory_bytes_limit: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RequestSummary {
     pub issued: u64,
     pub succeeded: u64,
@@ -50,7 +52,7 @@ pub struct RequestSummary {
     pub failures_by_reason: BTreeMap<String, u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertSummary {
     pub rule: String,
     pub service: String,
@@ -58,7 +60,7 @@ pub struct AlertSummary {
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub scenario: String,
     pub trace_hash: String,
@@ -78,7 +80,7 @@ impl Summary {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trace {
     pub format: String,
     /// `model` for a simulation, `harness` for a real run.
@@ -219,7 +221,9 @@ impl Trace {
 
     pub fn to_json(&self) -> String {
         // Through a Value: the trace's serializer is compiled once (smaller wasm).
-        serde_json::to_value(self).map(|v| v.to_string()).unwrap_or_default()
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -227,21 +231,220 @@ impl Trace {
 pub const MAX_TRACE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Reads a trace written by `incident simulate --format trace` or by the
-/// harness, and checks it is one.
+/// harness, and checks it is one: its format, its scenario (validated like
+/// any scenario file) and that every series has one value per sample.
 pub fn import(text: &str) -> Result<Trace, String> {
     if text.len() > MAX_TRACE_BYTES {
-        return Err(format!("the file is larger than {} MiB", MAX_TRACE_BYTES / (1024 * 1024)));
+        return Err(format!(
+            "the file is larger than {} MiB",
+            MAX_TRACE_BYTES / (1024 * 1024)
+        ));
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-    let trace: Trace = serde_json::from_value(value).map_err(|e| format!("not a trace file ({e})"))?;
-    if trace.format != TRACE_FORMAT {
-        return Err(format!("format `{}` is not `{TRACE_FORMAT}`", trace.format));
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let format = value.get("format").and_then(Value::as_str).unwrap_or("");
+    if format != TRACE_FORMAT {
+        return Err(format!(
+            "not a trace file: its format is `{format}`, not `{TRACE_FORMAT}`"
+        ));
     }
+    let trace =
+        Trace::from_value(&value, Path::Root).map_err(|p| format!("not a trace file: {p}"))?;
     let samples = trace.sample_times_us.len();
     if let Some(s) = trace.series.iter().find(|s| s.values.len() != samples) {
-        return Err(format!("series {} has {} values for {samples} samples", s.name, s.values.len()));
+        return Err(format!(
+            "series {} has {} values for {samples} samples",
+            s.name,
+            s.values.len()
+        ));
     }
     Ok(trace)
+}
+
+impl FromValue for Trace {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let scenario_value = value.get("scenario").cloned().unwrap_or(Value::Null);
+        let scenario = Scenario::from_value(scenario_value).map_err(|p| {
+            Problems(
+                p.0.into_iter()
+                    .map(|q| Problem::new(format!("scenario.{}", q.path), q.message))
+                    .collect(),
+            )
+        })?;
+        let trace = Trace {
+            format: f.required("format"),
+            source: f.required("source"),
+            scenario,
+            sample_times_us: f.required("sample_times_us"),
+            series: f.required("series"),
+            pods: f.or("pods", Vec::new()),
+            events: f.or("events", Vec::new()),
+            alerts: f.or("alerts", Vec::new()),
+            summary: f.required("summary"),
+        };
+        f.finish(trace)
+    }
+}
+
+impl FromValue for Summary {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let summary = Summary {
+            scenario: f.required("scenario"),
+            trace_hash: f.required("trace_hash"),
+            seed: f.required("seed"),
+            duration_s: f.required("duration_s"),
+            load_started_s: f.optional("load_started_s"),
+            services: f.required("services"),
+            requests: f.required("requests"),
+            alerts: f.or("alerts", Vec::new()),
+            events_processed: f.or("events_processed", 0),
+        };
+        f.finish(summary)
+    }
+}
+
+impl FromValue for ServiceSummary {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let service = ServiceSummary {
+            name: f.required("name"),
+            kind: f.required("kind"),
+            first_oom_s: f.optional("first_oom_s"),
+            restarts: f.required("restarts"),
+            oom_kills: f.required("oom_kills"),
+            crashes: f.or("crashes", 0),
+            liveness_kills: f.or("liveness_kills", 0),
+            peak_working_set_bytes: f.required("peak_working_set_bytes"),
+            peak_utilization: f.required("peak_utilization"),
+            memory_bytes_limit: f.required("memory_bytes_limit"),
+        };
+        f.finish(service)
+    }
+}
+
+impl FromValue for RequestSummary {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let requests = RequestSummary {
+            issued: f.required("issued"),
+            succeeded: f.required("succeeded"),
+            failed: f.required("failed"),
+            in_flight: f.or("in_flight", 0),
+            rate_per_s: f.required("rate_per_s"),
+            failure_ratio: f.required("failure_ratio"),
+            latency_ms_p50: f.optional("latency_ms_p50"),
+            latency_ms_p95: f.optional("latency_ms_p95"),
+            latency_ms_p99: f.optional("latency_ms_p99"),
+            success_latency_ms_p50: f.optional("success_latency_ms_p50"),
+            success_latency_ms_p95: f.optional("success_latency_ms_p95"),
+            success_latency_ms_p99: f.optional("success_latency_ms_p99"),
+            failures_by_reason: f.or("failures_by_reason", BTreeMap::new()),
+        };
+        f.finish(requests)
+    }
+}
+
+impl FromValue for AlertSummary {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let alert = AlertSummary {
+            rule: f.required("rule"),
+            service: f.required("service"),
+            at_s: f.required("at_s"),
+            message: f.required("message"),
+        };
+        f.finish(alert)
+    }
+}
+
+impl FromValue for Series {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let series = Series {
+            name: f.required("name"),
+            service: f.required("service"),
+            unit: f.required("unit"),
+            values: f.required("values"),
+        };
+        f.finish(series)
+    }
+}
+
+impl FromValue for PodTimeline {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let pod = PodTimeline {
+            name: f.required("name"),
+            service: f.required("service"),
+            created_us: f.required("created_us"),
+            deleted_us: f.optional("deleted_us"),
+            changes: f.required("changes"),
+        };
+        f.finish(pod)
+    }
+}
+
+impl FromValue for PodChange {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let change = PodChange {
+            at_us: f.required("at_us"),
+            status: f.required("status"),
+            ready: f.required("ready"),
+            restarts: f.required("restarts"),
+        };
+        f.finish(change)
+    }
+}
+
+impl FromValue for PodStatus {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let names = PodStatus::ALL.map(|s| (s.as_str(), s));
+        one_of(value, path, &names)
+    }
+}
+
+impl FromValue for LogEvent {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let event = LogEvent {
+            at_us: f.required("at_us"),
+            kind: f.required("type"),
+            object: f.required("object"),
+            reason: f.required("reason"),
+            message: f.required("message"),
+        };
+        f.finish(event)
+    }
+}
+
+impl FromValue for EventType {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let names = EventType::ALL.map(|e| (e.as_str(), e));
+        one_of(value, path, &names)
+    }
+}
+
+impl FromValue for AlertFiring {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let mut f = Fields::new(value, path)?;
+        let firing = AlertFiring {
+            rule: f.required("rule"),
+            service: f.required("service"),
+            at_us: f.required("at_us"),
+            value: f.required("value"),
+            message: f.required("message"),
+        };
+        f.finish(firing)
+    }
+}
+
+impl FromValue for Rule {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let names = Rule::ALL.map(|r| (r.as_str(), r));
+        one_of(value, path, &names)
+    }
 }
 
 fn csv_field(text: &str) -> String {
@@ -280,9 +483,23 @@ mod tests {
         let back = import(&t.to_json()).unwrap();
         assert_eq!(back.summary.trace_hash, t.summary.trace_hash);
         assert!(import("{}").unwrap_err().contains("not a trace"));
+        let mut broken: Value = serde_json::from_str(&t.to_json()).unwrap();
+        broken["summary"]["requests"]
+            .as_object_mut()
+            .unwrap()
+            .remove("issued");
+        broken["series"][0]["values"][3] = Value::from("high");
+        let err = import(&broken.to_string()).unwrap_err();
+        assert!(err.contains("summary.requests.issued: is missing"), "{err}");
+        assert!(
+            err.contains("series.0.values.3: expected a number"),
+            "{err}"
+        );
         let mut wrong = t.clone();
         wrong.format = "something/2".into();
-        assert!(import(&wrong.to_json()).unwrap_err().contains("is not"));
+        assert!(import(&wrong.to_json())
+            .unwrap_err()
+            .contains("`something/2`"));
     }
 
     #[test]

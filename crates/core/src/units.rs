@@ -5,7 +5,10 @@
 //! `20Mi`, `16MiB`, `300m`) and prints back in the same notation, so a
 //! scenario survives a round trip through TOML, JSON and a share link.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::decode::{expected, FromValue, Path};
+use crate::scenario::Problems;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use std::fmt;
 
 /// Simulated time or a duration, in integer microseconds. Never `f64` seconds
@@ -201,34 +204,19 @@ impl Serialize for Dur {
     }
 }
 
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Dur;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration with a unit, like \"90s\", \"15m\" or \"1h\"")
+impl FromValue for Dur {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        match value {
+            Value::String(text) => parse_duration(text).map(Dur).map_err(|m| path.problem(m)),
+            Value::Number(n) => {
+                Err(path.problem(format!("{n} has no unit; write it like \"{n}s\"")))
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dur, E> {
-                parse_duration(v).map(Dur).map_err(E::custom)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Dur, E> {
-                Err(E::custom(format!(
-                    "{v} has no unit; write it like \"{v}s\""
-                )))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Dur, E> {
-                Err(E::custom(format!(
-                    "{v} has no unit; write it like \"{v}s\""
-                )))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Dur, E> {
-                Err(E::custom(format!(
-                    "{v} has no unit; write it like \"{v}s\""
-                )))
-            }
+            other => expected(
+                other,
+                path,
+                "a duration with a unit, like \"90s\", \"15m\" or \"1h\"",
+            ),
         }
-        d.deserialize_any(V)
     }
 }
 
@@ -328,27 +316,18 @@ impl Serialize for Bytes {
     }
 }
 
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Bytes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a size like \"20Mi\", \"256Mi\" or \"16MiB\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Bytes, E> {
-                parse_bytes(v).map(Bytes).map_err(E::custom)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Bytes, E> {
-                Ok(Bytes(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Bytes, E> {
-                u64::try_from(v)
-                    .map(Bytes)
-                    .map_err(|_| E::custom("a size cannot be negative"))
-            }
+impl FromValue for Bytes {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        match value {
+            Value::String(text) => parse_bytes(text).map(Bytes).map_err(|m| path.problem(m)),
+            Value::Number(n) => match n.as_u64() {
+                Some(v) => Ok(Bytes(v)),
+                None => Err(path.problem(format!(
+                    "{n} is not a size: sizes are whole bytes, 0 or more"
+                ))),
+            },
+            other => expected(other, path, "a size like \"20Mi\", \"256Mi\" or \"16MiB\""),
         }
-        d.deserialize_any(V)
     }
 }
 
@@ -393,42 +372,24 @@ impl Serialize for Millicores {
     }
 }
 
-impl<'de> Deserialize<'de> for Millicores {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Millicores;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CPU amount like \"300m\" or \"2\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Millicores, E> {
-                parse_millicores(v).map(Millicores).map_err(E::custom)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Millicores, E> {
-                u32::try_from(v.saturating_mul(1000))
-                    .map(Millicores)
-                    .map_err(|_| E::custom("CPU amount too large"))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Millicores, E> {
-                if v < 0 {
-                    return Err(E::custom("a CPU amount cannot be negative"));
-                }
-                self.visit_u64(v as u64)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Millicores, E> {
-                if !(0.0..=1.0e6).contains(&v) {
-                    return Err(E::custom("a CPU amount must be between 0 and 1000000"));
-                }
-                Ok(Millicores((v * 1000.0 + 0.5) as u32))
-            }
-        }
-        d.deserialize_any(V)
+impl FromValue for Millicores {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            // `cpu_limit = 2` means two cores, as in Kubernetes.
+            Value::Number(n) => n.to_string(),
+            other => return expected(other, path, "a CPU amount like \"300m\" or \"2\""),
+        };
+        parse_millicores(&text)
+            .map(Millicores)
+            .map_err(|m| path.problem(m))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn durations_parse_and_print() {
@@ -476,21 +437,27 @@ mod tests {
     }
 
     #[test]
-    fn serde_round_trip_keeps_notation() {
-        #[derive(Serialize, Deserialize, PartialEq, Debug)]
-        struct S {
-            d: Dur,
-            b: Bytes,
-            c: Millicores,
-        }
-        let s: S = toml::from_str("d = \"15m\"\nb = \"20Mi\"\nc = \"300m\"\n").unwrap();
-        assert_eq!(s.d, Dur::secs(900));
-        let text = toml::to_string(&s).unwrap();
-        assert!(text.contains("\"15m\""));
-        assert!(text.contains("\"20Mi\""));
-        let back: S = toml::from_str(&text).unwrap();
-        assert_eq!(back, s);
-        let err = toml::from_str::<S>("d = 30\nb = \"1Mi\"\nc = \"1\"\n").unwrap_err();
-        assert!(err.to_string().contains("no unit"), "{err}");
+    fn values_round_trip_keeping_notation() {
+        let d = Dur::from_value(&json!("15m"), Path::Root).unwrap();
+        assert_eq!(d, Dur::secs(900));
+        assert_eq!(serde_json::to_value(d).unwrap(), json!("15m"));
+        let b = Bytes::from_value(&json!("20Mi"), Path::Root).unwrap();
+        assert_eq!(serde_json::to_value(b).unwrap(), json!("20Mi"));
+        assert_eq!(
+            Bytes::from_value(&json!(1024), Path::Root).unwrap(),
+            Bytes(1024)
+        );
+        let c = Millicores::from_value(&json!("300m"), Path::Root).unwrap();
+        assert_eq!(serde_json::to_value(c).unwrap(), json!("300m"));
+        assert_eq!(
+            Millicores::from_value(&json!(2), Path::Root).unwrap(),
+            Millicores(2000)
+        );
+        let err = Dur::from_value(&json!(30), Path::Key(&Path::Root, "d")).unwrap_err();
+        assert_eq!(
+            err.0[0].to_string(),
+            "d: 30 has no unit; write it like \"30s\""
+        );
+        assert!(Bytes::from_value(&json!(-1), Path::Root).is_err());
     }
 }

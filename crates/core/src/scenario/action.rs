@@ -16,8 +16,11 @@
 //! ```
 
 use super::{Scenario, ServiceKind};
+use crate::decode::{expected, FromValue, Path};
+use crate::scenario::Problems;
 use crate::units::{format_bytes_exact, parse_bytes, parse_duration, parse_millicores, Dur};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -451,10 +454,16 @@ impl Serialize for Action {
     }
 }
 
-impl<'de> Deserialize<'de> for Action {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Action::parse(&text).map_err(serde::de::Error::custom)
+impl FromValue for Action {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        match value.as_str() {
+            Some(text) => Action::parse(text).map_err(|m| path.problem(m)),
+            None => expected(
+                value,
+                path,
+                "an action like \"30s set flag kafkaQueueProblems on\"",
+            ),
+        }
     }
 }
 

@@ -4,13 +4,15 @@
 //! path and the allowed range), and takes `--set path=value` overrides.
 
 mod action;
+mod decode;
 mod params;
 
 pub use action::{Action, ActionKind, LeakKind, LeakTarget};
 pub use params::{apply_set, find_param, list_params, ParamInfo, ParamKind};
 
+use crate::decode::{FromValue, Path};
 use crate::units::{Bytes, Dur, Millicores, SimTime, KIB, MIB};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -77,8 +79,7 @@ impl From<Problem> for Problems {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scenario {
     /// Short identifier, used by `incident simulate NAME` and share links.
     pub name: String,
@@ -86,42 +87,31 @@ pub struct Scenario {
     /// One line: what the learner will see.
     pub description: String,
     /// Which seed document this reproduces.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed_doc: Option<String>,
     /// Where the model departs from the document's numbers, and why.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub notes: String,
-    #[serde(default = "default_seed")]
     pub seed: u64,
     pub duration: Dur,
-    #[serde(default = "default_sample_interval")]
     pub sample_interval: Dur,
     pub services: BTreeMap<String, ServiceSpec>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub flags: BTreeMap<String, FlagSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kafka: Option<KafkaSpec>,
-    #[serde(default)]
     pub flagd: FlagdSpec,
     pub workload: WorkloadSpec,
-    #[serde(default)]
     pub alerts: AlertSpec,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Action>,
     /// Parameter paths a learner explores first; the app shows these as
     /// sliders and folds the rest under "advanced".
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<String>,
 }
 
-fn default_seed() -> u64 {
-    1
-}
-fn default_sample_interval() -> Dur {
-    Dur::secs(5)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceKind {
     /// The OTel demo checkout: Go runtime, PlaceOrder, Kafka fan-out.
@@ -129,6 +119,7 @@ pub enum ServiceKind {
     /// The Sock Shop front end: one Node event loop proxying to back ends.
     NodeFrontend,
     /// A multi-worker service with a CPU limit (Sock Shop back ends, the OTel frontend).
+    #[default]
     WorkerPool,
     /// Seed 004's leaky Python service.
     PythonLeaky,
@@ -145,7 +136,7 @@ impl ServiceKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     /// Kubernetes: CrashLoopBackOff, 10 s doubling to 300 s, reset after 10 min up.
@@ -157,84 +148,72 @@ pub enum RestartPolicy {
     Never,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeSpec {
-    #[serde(default = "probe_default_delay")]
     pub initial_delay: Dur,
-    #[serde(default = "probe_default_period")]
     pub period: Dur,
-    #[serde(default = "probe_default_timeout")]
     pub timeout: Dur,
-    #[serde(default = "probe_default_failures")]
     pub failure_threshold: u32,
 }
 
-fn probe_default_delay() -> Dur {
-    Dur::secs(10)
-}
-fn probe_default_period() -> Dur {
-    Dur::secs(10)
-}
-fn probe_default_timeout() -> Dur {
-    Dur::secs(1)
-}
-fn probe_default_failures() -> u32 {
-    3
+impl Default for ProbeSpec {
+    fn default() -> Self {
+        ProbeSpec {
+            initial_delay: Dur::secs(10),
+            period: Dur::secs(10),
+            timeout: Dur::secs(1),
+            failure_threshold: 3,
+        }
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaSpec {
-    #[serde(default = "hpa_default_enabled")]
     pub enabled: bool,
     pub min_replicas: u32,
     pub max_replicas: u32,
     /// Target average CPU utilization of the request, as a fraction (0.7 = 70 %).
     pub cpu_target: f64,
-    #[serde(default = "hpa_default_sync")]
     pub sync_period: Dur,
     /// Scale-down waits this long (Kubernetes' stabilization window).
-    #[serde(default = "hpa_default_stabilization")]
     pub scale_down_stabilization: Dur,
 }
 
-fn hpa_default_enabled() -> bool {
-    true
-}
-fn hpa_default_sync() -> Dur {
-    Dur::secs(15)
-}
-fn hpa_default_stabilization() -> Dur {
-    Dur::secs(300)
-}
-
 /// One request type a service serves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RouteSpec {
     /// CPU time per request before any back-end call (event loop or worker).
-    #[serde(default)]
     pub cpu: Dur,
     /// Node only: CPU time after the back-end responses arrive (parse, render).
-    #[serde(default, skip_serializing_if = "is_zero_dur")]
+    #[serde(skip_serializing_if = "is_zero_dur")]
     pub cpu_after: Dur,
     /// Median time waiting on something that is not this service's CPU.
-    #[serde(default)]
     pub wait: Dur,
     /// Log-normal shape of `wait`.
-    #[serde(default = "route_default_sigma")]
     pub sigma: f64,
     /// Node only: back-end calls `service/route`, made one after another.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<String>,
     /// Memory held while a request is in flight.
-    #[serde(default)]
     pub memory: Bytes,
     /// Node only: memory held from the back-end response until the reply is
     /// sent (the buffered body and the objects parsed from it).
-    #[serde(default, skip_serializing_if = "is_zero_bytes")]
+    #[serde(skip_serializing_if = "is_zero_bytes")]
     pub memory_after: Bytes,
+}
+
+impl Default for RouteSpec {
+    fn default() -> Self {
+        RouteSpec {
+            cpu: Dur::default(),
+            cpu_after: Dur::default(),
+            wait: Dur::default(),
+            sigma: 0.3,
+            calls: Vec::new(),
+            memory: Bytes::default(),
+            memory_after: Bytes::default(),
+        }
+    }
 }
 
 fn is_zero_bytes(b: &Bytes) -> bool {
@@ -244,143 +223,88 @@ fn is_zero_bytes(b: &Bytes) -> bool {
 fn is_zero_dur(d: &Dur) -> bool {
     d.0 == SimTime::ZERO
 }
-fn route_default_sigma() -> f64 {
-    0.3
-}
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceSpec {
     pub kind: ServiceKind,
-    #[serde(default = "one")]
     pub replicas: u32,
     pub memory_limit: Bytes,
     /// Memory request (scheduling and HPA denominator); defaults to the limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_request: Option<Bytes>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_limit: Option<Millicores>,
     /// CPU request: the HPA's utilization denominator. Defaults to the limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_request: Option<Millicores>,
     /// Hot file-backed pages (the binary's text): counted in the working set,
     /// but the kernel can reclaim them under pressure.
-    #[serde(default)]
     pub file_cache_active: Bytes,
     /// Cold page cache (logs, files read once): in usage, not in the working set.
-    #[serde(default)]
     pub file_cache_inactive: Bytes,
     /// From container start to serving requests.
-    #[serde(default = "default_startup")]
     pub startup: Dur,
-    #[serde(default)]
     pub restart_policy: RestartPolicy,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness: Option<ProbeSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub readiness: Option<ProbeSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hpa: Option<HpaSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub go: Option<GoSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout: Option<CheckoutSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<NodeSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub python: Option<PythonSpec>,
-    #[serde(default)]
     pub routes: BTreeMap<String, RouteSpec>,
 }
 
-fn one() -> u32 {
-    1
-}
-fn default_startup() -> Dur {
-    Dur::secs(2)
-}
-
 /// The Go runtime's knobs and the process's fixed costs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GoSpec {
     /// GOGC percent; 0 means off.
-    #[serde(default = "go_default_gogc")]
     pub gogc: u32,
     /// GOMEMLIMIT; absent means no soft limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gomemlimit: Option<Bytes>,
-    #[serde(default = "go_default_procs")]
     pub gomaxprocs: u32,
     /// Reachable heap of an idle process (caches, clients, config).
-    #[serde(default = "go_default_live")]
     pub baseline_live_heap: Bytes,
-    #[serde(default = "go_default_goroutines")]
     pub baseline_goroutines: u32,
     /// Average stack of a long-lived goroutine (servers, clients, exporters).
-    #[serde(default = "go_default_base_stack")]
     pub baseline_stack: Bytes,
     /// Runtime metadata, mcache/mspan, OS thread stacks.
-    #[serde(default = "go_default_overhead")]
     pub runtime_overhead: Bytes,
-    #[serde(default = "go_default_globals")]
     pub globals: Bytes,
     /// Garbage made per second when idle (exporters, health checks).
-    #[serde(default = "go_default_background")]
     pub background_alloc_per_s: Bytes,
     /// Bytes the collector marks per CPU-second (heap and stacks).
-    #[serde(default = "go_default_mark_rate")]
     pub mark_bytes_per_cpu_s: Bytes,
-}
-
-fn go_default_gogc() -> u32 {
-    100
-}
-fn go_default_procs() -> u32 {
-    2
-}
-fn go_default_live() -> Bytes {
-    Bytes(2 * MIB)
-}
-fn go_default_goroutines() -> u32 {
-    40
-}
-fn go_default_base_stack() -> Bytes {
-    Bytes(8 * KIB)
-}
-fn go_default_overhead() -> Bytes {
-    Bytes(MIB)
-}
-fn go_default_globals() -> Bytes {
-    Bytes(256 * KIB)
-}
-fn go_default_background() -> Bytes {
-    Bytes(32 * KIB)
-}
-fn go_default_mark_rate() -> Bytes {
-    Bytes(128 * MIB)
 }
 
 impl Default for GoSpec {
     fn default() -> Self {
         GoSpec {
-            gogc: go_default_gogc(),
+            gogc: 100,
             gomemlimit: None,
-            gomaxprocs: go_default_procs(),
-            baseline_live_heap: go_default_live(),
-            baseline_goroutines: go_default_goroutines(),
-            baseline_stack: go_default_base_stack(),
-            runtime_overhead: go_default_overhead(),
-            globals: go_default_globals(),
-            background_alloc_per_s: go_default_background(),
-            mark_bytes_per_cpu_s: go_default_mark_rate(),
+            gomaxprocs: 2,
+            baseline_live_heap: Bytes(2 * MIB),
+            baseline_goroutines: 40,
+            baseline_stack: Bytes(8 * KIB),
+            runtime_overhead: Bytes(MIB),
+            globals: Bytes(256 * KIB),
+            background_alloc_per_s: Bytes(32 * KIB),
+            mark_bytes_per_cpu_s: Bytes(128 * MIB),
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlagCache {
     /// Every PlaceOrder evaluates the flag against flagd.
@@ -392,321 +316,174 @@ pub enum FlagCache {
 }
 
 /// PlaceOrder and the `kafkaQueueProblems` fan-out.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckoutSpec {
     /// KAFKA_ADDR set. Without it the flag has no effect at all.
-    #[serde(default = "yes")]
     pub kafka_configured: bool,
-    #[serde(default = "checkout_default_flag")]
     pub flag: String,
-    #[serde(default)]
     pub flag_cache: FlagCache,
     /// Median of the calls PlaceOrder makes before publishing (cart,
     /// catalog, currency, payment, shipping, email).
-    #[serde(default = "checkout_default_downstream")]
     pub downstream: Dur,
-    #[serde(default = "checkout_default_sigma")]
     pub downstream_sigma: f64,
     /// The caller's deadline for PlaceOrder.
-    #[serde(default = "checkout_default_deadline")]
     pub deadline: Dur,
     /// Stack plus goroutine descriptor of one blocked overload goroutine.
-    #[serde(default = "checkout_default_stack")]
     pub goroutine_stack: Bytes,
     /// Heap one overload goroutine keeps reachable (its message copy).
-    #[serde(default = "checkout_default_msg_heap")]
     pub message_heap: Bytes,
     /// Heap reachable while one PlaceOrder is in flight.
-    #[serde(default = "checkout_default_req_live")]
     pub request_live: Bytes,
     /// Garbage one PlaceOrder leaves behind.
-    #[serde(default = "checkout_default_req_garbage")]
     pub request_garbage: Bytes,
     /// Garbage the producer makes per message it sends.
-    #[serde(default = "checkout_default_msg_garbage")]
     pub message_garbage: Bytes,
-}
-
-fn yes() -> bool {
-    true
-}
-fn checkout_default_flag() -> String {
-    "kafkaQueueProblems".into()
-}
-fn checkout_default_downstream() -> Dur {
-    Dur::millis(150)
-}
-fn checkout_default_sigma() -> f64 {
-    0.35
-}
-fn checkout_default_deadline() -> Dur {
-    Dur::millis(700)
-}
-fn checkout_default_stack() -> Bytes {
-    Bytes(2150)
-}
-fn checkout_default_msg_heap() -> Bytes {
-    Bytes(512)
-}
-fn checkout_default_req_live() -> Bytes {
-    Bytes(64 * KIB)
-}
-fn checkout_default_req_garbage() -> Bytes {
-    Bytes(256 * KIB)
-}
-fn checkout_default_msg_garbage() -> Bytes {
-    Bytes(256)
 }
 
 impl Default for CheckoutSpec {
     fn default() -> Self {
         CheckoutSpec {
             kafka_configured: true,
-            flag: checkout_default_flag(),
+            flag: "kafkaQueueProblems".into(),
             flag_cache: FlagCache::Live,
-            downstream: checkout_default_downstream(),
-            downstream_sigma: checkout_default_sigma(),
-            deadline: checkout_default_deadline(),
-            goroutine_stack: checkout_default_stack(),
-            message_heap: checkout_default_msg_heap(),
-            request_live: checkout_default_req_live(),
-            request_garbage: checkout_default_req_garbage(),
-            message_garbage: checkout_default_msg_garbage(),
+            downstream: Dur::millis(150),
+            downstream_sigma: 0.35,
+            deadline: Dur::millis(700),
+            goroutine_stack: Bytes(2150),
+            message_heap: Bytes(512),
+            request_live: Bytes(64 * KIB),
+            request_garbage: Bytes(256 * KIB),
+            message_garbage: Bytes(256),
         }
     }
 }
 
 /// The Node front end's process: event loop, heap, connections.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeSpec {
     /// Resident memory of an idle process.
-    #[serde(default = "node_default_base")]
     pub baseline_memory: Bytes,
     /// Memory per open client connection (socket buffers, parser).
-    #[serde(default = "node_default_conn")]
     pub memory_per_connection: Bytes,
     /// V8's garbage collection work grows with the heap: event-loop CPU is
     /// multiplied by (1 + heap / gc_heap_scale).
-    #[serde(default = "node_default_gc_scale")]
     pub gc_heap_scale: Bytes,
     /// Open sockets (clients plus back-end calls) past which the process
     /// crashes: an unhandled EMFILE.
-    #[serde(default = "node_default_fd_limit")]
     pub fd_limit: u32,
-}
-
-fn node_default_base() -> Bytes {
-    Bytes(150 * MIB)
-}
-fn node_default_conn() -> Bytes {
-    Bytes(64 * KIB)
-}
-fn node_default_gc_scale() -> Bytes {
-    Bytes(400 * MIB)
-}
-fn node_default_fd_limit() -> u32 {
-    4096
 }
 
 impl Default for NodeSpec {
     fn default() -> Self {
         NodeSpec {
-            baseline_memory: node_default_base(),
-            memory_per_connection: node_default_conn(),
-            gc_heap_scale: node_default_gc_scale(),
-            fd_limit: node_default_fd_limit(),
+            baseline_memory: Bytes(150 * MIB),
+            memory_per_connection: Bytes(64 * KIB),
+            gc_heap_scale: Bytes(400 * MIB),
+            fd_limit: 4096,
         }
     }
 }
 
 /// A multi-worker service: threads or a connection pool in front of a database.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PoolSpec {
-    #[serde(default = "pool_default_workers")]
     pub workers: u32,
-    #[serde(default = "pool_default_base")]
     pub baseline_memory: Bytes,
     /// Requests waiting beyond this are refused (a full accept queue).
-    #[serde(default = "pool_default_queue")]
     pub queue_limit: u32,
-}
-
-fn pool_default_workers() -> u32 {
-    8
-}
-fn pool_default_base() -> Bytes {
-    Bytes(64 * MIB)
-}
-fn pool_default_queue() -> u32 {
-    10_000
 }
 
 impl Default for PoolSpec {
     fn default() -> Self {
         PoolSpec {
-            workers: pool_default_workers(),
-            baseline_memory: pool_default_base(),
-            queue_limit: pool_default_queue(),
+            workers: 8,
+            baseline_memory: Bytes(64 * MIB),
+            queue_limit: 10_000,
         }
     }
 }
 
 /// Seed 004's service: three leaks, each retaining bytes per request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PythonSpec {
-    #[serde(default = "python_default_base")]
     pub baseline_memory: Bytes,
-    #[serde(default)]
     pub cache_enabled: bool,
-    #[serde(default)]
     pub listeners_enabled: bool,
-    #[serde(default)]
     pub history_enabled: bool,
     /// Bytes the unbounded cache keeps per request (the response payload).
-    #[serde(default = "python_default_cache")]
     pub cache_bytes_per_request: Bytes,
     /// Bytes one accumulated listener closure keeps (it captures the request).
-    #[serde(default = "python_default_listener")]
     pub listener_bytes_per_request: Bytes,
     /// Bytes one request-history record keeps (headers, body, timings).
-    #[serde(default = "python_default_history")]
     pub history_bytes_per_request: Bytes,
     /// pymalloc arenas that stay mapped after objects are freed, as a
     /// fraction of what was freed.
-    #[serde(default = "python_default_fragmentation")]
     pub fragmentation: f64,
     /// The interpreter's own full collection runs about this often under load.
-    #[serde(default = "python_default_auto_gc")]
     pub auto_gc_interval: Dur,
-}
-
-fn python_default_base() -> Bytes {
-    Bytes(48 * MIB)
-}
-fn python_default_cache() -> Bytes {
-    Bytes(10 * KIB)
-}
-fn python_default_listener() -> Bytes {
-    Bytes(3 * KIB)
-}
-fn python_default_history() -> Bytes {
-    Bytes(5 * KIB)
-}
-fn python_default_fragmentation() -> f64 {
-    0.04
-}
-fn python_default_auto_gc() -> Dur {
-    Dur::secs(600)
 }
 
 impl Default for PythonSpec {
     fn default() -> Self {
         PythonSpec {
-            baseline_memory: python_default_base(),
+            baseline_memory: Bytes(48 * MIB),
             cache_enabled: false,
             listeners_enabled: false,
             history_enabled: false,
-            cache_bytes_per_request: python_default_cache(),
-            listener_bytes_per_request: python_default_listener(),
-            history_bytes_per_request: python_default_history(),
-            fragmentation: python_default_fragmentation(),
-            auto_gc_interval: python_default_auto_gc(),
+            cache_bytes_per_request: Bytes(10 * KIB),
+            listener_bytes_per_request: Bytes(3 * KIB),
+            history_bytes_per_request: Bytes(5 * KIB),
+            fragmentation: 0.04,
+            auto_gc_interval: Dur::secs(600),
         }
     }
 }
 
 /// Kafka as the checkout sees it: a producer with bounded throughput, and
 /// the two consumers of the `orders` topic.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaSpec {
     /// Messages per second the producer can deliver to the broker.
-    #[serde(default = "kafka_default_throughput")]
     pub throughput_msgs_per_s: f64,
     /// Fraction of deliveries that never return a success (failed writes
     /// swallowed under acks=NoResponse). Their goroutines wait forever.
-    #[serde(default = "kafka_default_loss")]
     pub loss_ratio: f64,
     /// Messages the producer accepts before `Input()` blocks its senders.
-    #[serde(default = "kafka_default_buffer")]
     pub producer_buffer_msgs: u32,
-    #[serde(default = "kafka_default_flush")]
     pub flush_interval: Dur,
     /// fraud-detection sleeps this long per record while the flag is on.
-    #[serde(default = "kafka_default_fraud_sleep")]
     pub fraud_detection_sleep: Dur,
     /// Consumer throughput when nothing slows it down.
-    #[serde(default = "kafka_default_consumer_rate")]
     pub consumer_msgs_per_s: f64,
     /// accounting: rows Postgres can insert per second.
-    #[serde(default = "kafka_default_accounting_rate")]
     pub accounting_rows_per_s: f64,
     /// Table plus index bytes per order row.
-    #[serde(default = "kafka_default_row")]
     pub row_bytes: Bytes,
     /// WAL bytes per inserted row.
-    #[serde(default = "kafka_default_wal")]
     pub wal_bytes_per_row: Bytes,
     /// Rows written per write operation (commit batching).
-    #[serde(default = "kafka_default_rows_per_write")]
     pub rows_per_write: u32,
-}
-
-fn kafka_default_throughput() -> f64 {
-    700.0
-}
-fn kafka_default_loss() -> f64 {
-    0.105
-}
-fn kafka_default_buffer() -> u32 {
-    256
-}
-fn kafka_default_flush() -> Dur {
-    Dur::millis(20)
-}
-fn kafka_default_fraud_sleep() -> Dur {
-    Dur::secs(1)
-}
-fn kafka_default_consumer_rate() -> f64 {
-    2000.0
-}
-fn kafka_default_accounting_rate() -> f64 {
-    800.0
-}
-fn kafka_default_row() -> Bytes {
-    Bytes(420)
-}
-fn kafka_default_wal() -> Bytes {
-    Bytes(560)
-}
-fn kafka_default_rows_per_write() -> u32 {
-    1
 }
 
 impl Default for KafkaSpec {
     fn default() -> Self {
         KafkaSpec {
-            throughput_msgs_per_s: kafka_default_throughput(),
-            loss_ratio: kafka_default_loss(),
-            producer_buffer_msgs: kafka_default_buffer(),
-            flush_interval: kafka_default_flush(),
-            fraud_detection_sleep: kafka_default_fraud_sleep(),
-            consumer_msgs_per_s: kafka_default_consumer_rate(),
-            accounting_rows_per_s: kafka_default_accounting_rate(),
-            row_bytes: kafka_default_row(),
-            wal_bytes_per_row: kafka_default_wal(),
-            rows_per_write: kafka_default_rows_per_write(),
+            throughput_msgs_per_s: 700.0,
+            loss_ratio: 0.105,
+            producer_buffer_msgs: 256,
+            flush_interval: Dur::millis(20),
+            fraud_detection_sleep: Dur::secs(1),
+            consumer_msgs_per_s: 2000.0,
+            accounting_rows_per_s: 800.0,
+            row_bytes: Bytes(420),
+            wal_bytes_per_row: Bytes(560),
+            rows_per_write: 1,
         }
     }
 }
 
 /// A flagd flag: named variants and the default one served.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlagSpec {
     pub variants: BTreeMap<String, i64>,
     pub default_variant: String,
@@ -721,7 +498,7 @@ impl FlagSpec {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlagdReload {
     /// flagd watches its config: a change is served after `propagation_delay`.
@@ -731,13 +508,10 @@ pub enum FlagdReload {
     Restart,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlagdSpec {
-    #[serde(default)]
     pub reload: FlagdReload,
     /// ConfigMap to flagd: the kubelet syncs mounted files about once a minute.
-    #[serde(default)]
     pub propagation_delay: Dur,
 }
 
@@ -750,28 +524,25 @@ impl Default for FlagdSpec {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ThinkTime {
     pub min: Dur,
     pub max: Dur,
 }
 
 /// One request of a task: `service/route`, optionally repeated.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StepSpec {
     pub call: String,
     /// Repeat a random number of times in `[min, max]` (checkout_multi's 2–4 carts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat: Option<[u32; 2]>,
     /// Locust `catch_response`: a response slower than this counts as a failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_slower_than: Option<Dur>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskSpec {
     pub name: String,
     pub weight: u32,
@@ -779,103 +550,58 @@ pub struct TaskSpec {
 }
 
 /// Locust-like closed-loop load.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct WorkloadSpec {
     pub users: u32,
     /// Users started per second.
     pub spawn_rate: f64,
     pub think_time: ThinkTime,
     /// When the load starts; absent means only the timeline starts it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_at: Option<Dur>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_at: Option<Dur>,
     /// Client timeout for a whole request.
-    #[serde(default = "workload_default_timeout")]
     pub request_timeout: Dur,
     /// How long a connection attempt waits when no pod is ready.
-    #[serde(default = "workload_default_connect_timeout")]
     pub connect_timeout: Dur,
     /// Steps each user runs once when it starts (Locust `on_start`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub on_start: Vec<StepSpec>,
     pub tasks: Vec<TaskSpec>,
 }
 
-fn workload_default_timeout() -> Dur {
-    Dur::secs(60)
-}
-fn workload_default_connect_timeout() -> Dur {
-    Dur::secs(3)
-}
-
 /// The seeds' alert rules, with their thresholds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertSpec {
-    #[serde(default = "alert_default_warn")]
     pub utilization_warning: f64,
-    #[serde(default = "alert_default_crit")]
     pub utilization_critical: f64,
     /// Working-set growth over `growth_window`, in bytes per minute.
-    #[serde(default = "alert_default_growth")]
     pub growth_bytes_per_min: f64,
-    #[serde(default = "alert_default_growth_window")]
     pub growth_window: Dur,
     /// Server-side P95 over each `latency_window`.
-    #[serde(default = "alert_default_p95")]
     pub latency_p95_ms: f64,
     /// The latency rule is judged once per window (the seeds' "every 1 minute").
-    #[serde(default = "alert_default_latency_window")]
     pub latency_window: Dur,
-    #[serde(default = "yes")]
     pub restarts: bool,
     /// Linear regression over this window predicts the OOM time.
-    #[serde(default = "alert_default_pred_window")]
     pub predictive_window: Dur,
     /// Fire when the predicted OOM is closer than this.
-    #[serde(default = "alert_default_pred_horizon")]
     pub predictive_horizon: Dur,
-}
-
-fn alert_default_warn() -> f64 {
-    0.70
-}
-fn alert_default_crit() -> f64 {
-    0.85
-}
-fn alert_default_growth() -> f64 {
-    500_000.0
-}
-fn alert_default_growth_window() -> Dur {
-    Dur::secs(60)
-}
-fn alert_default_p95() -> f64 {
-    500.0
-}
-fn alert_default_latency_window() -> Dur {
-    Dur::secs(60)
-}
-fn alert_default_pred_window() -> Dur {
-    Dur::secs(300)
-}
-fn alert_default_pred_horizon() -> Dur {
-    Dur::secs(600)
 }
 
 impl Default for AlertSpec {
     fn default() -> Self {
         AlertSpec {
-            utilization_warning: alert_default_warn(),
-            utilization_critical: alert_default_crit(),
-            growth_bytes_per_min: alert_default_growth(),
-            growth_window: alert_default_growth_window(),
-            latency_p95_ms: alert_default_p95(),
-            latency_window: alert_default_latency_window(),
+            utilization_warning: 0.70,
+            utilization_critical: 0.85,
+            growth_bytes_per_min: 500_000.0,
+            growth_window: Dur::secs(60),
+            latency_p95_ms: 500.0,
+            latency_window: Dur::secs(60),
             restarts: true,
-            predictive_window: alert_default_pred_window(),
-            predictive_horizon: alert_default_pred_horizon(),
+            predictive_window: Dur::secs(300),
+            predictive_horizon: Dur::secs(600),
         }
     }
 }
@@ -886,15 +612,7 @@ impl Scenario {
     /// and override only what differs (tables merge, values and arrays replace).
     pub fn from_toml(text: &str) -> Result<Scenario, Problems> {
         check_size(text)?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let location = e
-                .span()
-                .map(|s| format!(" (line {})", line_of(text, s.start)))
-                .unwrap_or_default();
-            Problem::new("", format!("{}{location}", e.message().trim_end()))
-        })?;
-        let value = serde_json::to_value(&table)
-            .map_err(|e| Problem::new("", format!("cannot read the file: {e}")))?;
+        let value = crate::toml_reader::parse(text).map_err(|e| Problem::new("", e.to_string()))?;
         Scenario::from_value(value)
     }
 
@@ -927,11 +645,9 @@ impl Scenario {
                 )
                 .into());
             };
-            let base_table: toml::Table = base_text.parse().map_err(|e: toml::de::Error| {
+            let mut base = crate::toml_reader::parse(base_text).map_err(|e| {
                 Problem::new("extends", format!("base `{base_name}` is broken: {e}"))
             })?;
-            let mut base = serde_json::to_value(&base_table)
-                .map_err(|e| Problem::new("extends", format!("base `{base_name}`: {e}")))?;
             merge(&mut base, value);
             value = base;
         }
@@ -939,8 +655,7 @@ impl Scenario {
         if !shape.is_empty() {
             return Err(Problems(shape));
         }
-        let scenario: Scenario =
-            serde_json::from_value(value).map_err(|e| Problem::new("", e.to_string()))?;
+        let scenario = <Scenario as FromValue>::from_value(&value, Path::Root)?;
         scenario.normalized_and_validated()
     }
 
@@ -1410,8 +1125,3 @@ fn check_size(text: &str) -> Result<(), Problems> {
     }
     Ok(())
 }
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-

@@ -4,6 +4,7 @@
 //! they cannot disagree.
 
 use super::{Problem, Problems, Scenario};
+use crate::decode::{describe, FromValue, Path};
 use crate::units::{
     format_bytes_exact, format_duration, parse_bytes, parse_duration, parse_millicores, Millicores,
     SimTime, GIB, KIB, MIB,
@@ -1107,15 +1108,7 @@ fn type_problem(kind: ParamKind, value: &Value) -> Option<String> {
         Enum(options) => format!("one of {}", options.join(", ")),
         Text => "text".to_string(),
     };
-    let found = match value {
-        Value::Null => "nothing".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("\"{s}\""),
-        Value::Array(_) => "a list".to_string(),
-        Value::Object(_) => "a table".to_string(),
-    };
-    Some(format!("expected {expected}, found {found}"))
+    Some(format!("expected {expected}, found {}", describe(value)))
 }
 
 /// Checks the shape of a scenario before it is deserialized: every field
@@ -1136,7 +1129,10 @@ pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
             let hint = children_of(parent)
                 .map(|names| format!("; expected one of {}", names.join(", ")))
                 .unwrap_or_default();
-            problems.push(Problem::new(joined, format!("unknown field `{last}`{hint}")));
+            problems.push(Problem::new(
+                joined,
+                format!("unknown field `{last}`{hint}"),
+            ));
             return;
         }
         match value {
@@ -1155,8 +1151,17 @@ pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
                 }
             }
             other => {
-                let expected = if children_of(path).is_none_or(|c| c.first().is_some_and(|n| n.parse::<usize>().is_err())) { "a table" } else { "a list" };
-                problems.push(Problem::new(joined, format!("expected {expected}, found {other}")));
+                let expected = if children_of(path)
+                    .is_none_or(|c| c.first().is_some_and(|n| n.parse::<usize>().is_err()))
+                {
+                    "a table"
+                } else {
+                    "a list"
+                };
+                problems.push(Problem::new(
+                    joined,
+                    format!("expected {expected}, found {other}"),
+                ));
             }
         }
     }
@@ -1495,8 +1500,7 @@ pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(),
     if !shape.is_empty() {
         return Err(Problems(shape));
     }
-    let updated: Scenario = serde_json::from_value(tree).map_err(|e| Problems::from(Problem::new(path, e.to_string())))?;
-    let mut updated = updated;
+    let mut updated = <Scenario as FromValue>::from_value(&tree, Path::Root)?;
     updated.normalize();
     let problems = updated.validate();
     if !problems.is_empty() {

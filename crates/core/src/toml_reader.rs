@@ -1,0 +1,1045 @@
+//! A TOML 1.0 reader that produces a JSON value.
+//!
+//! Scenario and lesson files are TOML, and the browser must read them. The
+//! `toml` crate with its parser and serde glue is about 45 KB of the app's
+//! gzipped transfer budget of 300 KB; this reader is a tenth of that. Every
+//! input format ends up as a `serde_json::Value` anyway (see `decode`), so
+//! the reader builds one directly.
+//!
+//! It implements the whole of TOML 1.0 except dates and times, which no
+//! scenario uses: a date is refused with a message that says so. Infinity
+//! and NaN are refused too, because a JSON value cannot hold them. The
+//! table rules (no table defined twice, no key added to an inline table,
+//! arrays of tables) are those of the specification. The tests compare it
+//! with the `toml` crate on every shipped file and on a corpus of edge cases.
+
+use serde_json::{Map, Number, Value};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Arrays and inline tables nest at most this deep.
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TomlError {
+    /// 1-based line of the problem.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for TomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for TomlError {}
+
+/// Parses a TOML document into a JSON object.
+pub fn parse(text: &str) -> Result<Value, TomlError> {
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    let mut doc = Document::default();
+    parser.document(&mut doc).map_err(|message| TomlError {
+        line: line_at(text, parser.pos),
+        message,
+    })?;
+    Ok(Value::Object(doc.root))
+}
+
+fn line_at(text: &str, pos: usize) -> usize {
+    let end = pos.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// One step of a path through the document: a key, or the element of an
+/// array of tables.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Key(String),
+    Element(usize),
+}
+
+type TablePath = Vec<Step>;
+
+/// The document being built, and what the specification needs remembered
+/// about its tables.
+#[derive(Default)]
+struct Document {
+    root: Map<String, Value>,
+    /// Tables opened by a `[header]`: each may be opened once.
+    headers: BTreeSet<TablePath>,
+    /// Tables created by dotted keys: a `[header]` may not reopen them.
+    dotted: BTreeSet<TablePath>,
+    /// Arrays made by `[[header]]`; other arrays are values and closed.
+    table_arrays: BTreeSet<TablePath>,
+    /// The table `key = value` lines go into.
+    current: TablePath,
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "a table",
+        Value::Array(_) => "an array",
+        _ => "a value",
+    }
+}
+
+fn show(keys: &[String]) -> String {
+    keys.join(".")
+}
+
+impl Document {
+    /// The table at `path`.
+    fn table_mut(&mut self, path: &[Step]) -> &mut Map<String, Value> {
+        let mut table = &mut self.root;
+        let mut at = 0;
+        while at < path.len() {
+            let Step::Key(key) = &path[at] else {
+                unreachable!("paths start every element with its key")
+            };
+            let child = table
+                .get_mut(key)
+                .expect("path was built from the document");
+            at += 1;
+            table = match child {
+                Value::Object(map) => map,
+                Value::Array(items) => {
+                    let Some(Step::Element(i)) = path.get(at) else {
+                        unreachable!("an array step is followed by its element")
+                    };
+                    at += 1;
+                    match &mut items[*i] {
+                        Value::Object(map) => map,
+                        _ => unreachable!("arrays of tables hold tables"),
+                    }
+                }
+                _ => unreachable!("path was built from the document"),
+            };
+        }
+        table
+    }
+
+    /// Walks `keys` from `start`, creating missing tables, and returns the
+    /// path of the table it ends in. `dotted` marks created tables as made by
+    /// a dotted key (rather than implied by a header).
+    fn descend(
+        &mut self,
+        start: &[Step],
+        keys: &[String],
+        dotted: bool,
+    ) -> Result<TablePath, String> {
+        let mut path = start.to_vec();
+        for (i, key) in keys.iter().enumerate() {
+            let table = self.table_mut(&path);
+            let found = match table.get(key) {
+                None => {
+                    table.insert(key.clone(), Value::Object(Map::new()));
+                    None
+                }
+                Some(Value::Array(items)) => Some(Err((items.len(), "an array"))),
+                Some(Value::Object(_)) => Some(Ok(())),
+                Some(other) => Some(Err((0, describe(other)))),
+            };
+            path.push(Step::Key(key.clone()));
+            let shown = || show(&keys[..=i]);
+            match found {
+                None if dotted => {
+                    self.dotted.insert(path.clone());
+                }
+                None => {}
+                Some(Ok(())) => {
+                    // As the `toml` crate reads it: a dotted key never
+                    // enters a table with its own [header], and it puts
+                    // values only into tables that dotted keys made.
+                    let last = i + 1 == keys.len();
+                    if dotted
+                        && (self.headers.contains(&path) || (last && !self.dotted.contains(&path)))
+                    {
+                        return Err(format!(
+                            "`{}` is a table with its own [header]; a dotted key cannot add to it",
+                            shown()
+                        ));
+                    }
+                    if !self.is_open(&path) {
+                        return Err(format!(
+                            "`{}` is an inline table; it cannot be extended",
+                            shown()
+                        ));
+                    }
+                }
+                Some(Err((len, _))) if self.table_arrays.contains(&path) => {
+                    // A dotted key may pass through the latest table of an
+                    // array (as the `toml` crate allows) but not add a key
+                    // to it directly: that table has its own [[header]].
+                    if dotted && i + 1 == keys.len() {
+                        return Err(format!(
+                            "`{}` is an array of tables; a dotted key cannot add to it",
+                            shown()
+                        ));
+                    }
+                    path.push(Step::Element(len - 1));
+                }
+                Some(Err((_, what))) => {
+                    return Err(format!(
+                        "`{}` is already {what}; it cannot also be a table",
+                        shown()
+                    ));
+                }
+            }
+        }
+        Ok(path)
+    }
+
+    /// A table is open to new keys when it was made by a header, implied
+    /// by one, or made by dotted keys — not when it came from `{ … }`.
+    fn is_open(&self, path: &TablePath) -> bool {
+        // Inline tables are recorded nowhere; tables implied by a header
+        // are the parents of recorded ones.
+        self.headers.contains(path)
+            || self.dotted.contains(path)
+            || self
+                .headers
+                .iter()
+                .any(|h| h.len() > path.len() && h.starts_with(path))
+            || self
+                .table_arrays
+                .iter()
+                .any(|a| a.len() >= path.len() && a.starts_with(path))
+            || path.last().is_some_and(|s| matches!(s, Step::Element(_)))
+    }
+
+    fn open_table(&mut self, keys: &[String]) -> Result<(), String> {
+        let (last, parents) = keys.split_last().expect("a header has a key");
+        let parent = self.descend(&[], parents, false)?;
+        let mut path = parent.clone();
+        path.push(Step::Key(last.clone()));
+        let table = self.table_mut(&parent);
+        match table.get(last) {
+            None => {
+                table.insert(last.clone(), Value::Object(Map::new()));
+            }
+            Some(Value::Object(_)) => {
+                if self.headers.contains(&path) {
+                    return Err(format!("table [{}] is defined twice", show(keys)));
+                }
+                if self.dotted.contains(&path) {
+                    return Err(format!(
+                        "table [{}] was already made by dotted keys; it cannot get a header too",
+                        show(keys)
+                    ));
+                }
+                if !self.is_open(&path) {
+                    return Err(format!(
+                        "`{}` is an inline table; it cannot be extended",
+                        show(keys)
+                    ));
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "`{}` is already {}; it cannot also be a table",
+                    show(keys),
+                    describe(other)
+                ));
+            }
+        }
+        self.headers.insert(path.clone());
+        self.current = path;
+        Ok(())
+    }
+
+    fn open_array_element(&mut self, keys: &[String]) -> Result<(), String> {
+        let (last, parents) = keys.split_last().expect("a header has a key");
+        let parent = self.descend(&[], parents, false)?;
+        let mut path = parent.clone();
+        path.push(Step::Key(last.clone()));
+        let is_table_array = self.table_arrays.contains(&path);
+        let table = self.table_mut(&parent);
+        let index = match table.get_mut(last) {
+            None => {
+                table.insert(last.clone(), Value::Array(vec![Value::Object(Map::new())]));
+                self.table_arrays.insert(path.clone());
+                0
+            }
+            Some(Value::Array(items)) if is_table_array => {
+                items.push(Value::Object(Map::new()));
+                items.len() - 1
+            }
+            Some(other) => {
+                return Err(format!(
+                    "`{}` is already {}; it cannot also be an array of tables",
+                    show(keys),
+                    describe(other)
+                ));
+            }
+        };
+        path.push(Step::Element(index));
+        self.current = path;
+        Ok(())
+    }
+
+    fn insert(&mut self, keys: &[String], value: Value) -> Result<(), String> {
+        let (last, parents) = keys.split_last().expect("a key has a name");
+        let current = self.current.clone();
+        let parent = self.descend(&current, parents, true)?;
+        let table = self.table_mut(&parent);
+        if table.contains_key(last) {
+            return Err(format!("key `{}` is defined twice", show(keys)));
+        }
+        table.insert(last.clone(), value);
+        Ok(())
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+type Parsed<T> = Result<T, String>;
+
+fn is_bare_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Control characters TOML allows nowhere but escaped (tab is fine).
+fn is_forbidden_control(c: char) -> bool {
+    (c < ' ' && c != '\t') || c == '\u{7f}'
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<u8> {
+        self.bytes.get(self.pos + offset).copied()
+    }
+
+    fn starts_with(&self, s: &str) -> bool {
+        self.bytes[self.pos..].starts_with(s.as_bytes())
+    }
+
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    /// A comment runs to the end of the line; the newline is not consumed.
+    fn skip_comment(&mut self) -> Parsed<()> {
+        if self.peek() != Some(b'#') {
+            return Ok(());
+        }
+        let rest = &self.text[self.pos..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        let comment = rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]);
+        if let Some(c) = comment.chars().find(|&c| is_forbidden_control(c)) {
+            return Err(format!("control character U+{:04X} in a comment", c as u32));
+        }
+        self.pos += comment.len();
+        Ok(())
+    }
+
+    /// Consumes a newline (LF or CRLF); false when there is none here.
+    fn newline(&mut self) -> bool {
+        match (self.peek(), self.peek_at(1)) {
+            (Some(b'\n'), _) => {
+                self.pos += 1;
+                true
+            }
+            (Some(b'\r'), Some(b'\n')) => {
+                self.pos += 2;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// After a key/value pair or a header: spaces, a comment, then the end
+    /// of the line.
+    fn end_of_line(&mut self) -> Parsed<()> {
+        self.skip_spaces();
+        self.skip_comment()?;
+        if self.pos == self.bytes.len() || self.newline() {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected the end of the line, found {}",
+                self.found()
+            ))
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.text[self.pos..].chars().next() {
+            None => "the end of the file".into(),
+            Some('\n') | Some('\r') => "the end of the line".into(),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+
+    fn document(&mut self, doc: &mut Document) -> Parsed<()> {
+        loop {
+            self.skip_spaces();
+            self.skip_comment()?;
+            if self.newline() {
+                continue;
+            }
+            match self.peek() {
+                None => return Ok(()),
+                Some(b'[') if self.peek_at(1) == Some(b'[') => {
+                    self.pos += 2;
+                    let keys = self.header_keys()?;
+                    self.expect_str("]]", "to close the [[array]] header")?;
+                    doc.open_array_element(&keys)?;
+                    self.end_of_line()?;
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    let keys = self.header_keys()?;
+                    self.expect_str("]", "to close the [table] header")?;
+                    doc.open_table(&keys)?;
+                    self.end_of_line()?;
+                }
+                Some(_) => {
+                    let keys = self.key()?;
+                    self.skip_spaces();
+                    self.expect_str("=", "after the key")?;
+                    self.skip_spaces();
+                    let value = self.value()?;
+                    doc.insert(&keys, value)?;
+                    self.end_of_line()?;
+                }
+            }
+        }
+    }
+
+    fn expect_str(&mut self, s: &str, why: &str) -> Parsed<()> {
+        if self.starts_with(s) {
+            self.pos += s.len();
+            Ok(())
+        } else {
+            Err(format!("expected `{s}` {why}, found {}", self.found()))
+        }
+    }
+
+    fn header_keys(&mut self) -> Parsed<Vec<String>> {
+        self.skip_spaces();
+        let keys = self.key()?;
+        self.skip_spaces();
+        Ok(keys)
+    }
+
+    /// A dotted key: `a`, `a.b`, `"quoted key".c`.
+    fn key(&mut self) -> Parsed<Vec<String>> {
+        let mut keys = vec![self.simple_key()?];
+        loop {
+            let save = self.pos;
+            self.skip_spaces();
+            if self.peek() == Some(b'.') {
+                self.pos += 1;
+                self.skip_spaces();
+                keys.push(self.simple_key()?);
+            } else {
+                self.pos = save;
+                return Ok(keys);
+            }
+        }
+    }
+
+    fn simple_key(&mut self) -> Parsed<String> {
+        match self.peek() {
+            Some(b'"') => {
+                if self.starts_with("\"\"\"") {
+                    return Err("a key cannot be a multi-line string".into());
+                }
+                self.pos += 1;
+                self.basic_string()
+            }
+            Some(b'\'') => {
+                if self.starts_with("'''") {
+                    return Err("a key cannot be a multi-line string".into());
+                }
+                self.pos += 1;
+                self.literal_string()
+            }
+            Some(b) if is_bare_key_byte(b) => {
+                let start = self.pos;
+                while self.peek().is_some_and(is_bare_key_byte) {
+                    self.pos += 1;
+                }
+                Ok(self.text[start..self.pos].to_string())
+            }
+            _ => Err(format!("expected a key, found {}", self.found())),
+        }
+    }
+
+    fn value(&mut self) -> Parsed<Value> {
+        match self.peek() {
+            Some(b'"') if self.starts_with("\"\"\"") => {
+                self.pos += 3;
+                self.multiline_basic_string().map(Value::String)
+            }
+            Some(b'"') => {
+                self.pos += 1;
+                self.basic_string().map(Value::String)
+            }
+            Some(b'\'') if self.starts_with("'''") => {
+                self.pos += 3;
+                self.multiline_literal_string().map(Value::String)
+            }
+            Some(b'\'') => {
+                self.pos += 1;
+                self.literal_string().map(Value::String)
+            }
+            Some(b'[') => self.nested(Self::array),
+            Some(b'{') => self.nested(Self::inline_table),
+            Some(b't') if self.starts_with("true") => {
+                self.pos += 4;
+                Ok(Value::Bool(true))
+            }
+            Some(b'f') if self.starts_with("false") => {
+                self.pos += 5;
+                Ok(Value::Bool(false))
+            }
+            Some(b) if b.is_ascii_digit() || b == b'+' || b == b'-' || b == b'i' || b == b'n' => {
+                self.number()
+            }
+            _ => Err(format!(
+                "expected a value (a string, number, true, false, array or {{ table }}), found {}",
+                self.found()
+            )),
+        }
+    }
+
+    fn nested(&mut self, parse: fn(&mut Self) -> Parsed<Value>) -> Parsed<Value> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "arrays and tables nest deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        self.depth += 1;
+        let value = parse(self);
+        self.depth -= 1;
+        value
+    }
+
+    /// Inside an array: spaces, newlines and comments.
+    fn skip_array_space(&mut self) -> Parsed<()> {
+        loop {
+            self.skip_spaces();
+            self.skip_comment()?;
+            if !self.newline() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn array(&mut self) -> Parsed<Value> {
+        self.pos += 1; // [
+        let mut items = Vec::new();
+        loop {
+            self.skip_array_space()?;
+            if self.peek() == Some(b']') {
+                self.pos += 1;
+                return Ok(Value::Array(items));
+            }
+            items.push(self.value()?);
+            self.skip_array_space()?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => {
+                    return Err(format!(
+                        "expected `,` or `]` in the array, found {}",
+                        self.found()
+                    ))
+                }
+            }
+        }
+    }
+
+    fn inline_table(&mut self) -> Parsed<Value> {
+        self.pos += 1; // {
+        let mut doc = Document::default();
+        self.skip_spaces();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(doc.root));
+        }
+        loop {
+            self.skip_spaces();
+            let keys = self.key()?;
+            self.skip_spaces();
+            self.expect_str("=", "after the key")?;
+            self.skip_spaces();
+            let value = self.value()?;
+            doc.insert(&keys, value)?;
+            self.skip_spaces();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(doc.root));
+                }
+                _ => {
+                    return Err(format!(
+                        "expected `,` or `}}` in the inline table (which must fit on one line), found {}",
+                        self.found()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// After the opening `"`.
+    fn basic_string(&mut self) -> Parsed<String> {
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                return Err("the string is not closed".into());
+            };
+            self.pos += c.len_utf8();
+            match c {
+                '"' => return Ok(out),
+                '\\' => out.push(self.escape()?),
+                '\n' | '\r' => {
+                    return Err("the string is not closed before the end of the line".into())
+                }
+                c if is_forbidden_control(c) => {
+                    return Err(format!(
+                        "control character U+{:04X} in a string; escape it",
+                        c as u32
+                    ))
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    /// After the backslash.
+    fn escape(&mut self) -> Parsed<char> {
+        let Some(c) = self.text[self.pos..].chars().next() else {
+            return Err("the string is not closed".into());
+        };
+        self.pos += c.len_utf8();
+        Ok(match c {
+            'b' => '\u{8}',
+            't' => '\t',
+            'n' => '\n',
+            'f' => '\u{c}',
+            'r' => '\r',
+            '"' => '"',
+            '\\' => '\\',
+            'u' => self.unicode_escape(4)?,
+            'U' => self.unicode_escape(8)?,
+            other => return Err(format!("unknown escape `\\{other}`")),
+        })
+    }
+
+    fn unicode_escape(&mut self, digits: usize) -> Parsed<char> {
+        let hex = self
+            .text
+            .get(self.pos..self.pos + digits)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| format!("a \\u escape needs {digits} hex digits"))?;
+        self.pos += digits;
+        u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .ok_or_else(|| format!("\\u{hex} is not a Unicode scalar value"))
+    }
+
+    /// After the opening `"""`.
+    fn multiline_basic_string(&mut self) -> Parsed<String> {
+        self.newline();
+        let mut out = String::new();
+        loop {
+            if self.starts_with("\"\"\"") {
+                let run = self.bytes[self.pos..]
+                    .iter()
+                    .take_while(|&&b| b == b'"')
+                    .count();
+                if run > 5 {
+                    return Err("too many quotes closing the string".into());
+                }
+                out.extend(std::iter::repeat_n('"', run - 3));
+                self.pos += run;
+                return Ok(out);
+            }
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                return Err("the multi-line string is not closed".into());
+            };
+            if self.newline() {
+                out.push('\n');
+                continue;
+            }
+            self.pos += c.len_utf8();
+            match c {
+                '\\' => {
+                    // A backslash at the end of a line trims the newline
+                    // and all whitespace that follows.
+                    let save = self.pos;
+                    self.skip_spaces();
+                    if self.newline() {
+                        loop {
+                            self.skip_spaces();
+                            if !self.newline() {
+                                break;
+                            }
+                        }
+                    } else {
+                        self.pos = save;
+                        out.push(self.escape()?);
+                    }
+                }
+                c if is_forbidden_control(c) => {
+                    return Err(format!(
+                        "control character U+{:04X} in a string; escape it",
+                        c as u32
+                    ))
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    /// After the opening `'`.
+    fn literal_string(&mut self) -> Parsed<String> {
+        let start = self.pos;
+        loop {
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                return Err("the string is not closed".into());
+            };
+            match c {
+                '\'' => {
+                    let s = self.text[start..self.pos].to_string();
+                    self.pos += 1;
+                    return Ok(s);
+                }
+                '\n' | '\r' => {
+                    return Err("the string is not closed before the end of the line".into())
+                }
+                c if is_forbidden_control(c) => {
+                    return Err(format!("control character U+{:04X} in a string", c as u32))
+                }
+                c => self.pos += c.len_utf8(),
+            }
+        }
+    }
+
+    /// After the opening `'''`.
+    fn multiline_literal_string(&mut self) -> Parsed<String> {
+        self.newline();
+        let mut out = String::new();
+        loop {
+            if self.starts_with("'''") {
+                let run = self.bytes[self.pos..]
+                    .iter()
+                    .take_while(|&&b| b == b'\'')
+                    .count();
+                if run > 5 {
+                    return Err("too many quotes closing the string".into());
+                }
+                out.extend(std::iter::repeat_n('\'', run - 3));
+                self.pos += run;
+                return Ok(out);
+            }
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                return Err("the multi-line string is not closed".into());
+            };
+            if self.newline() {
+                out.push('\n');
+                continue;
+            }
+            if is_forbidden_control(c) {
+                return Err(format!("control character U+{:04X} in a string", c as u32));
+            }
+            self.pos += c.len_utf8();
+            out.push(c);
+        }
+    }
+
+    fn number(&mut self) -> Parsed<Value> {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.' | b':')
+        }) {
+            self.pos += 1;
+        }
+        let token = &self.text[start..self.pos];
+        let unsigned = token.trim_start_matches(['+', '-']);
+        if looks_like_date(token) {
+            return Err(format!(
+                "`{token}`: dates and times are not used in scenario files"
+            ));
+        }
+        if matches!(unsigned, "inf" | "nan") {
+            return Err(format!("`{token}`: infinity and NaN are not allowed here"));
+        }
+        let fail = || format!("`{token}` is not a number");
+        if let Some(rest) = token.strip_prefix("0x") {
+            return radix_integer(rest, 16).ok_or_else(fail);
+        }
+        if let Some(rest) = token.strip_prefix("0o") {
+            return radix_integer(rest, 8).ok_or_else(fail);
+        }
+        if let Some(rest) = token.strip_prefix("0b") {
+            return radix_integer(rest, 2).ok_or_else(fail);
+        }
+        let is_float = unsigned.contains(['.', 'e', 'E']);
+        let digits = clean_digits(token).ok_or_else(fail)?;
+        if !decimal_shape_ok(unsigned, is_float) {
+            return Err(fail());
+        }
+        if is_float {
+            let v: f64 = digits.parse().map_err(|_| fail())?;
+            if !v.is_finite() {
+                return Err(format!("`{token}` is too large for a number"));
+            }
+            Ok(Value::Number(Number::from_f64(v).ok_or_else(fail)?))
+        } else {
+            let v: i64 = digits
+                .parse()
+                .map_err(|_| format!("`{token}` does not fit in a 64-bit integer"))?;
+            Ok(Value::from(v))
+        }
+    }
+}
+
+fn looks_like_date(token: &str) -> bool {
+    let b = token.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    (digits(0..4) && b.get(4) == Some(&b'-')) || (digits(0..2) && b.get(2) == Some(&b':'))
+}
+
+/// Removes underscores, which must each sit between two digits.
+fn clean_digits(token: &str) -> Option<String> {
+    let b = token.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'_' {
+            let before = i.checked_sub(1).and_then(|j| b.get(j));
+            let after = b.get(i + 1);
+            if !before.is_some_and(u8::is_ascii_hexdigit)
+                || !after.is_some_and(u8::is_ascii_hexdigit)
+            {
+                return None;
+            }
+        }
+    }
+    Some(token.replace('_', ""))
+}
+
+/// Decimal integers and floats: digits before any `.`, digits after it, no
+/// leading zeros, an exponent with digits.
+fn decimal_shape_ok(unsigned: &str, is_float: bool) -> bool {
+    let s = unsigned.replace('_', "");
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s.as_str(), None),
+    };
+    let (int_part, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || (int_part.len() > 1 && int_part.starts_with('0')) {
+        return false;
+    }
+    if frac.is_some_and(|f| !all_digits(f)) {
+        return false;
+    }
+    if let Some(e) = exponent {
+        if !all_digits(e.trim_start_matches(['+', '-']))
+            || e.starts_with("+-")
+            || e.starts_with("-+")
+        {
+            return false;
+        }
+    }
+    is_float || (frac.is_none() && exponent.is_none())
+}
+
+fn radix_integer(digits: &str, radix: u32) -> Option<Value> {
+    if digits.starts_with('_') {
+        return None;
+    }
+    let clean = clean_digits(digits)?;
+    if clean.is_empty() || clean.starts_with(['+', '-']) {
+        return None;
+    }
+    i64::from_str_radix(&clean, radix).ok().map(Value::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The reference: the `toml` crate, through the same JSON value.
+    fn reference(text: &str) -> Option<Value> {
+        let table: toml::Table = text.parse().ok()?;
+        serde_json::to_value(table).ok()
+    }
+
+    fn agree(text: &str) {
+        let ours = parse(text);
+        let theirs = reference(text);
+        match (&ours, &theirs) {
+            (Ok(a), Some(b)) => assert_eq!(a, b, "values differ for:\n{text}"),
+            (Err(_), None) => {}
+            _ => panic!("disagree on:\n{text}\nours: {ours:?}\ntoml: {theirs:?}"),
+        }
+    }
+
+    #[test]
+    fn every_shipped_file_reads_as_the_toml_crate_reads_it() {
+        let files = crate::presets::PRESET_FILES
+            .iter()
+            .chain(crate::presets::BASE_FILES);
+        for (name, text) in files {
+            assert!(parse(text).is_ok(), "{name}: {:?}", parse(text));
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn edge_cases_agree_with_the_toml_crate() {
+        let valid = [
+            "",
+            "# only a comment\n",
+            "a = 1\r\nb = 2\r\n",
+            "a = +1\nb = -0\nc = 1_000\nd = 0xDEAD_beef\ne = 0o17\nf = 0b1010",
+            "a = 1.5\nb = -0.0\nc = 1e3\nd = 6.626e-34\ne = 1_000.5\nf = 3E+2",
+            "a = true\nb = false",
+            "s = \"tab\\there \\u00e9 \\U0001F600 \\\\ \\\"\"",
+            "s = 'C:\\path\\no escapes'",
+            "s = \"\"\"\nfirst\nsecond\"\"\"",
+            "s = \"\"\"one \\\n    two\"\"\"",
+            "s = \"\"\"quote at the end\"\"\"\"\"",
+            "s = '''\nliteral\n  kept '''",
+            "s = ''''quoted''''",
+            "a = [1, 2, 3,]\nb = [\n  \"x\", # comment\n  \"y\"\n]\nc = [[1, 2], [\"a\"]]\nd = []",
+            "t = { a = 1, b.c = \"x\" }\ne = {}",
+            "[a]\nx = 1\n[a.b]\ny = 2",
+            "[a.b]\ny = 2\n[a]\nx = 1",
+            "[[t]]\nn = 1\n[[t]]\nn = 2\n[t.sub]\nk = 3",
+            "[[a.b]]\n[a]\nc = 1",
+            "x.y.z = 1\nx.y.w = 2",
+            "\"quoted key\" = 1\n'lit key' = 2\n\"\" = 3",
+            "[ a . \"b c\" . d ]\nk = 1",
+            "a = 1 # trailing\n[b] # header comment\n",
+            "key-with-dash_and_underscore = 1\n1234 = 2",
+            "[services.checkout]\nkind = \"go-checkout\"\n[services.checkout.go]\ngogc = 100",
+            "a = \"é ü 中文\"",
+        ];
+        for text in valid {
+            assert!(
+                parse(text).is_ok(),
+                "should read: {text:?}: {:?}",
+                parse(text)
+            );
+            agree(text);
+        }
+        let invalid = [
+            "a = 1\na = 2",
+            "[a]\n[a]",
+            "a = { b = 1 }\n[a]",
+            "a = { b = 1 }\na.c = 2",
+            "[a]\nb = 1\n[a.b]",
+            "a.b = 1\n[a.b]",
+            "a = [1]\n[[a]]",
+            "[[a]]\n[a]",
+            "a = 01",
+            "a = 1__0",
+            "a = _1",
+            "a = 1_",
+            "a = 1.",
+            "a = .5",
+            "a = 1e",
+            "a = 0x",
+            "a = -0x10",
+            "a = 9223372036854775808",
+            "a = \"unclosed",
+            "a = \"bad \\q escape\"",
+            "a = \"line\nbreak\"",
+            "a = 'unclosed",
+            "a = { b = 1, }",
+            "a = { b = 1\n}",
+            "a = [1, 2",
+            "a = [1 2]",
+            "a = tru",
+            "a =",
+            "= 1",
+            "a = 1 b = 2",
+            "[a",
+            "[[a]",
+            "a = \"\\uD800\"",
+            "a = \"\"\"too many\"\"\"\"\"\"",
+            "\"\"\"key\"\"\" = 1",
+            "a = 1\n[a]",
+            "a = \"ctrl \u{1} char\"",
+            "# ctrl \u{1} in comment",
+        ];
+        for text in invalid {
+            assert!(
+                parse(text).is_err(),
+                "should refuse: {text:?}: {:?}",
+                parse(text)
+            );
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn dates_and_non_finite_numbers_are_refused_with_a_reason() {
+        let e = parse("when = 1979-05-27T07:32:00Z").unwrap_err();
+        assert!(e.message.contains("dates and times"), "{e}");
+        let e = parse("at = 07:32:00").unwrap_err();
+        assert!(e.message.contains("dates and times"), "{e}");
+        let e = parse("x = inf").unwrap_err();
+        assert!(e.message.contains("infinity and NaN"), "{e}");
+        let e = parse("x = -nan").unwrap_err();
+        assert!(e.message.contains("infinity and NaN"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_their_line() {
+        let e = parse("a = 1\nb = 2\n\nc = \n").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.starts_with("expected a value"), "{e}");
+        let e = parse("[x]\nk = 1\n[x]\n").unwrap_err();
+        assert_eq!(e.to_string(), "line 3: table [x] is defined twice");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("a = {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse(&deep).unwrap_err().message.contains("nest deeper"));
+        let ok = format!("a = {}{}", "[".repeat(20), "]".repeat(20));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn values_have_json_types() {
+        let v = parse("i = 3\nf = 3.0\ns = \"3\"\n[t]\nl = [1, \"a\"]").unwrap();
+        assert_eq!(v, json!({"i": 3, "f": 3.0, "s": "3", "t": {"l": [1, "a"]}}));
+        assert!(v["i"].is_i64() && v["f"].is_f64());
+    }
+}
