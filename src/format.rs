@@ -84,6 +84,15 @@ pub fn with_unit(value: f64, unit: &str) -> String {
     }
 }
 
+/// Prose written hard-wrapped in a data file, as paragraphs: blank lines
+/// separate them and single line breaks become spaces.
+pub fn paragraphs(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +114,15 @@ mod tests {
         assert_eq!(percent(0.847), "85 %");
         assert_eq!(with_unit(0.3, "{cpu}"), "300m");
         assert_eq!(with_unit(12.34, "{request}/s"), "12.3/s");
+    }
+
+    #[test]
+    fn hard_wrapped_notes_become_paragraphs() {
+        let notes = "One line\nwrapped here.\n\n\nSecond  paragraph.\n";
+        assert_eq!(
+            paragraphs(notes),
+            ["One line wrapped here.", "Second paragraph."]
+        );
+        assert!(paragraphs("  \n ").is_empty());
     }
 }

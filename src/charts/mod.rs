@@ -268,8 +268,10 @@ fn y_range(panel: &Panel) -> (f64, f64) {
 
 type DrawResult<T> = Result<T, String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("{e:?}")
+/// Plotters' errors only say the canvas refused; which call failed is
+/// enough, and skipping their Debug text keeps the bundle small.
+fn err<E>(_: E) -> String {
+    "the canvas refused a drawing call".to_string()
 }
 
 /// Draws a chart; returns the plot geometry for the overlay.

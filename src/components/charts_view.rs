@@ -70,6 +70,21 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
                 buckets: width / 2,
             };
             let spec = specs::build(slot.kind, &inputs, &app.service.get_untracked());
+            // The legend in words, for screen readers and for tests.
+            let legend = match &spec.body {
+                charts::Body::Panels(panels) => panels
+                    .iter()
+                    .flat_map(|p| p.lines.iter().map(|l| l.label.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                charts::Body::Strip(rows) => rows
+                    .iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            let _ = canvas.set_attribute("data-legend", &legend);
+            let _ = canvas.set_attribute("aria-label", &format!("{}: {legend}", slot.kind.title()));
             let dpr = crate::dom::device_pixel_ratio();
             match charts::draw(&canvas, &spec, theme(&app), dpr) {
                 Ok(g) => {

@@ -122,11 +122,12 @@ pub fn Summary() -> impl IntoView {
                 let s = &t.summary;
                 let load = s.load_started_s.unwrap_or(0.0);
                 let ooms: Vec<String> = s.services.iter().filter_map(|x| x.first_oom_s.map(|o| format!("{} {}", x.name, crate::format::span(o - load)))).collect();
+                let first_oom_s = s.services.iter().filter_map(|x| x.first_oom_s).reduce(f64::min).map(|o| format!("{:.1}", o - load)).unwrap_or_default();
                 let restarts: u64 = s.services.iter().map(|x| x.restarts).sum();
                 let r = &s.requests;
                 view! {
                     <dl class="headline">
-                        <div><dt>"First OOM after load"</dt><dd id="first-oom">{if ooms.is_empty() { "none".to_string() } else { ooms.join(", ") }}</dd></div>
+                        <div><dt>"First OOM after load"</dt><dd id="first-oom" data-seconds=first_oom_s>{if ooms.is_empty() { "none".to_string() } else { ooms.join(", ") }}</dd></div>
                         <div><dt>"Restarts"</dt><dd>{restarts.to_string()}</dd></div>
                         <div><dt>"P95"</dt><dd>{r.latency_ms_p95.map(crate::format::millis).unwrap_or_else(|| "—".into())}</dd></div>
                         <div><dt>"Failures"</dt><dd>{crate::format::percent(r.failure_ratio)}</dd></div>

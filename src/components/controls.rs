@@ -205,7 +205,7 @@ fn Advanced() -> impl IntoView {
         if !open.get() {
             return Vec::new();
         }
-        let needle = filter.get().to_lowercase();
+        let needle = filter.get().to_ascii_lowercase();
         app.scenario.with(|s| {
             list_params(s)
                 .into_iter()
@@ -213,8 +213,8 @@ fn Advanced() -> impl IntoView {
                 .filter(|p| !matches!(p.kind, ParamKind::Text))
                 .filter(|p| {
                     needle.is_empty()
-                        || p.path.to_lowercase().contains(&needle)
-                        || p.help.to_lowercase().contains(&needle)
+                        || p.path.to_ascii_lowercase().contains(&needle)
+                        || p.help.to_ascii_lowercase().contains(&needle)
                 })
                 .take(80)
                 .collect::<Vec<_>>()

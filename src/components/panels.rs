@@ -30,7 +30,7 @@ pub fn Pods() -> impl IntoView {
                     <thead><tr><th scope="col">"NAME"</th><th scope="col">"READY"</th><th scope="col">"STATUS"</th><th scope="col">"RESTARTS"</th><th scope="col">"AGE"</th></tr></thead>
                     <tbody>
                         {move || rows().into_iter().map(|r| {
-                            let status_class = format!("status {}", r.status.to_lowercase());
+                            let status_class = format!("status {}", r.status.to_ascii_lowercase());
                             view! {
                                 <tr>
                                     <td>{r.name}</td>
@@ -66,7 +66,7 @@ pub fn Events() -> impl IntoView {
                         .map(|e| {
                             (
                                 e.at_us,
-                                format!("{:?}", e.kind),
+                                e.kind.as_str(),
                                 e.object.clone(),
                                 e.reason.clone(),
                                 e.message.clone(),
@@ -83,7 +83,7 @@ pub fn Events() -> impl IntoView {
             <label class="inline"><input type="checkbox" on:change=move |ev| set_warnings_only.set(event_target_checked(&ev)) />" warnings and alerts only"</label>
             <ol class="events" reversed>
                 {move || rows().into_iter().map(|(at_us, kind, object, reason, message)| {
-                    let class = format!("event {}", kind.to_lowercase());
+                    let class = format!("event {}", kind.to_ascii_lowercase());
                     view! {
                         <li class=class>
                             <time>{crate::format::clock(at_us as f64 / 1e6)}</time>
@@ -202,7 +202,7 @@ pub fn About() -> impl IntoView {
                     <dt>"Simulated"</dt><dd>{crate::format::span(s.duration.as_secs_f64())}</dd>
                 </dl>
                 <h3>"Where the model departs from the document"</h3>
-                <p class="notes">{s.notes.trim().to_string()}</p>
+                <div class="notes">{crate::format::paragraphs(&s.notes).into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}</div>
             })}
             {move || app.trace.with(|t| t.as_ref().map(|t| view! {
                 <dl>

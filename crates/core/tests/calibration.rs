@@ -55,6 +55,28 @@ fn spike_restarts_small_and_crash_loops_while_flag_and_load_stay() {
 // ----- seed 001: gradual leak and the flag table ----------------------------
 
 #[test]
+fn spike_preset_with_the_flag_dragged_to_300_becomes_a_slow_leak() {
+    // The app's first exercise: same preset, drag the flag from 2000 to 300.
+    // At the spike's 50 users, checkouts come twice as often as in seed 001's
+    // 25-user table, so the leak runs about twice as fast as that table's
+    // 300 row (10–15 min): between its 300 and 500 rows.
+    let flag = ("flags.kafkaQueueProblems.variants.on", "300");
+    let t = run_with("checkout-spike", &[flag]);
+    let after = oom_after_load(&t, "checkout").expect("flag 300 still OOMs") / 60.0;
+    assert!(
+        (4.0..=9.0).contains(&after),
+        "flag 300 at 50 users: OOM {after:.1} min after load"
+    );
+    // Then users down to 25: seed 001's own row.
+    let t = run_with("checkout-spike", &[flag, ("workload.users", "25")]);
+    let after = oom_after_load(&t, "checkout").expect("flag 300 still OOMs") / 60.0;
+    assert!(
+        (10.0..=15.0).contains(&after),
+        "flag 300 at 25 users: OOM {after:.1} min after load"
+    );
+}
+
+#[test]
 fn gradual_ooms_in_ten_to_fifteen_minutes() {
     let t = run("checkout-gradual");
     let after = oom_after_load(&t, "checkout").expect("the leak OOMs") / 60.0;

@@ -236,6 +236,6 @@ fn params_list_every_knob_with_its_range() {
 fn durations_are_written_with_units_everywhere() {
     let sc = preset("checkout-spike");
     let toml = sc.to_toml();
-    assert!(toml.contains("duration = \"5m\""), "{toml}");
+    assert!(toml.contains("duration = \"20m\""), "{toml}");
     assert!(toml.contains("\"30s set flag kafkaQueueProblems on\""));
 }

@@ -175,6 +175,8 @@ fn csv_has_a_row_per_sample_and_out_writes_a_file() {
         "checkout-spike",
         "--format",
         "csv",
+        "--duration",
+        "5m",
         "--out",
         out.to_str().unwrap(),
     ]);

@@ -1,0 +1,189 @@
+// The built site in headless Chromium: what a learner and an instructor do.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ARTIFACTS,
+  drawCount,
+  firstOomSeconds,
+  hashOf,
+  launch,
+  openPage,
+  ready,
+  typeParam,
+} from './lib.mjs';
+
+const FLAG = 'flags.kafkaQueueProblems.variants.on';
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/// The native simulator's summary for a preset.
+function nativeSummary(preset, extra = []) {
+  const bin = process.env.INCIDENT_BIN;
+  assert.ok(bin, 'INCIDENT_BIN must point at the native `incident` binary');
+  const out = execFileSync(bin, ['simulate', preset, '--format', 'json', ...extra], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out);
+}
+
+test('the app loads with no console errors and shows a run', async () => {
+  const { page, context, problems } = await openPage(browser, '');
+  assert.match(await hashOf(page), /^[0-9a-f]{16}$/);
+  assert.ok((await page.locator('#charts canvas[data-ready="true"]').count()) >= 3);
+  assert.equal(await page.locator('#fatal').count(), 0);
+  assert.equal(await page.locator('#notice').count(), 0, 'a plain visit shows no notice');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('dragging the flag from 2000 to 300 turns the spike into a leak that OOMs minutes later', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  const spike = await firstOomSeconds(page);
+  assert.ok(spike !== null && spike > 30 && spike < 120, `spike OOM after ${spike} s`);
+  const slider = page.locator(`.control[data-param="${FLAG}"] input[type="range"]`);
+  const before = await drawCount(page);
+  // Position 670 of 1000 on the log slider is a flag of about 300.
+  await slider.fill('670');
+  await ready(page, before);
+  const typed = Number(await page.locator(`.control[data-param="${FLAG}"] input.typed`).inputValue());
+  assert.ok(typed > 250 && typed < 350, `slider gave flag ${typed}`);
+  // 50 users strand goroutines twice as fast as seed 001's 25.
+  const leak = await firstOomSeconds(page);
+  assert.ok(leak !== null && leak > 240 && leak < 540, `flag ${typed}: OOM after ${leak} s`);
+  await typeParam(page, 'workload.users', 25);
+  const gradual = await firstOomSeconds(page);
+  assert.ok(gradual !== null && gradual > 600 && gradual < 900, `flag ${typed}, 25 users: OOM after ${gradual} s`);
+  assert.match(page.url(), /kafkaQueueProblems/, 'the change is in the address bar');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a share link reopens exactly the same run', async () => {
+  const { page, context } = await openPage(browser, '?preset=checkout-gradual');
+  await typeParam(page, 'workload.users', 40);
+  await page.locator('#scrub').fill('420');
+  const hash = await hashOf(page);
+  await page.locator('#share').click();
+  // The address bar holds the whole state; the share button copies it.
+  const link = page.url();
+  assert.match(link, /workload\.users=40/);
+  const second = await openPage(browser, link.slice(link.indexOf('?')));
+  assert.equal(await hashOf(second.page), hash);
+  assert.equal(
+    await second.page.locator(`.control[data-param="workload.users"] input.typed`).inputValue(),
+    '40',
+  );
+  assert.deepEqual(second.problems, []);
+  await second.context.close();
+  await context.close();
+});
+
+test('the page and the native CLI compute the same trace hash', async () => {
+  const cases = [
+    ['checkout-spike', '', []],
+    ['checkout-gradual', '', []],
+    ['sockshop-hybrid', '', []],
+    ['python-leaks', '', []],
+    ['checkout-spike', `&${FLAG}=500&seed=42`, ['--set', `${FLAG}=500`, '--seed', '42']],
+  ];
+  for (const [preset, query, args] of cases) {
+    const native = nativeSummary(preset, args);
+    const { page, context, problems } = await openPage(browser, `?preset=${preset}${query}`);
+    assert.equal(await hashOf(page), native.trace_hash, `${preset}${query}`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test('a bad link shows a notice and loads defaults', async () => {
+  const { page, context, problems } = await openPage(
+    browser,
+    '?preset=no-such-preset&seed=abc&workload.users=9999999&%3Cscript%3E=1&scenario=%%%',
+  );
+  const notice = await page.locator('#notice').innerText();
+  assert.match(notice, /no-such-preset/);
+  assert.match(notice, /seed/);
+  assert.match(notice, /workload\.users/);
+  assert.match(await hashOf(page), /^[0-9a-f]{16}$/, 'the defaults ran');
+  assert.equal(await page.locator('#fatal').count(), 0);
+  assert.equal(await page.locator('script:not([src])').count() <= 1, true);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('embed mode shows one chart and its sliders', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike&embed=memory', {
+    viewport: { width: 720, height: 420 },
+  });
+  assert.equal(await page.getAttribute('#app', 'data-embed'), 'memory');
+  assert.equal(await page.locator('#charts canvas[data-ready="true"]').count(), 1);
+  assert.ok((await page.locator('.embed-controls input[type="range"]').count()) >= 1);
+  assert.equal(await page.locator('.gallery').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'embed-memory.png') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('CSV export downloads the sampled series', async () => {
+  const { page, context } = await openPage(browser, '?preset=checkout-spike');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
+  assert.equal(download.suggestedFilename(), 'checkout-spike.csv');
+  const path = join(ARTIFACTS, 'checkout-spike.csv');
+  await download.saveAs(path);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.match(lines[0], /k8s\.pod\.memory\.working_set/);
+  assert.ok(lines.length > 100, `${lines.length} lines`);
+  const columns = lines[0].split(',').length;
+  assert.ok(lines.slice(1).every((l) => l.split(',').length === columns), 'every row has every column');
+  await context.close();
+});
+
+test('pinning a run overlays it on the next one', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-gradual');
+  await page.getByRole('button', { name: 'Pin for compare' }).click();
+  await typeParam(page, FLAG, 2000);
+  assert.match(page.url(), /compare=/);
+  const legend = await page.locator('#charts canvas.base').first().getAttribute('data-legend');
+  assert.match(legend, /pinned/i, `legend: ${legend}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('every preset renders; a full-page screenshot of each is saved', async () => {
+  const { page, context } = await openPage(browser, '');
+  const presets = await page.locator('[data-preset]').evaluateAll((els) => els.map((e) => e.dataset.preset));
+  assert.ok(presets.length >= 18, `${presets.length} presets in the gallery`);
+  await context.close();
+  for (const preset of presets) {
+    const run = await openPage(browser, `?preset=${preset}`);
+    assert.match(await hashOf(run.page), /^[0-9a-f]{16}$/, preset);
+    await run.page.screenshot({ path: join(ARTIFACTS, `preset-${preset}.png`), fullPage: true });
+    assert.deepEqual(run.problems, [], preset);
+    await run.context.close();
+  }
+});
+
+test('a phone-sized screen in dark mode still works', async () => {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    colorScheme: 'dark',
+    reducedMotion: 'reduce',
+  });
+  const page = await context.newPage();
+  await page.goto(process.env.BASE_URL + '?preset=python-leaks');
+  await ready(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`);
+  await page.screenshot({ path: join(ARTIFACTS, 'phone-dark-python-leaks.png'), fullPage: true });
+  await context.close();
+});

@@ -1,0 +1,193 @@
+// Browser budgets for `cargo xtask bench`, measured in headless Chromium:
+//   1. slider change -> charts redrawn (median over many moves, checkout presets),
+//      timed inside the page with performance.now() (window.__incidentLab.redrawMs);
+//   2. the longest main-thread task while dragging a slider, for every preset;
+//   3. Lighthouse accessibility and performance scores of the built site.
+// Prints numbers and whether each budget holds; exits 1 if one does not.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ARTIFACTS, BASE_URL, drawCount, launch, openPage, ready } from './lib.mjs';
+
+const REDRAW_MS_MEDIAN_BUDGET = 100;
+const LONG_TASK_MS_BUDGET = 50;
+const LIGHTHOUSE_A11Y_BUDGET = 95;
+const LIGHTHOUSE_PERF_BUDGET = 90;
+const MOVES_PER_PRESET = 12;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fixed = (x) => (x === null || x === undefined ? '—' : x.toFixed(1));
+let failures = 0;
+function verdict(ok) {
+  if (!ok) failures += 1;
+  return ok ? 'ok' : 'OVER BUDGET';
+}
+
+// Records every main-thread task over 50 ms (the Long Tasks API) from the start.
+const LONG_TASK_OBSERVER = () => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+async function firstSlider(page) {
+  return page.locator('.controls .control input[type="range"]').first();
+}
+
+/// Moves the first slider through `moves` positions, one at a time, waiting
+/// for each redraw; returns the in-page redraw times.
+async function slideAndMeasure(page, moves) {
+  const slider = await firstSlider(page);
+  const start = Number(await slider.inputValue());
+  const times = [];
+  for (let i = 1; i <= moves; i++) {
+    // Alternate around the preset's own value so every run is different.
+    const position = Math.max(0, Math.min(1000, start + (i % 2 ? 1 : -1) * (20 + 10 * i)));
+    const before = await drawCount(page);
+    await slider.fill(String(position));
+    await ready(page, before);
+    times.push(await page.evaluate(() => window.__incidentLab?.redrawMs));
+  }
+  return times.filter((t) => typeof t === 'number');
+}
+
+/// Drags the first slider quickly, as a hand does (an input event every
+/// 16 ms), then waits for the app to settle; returns the longest task.
+async function dragAndWatch(page) {
+  const slider = await firstSlider(page);
+  const box = await slider.boundingBox();
+  await page.evaluate(() => (window.__longTasks = []));
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.5, y);
+  await page.mouse.down();
+  for (let i = 0; i <= 30; i++) {
+    await page.mouse.move(box.x + box.width * (0.5 - 0.3 * Math.sin((i / 30) * Math.PI)), y);
+    await sleep(16);
+  }
+  await page.mouse.up();
+  await page.waitForSelector('#app[data-status="ready"]', { timeout: 60_000 });
+  await sleep(500);
+  return page.evaluate(() => Math.max(0, ...window.__longTasks));
+}
+
+async function lighthouse(url) {
+  const { default: run } = await import('lighthouse');
+  const { default: desktop } = await import('lighthouse/core/config/desktop-config.js');
+  const profile = mkdtempSync(join(tmpdir(), 'incident-lab-lh-'));
+  const port = 9300 + Math.floor(Math.random() * 500);
+  const chrome = spawn(
+    process.env.CHROMIUM ?? '/usr/bin/chromium',
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--remote-debugging-port=${port}`,
+      '--remote-debugging-address=127.0.0.1',
+      `--user-data-dir=${profile}`,
+      'about:blank',
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/json/version`);
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+    const scores = {};
+    for (const [name, config] of [
+      ['desktop', desktop],
+      ['mobile', undefined],
+    ]) {
+      const result = await run(
+        url,
+        { port, output: 'html', logLevel: 'error', onlyCategories: ['accessibility', 'performance'] },
+        config,
+      );
+      writeFileSync(join(ARTIFACTS, `lighthouse-${name}.html`), result.report);
+      const c = result.lhr.categories;
+      scores[name] = {
+        accessibility: Math.round(c.accessibility.score * 100),
+        performance: Math.round(c.performance.score * 100),
+        failedA11y: result.lhr.categories.accessibility.auditRefs
+          .filter((r) => r.weight > 0 && result.lhr.audits[r.id].score !== null && result.lhr.audits[r.id].score < 1)
+          .map((r) => r.id),
+        lcpMs: result.lhr.audits['largest-contentful-paint']?.numericValue,
+        tbtMs: result.lhr.audits['total-blocking-time']?.numericValue,
+      };
+    }
+    return scores;
+  } finally {
+    chrome.kill('SIGTERM');
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const browser = await launch();
+try {
+  // Which presets exist: the gallery lists them.
+  const home = await openPage(browser, '');
+  const presets = await home.page
+    .locator('[data-preset]')
+    .evaluateAll((els) => els.map((e) => e.dataset.preset));
+  await home.context.close();
+
+  console.log('\n  Slider change -> charts redrawn (median of %d moves, in-page performance.now())', MOVES_PER_PRESET);
+  const all = [];
+  for (const preset of presets.filter((p) => p.startsWith('checkout-'))) {
+    const { page, context } = await openPage(browser, `?preset=${preset}`);
+    const times = await slideAndMeasure(page, MOVES_PER_PRESET);
+    all.push(...times);
+    console.log(
+      `    ${preset.padEnd(22)} median ${fixed(median(times)).padStart(6)} ms   max ${fixed(Math.max(...times)).padStart(6)} ms`,
+    );
+    await context.close();
+  }
+  const overall = median(all);
+  console.log(
+    `    all checkout presets   median ${fixed(overall).padStart(6)} ms   (budget ${REDRAW_MS_MEDIAN_BUDGET} ms: ${verdict(overall <= REDRAW_MS_MEDIAN_BUDGET)})`,
+  );
+
+  console.log('\n  Longest main-thread task while dragging the first slider (Long Tasks API)');
+  for (const preset of presets) {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    await context.addInitScript(LONG_TASK_OBSERVER);
+    const page = await context.newPage();
+    await page.goto(`${BASE_URL}?preset=${preset}`);
+    await ready(page);
+    const longest = await dragAndWatch(page);
+    console.log(
+      `    ${preset.padEnd(32)} ${longest === 0 ? '  none > 50 ms' : `${fixed(longest).padStart(6)} ms`}   ${verdict(longest <= LONG_TASK_MS_BUDGET)}`,
+    );
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+
+console.log('\n  Lighthouse (npm lighthouse driving Debian chromium), reports in %s', ARTIFACTS);
+const scores = await lighthouse(`${BASE_URL}?preset=checkout-spike`);
+for (const [name, s] of Object.entries(scores)) {
+  console.log(
+    `    ${name.padEnd(8)} accessibility ${s.accessibility} (${verdict(s.accessibility >= LIGHTHOUSE_A11Y_BUDGET)})   performance ${s.performance} (${name === 'desktop' ? verdict(s.performance >= LIGHTHOUSE_PERF_BUDGET) : 'reported only'})   LCP ${fixed(s.lcpMs)} ms, TBT ${fixed(s.tbtMs)} ms${s.failedA11y.length ? `   a11y audits not passed: ${s.failedA11y.join(', ')}` : ''}`,
+  );
+}
+
+if (failures > 0) {
+  console.log(`\n  ${failures} browser budget(s) not met.`);
+  process.exit(1);
+}
