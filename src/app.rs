@@ -3,7 +3,7 @@
 
 use crate::runner::Runner;
 use crate::state::{self, Embed, ShareState};
-use incident_core::scenario::{apply_set, Action};
+use incident_core::scenario::{apply_set, list_params, Action, ParamInfo};
 use incident_core::{presets, Scenario, Trace};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -13,6 +13,9 @@ use std::sync::Arc;
 pub struct AppState {
     pub share: RwSignal<ShareState>,
     pub scenario: RwSignal<Scenario>,
+    /// Every parameter of the scenario, computed once per change; controls
+    /// look theirs up here rather than walking the scenario each.
+    pub params: Memo<Arc<Vec<ParamInfo>>>,
     pub trace: RwSignal<Option<Arc<Trace>>>,
     /// Wall time of the last run, milliseconds.
     pub run_ms: RwSignal<f64>,
@@ -160,6 +163,11 @@ impl AppState {
         }
     }
 
+    pub fn param(&self, path: &str) -> Option<ParamInfo> {
+        self.params
+            .with(|ps| ps.iter().find(|p| p.path == path).cloned())
+    }
+
     pub fn duration_s(&self) -> f64 {
         self.scenario.with(|s| s.duration.as_secs_f64())
     }
@@ -179,9 +187,11 @@ pub fn provide() -> AppState {
         .clone()
         .filter(|s| loaded.scenario.services.contains_key(s))
         .unwrap_or_else(|| incident_core::view::focus_service(&loaded.scenario));
+    let scenario = RwSignal::new(loaded.scenario.clone());
     let app = AppState {
         share: RwSignal::new(loaded.state.clone()),
-        scenario: RwSignal::new(loaded.scenario.clone()),
+        scenario,
+        params: Memo::new(move |_| Arc::new(scenario.with(list_params))),
         trace: RwSignal::new(None),
         run_ms: RwSignal::new(0.0),
         pinned: RwSignal::new(None),
@@ -230,6 +240,7 @@ pub fn provide() -> AppState {
                 move |trace, ms| {
                     app.progress.set(None);
                     app.run_ms.set(ms);
+                    crate::dom::record_metric("simMs", ms);
                     let end = trace.scenario.duration.as_secs_f64();
                     if app.scrub_s.get_untracked() > end {
                         app.scrub_s.set(end);

@@ -105,6 +105,44 @@ pub fn download_canvas(canvas: &web_sys::HtmlCanvasElement, filename: &str) {
     }
 }
 
+thread_local! {
+    static YIELD_QUEUE: std::cell::RefCell<std::collections::VecDeque<Box<dyn FnOnce()>>> =
+        Default::default();
+    static YIELD_PORT: Option<web_sys::MessagePort> = yield_port();
+}
+
+/// A message channel whose every message runs the next queued callback.
+fn yield_port() -> Option<web_sys::MessagePort> {
+    let channel = web_sys::MessageChannel::new().ok()?;
+    let on_message = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
+        let next = YIELD_QUEUE.with(|q| q.borrow_mut().pop_front());
+        if let Some(f) = next {
+            f();
+        }
+    });
+    channel
+        .port1()
+        .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the page.
+    on_message.forget();
+    Some(channel.port2())
+}
+
+/// Runs `f` in a new task, after the browser has had a chance to handle
+/// input and paint. Unlike `setTimeout(0)`, a message is not clamped to
+/// 4 ms when tasks chain, so slices of work follow each other closely.
+pub fn yield_then(f: impl FnOnce() + 'static) {
+    let posted = YIELD_PORT.with(|port| {
+        port.as_ref()
+            .is_some_and(|p| p.post_message(&wasm_bindgen::JsValue::NULL).is_ok())
+    });
+    if posted {
+        YIELD_QUEUE.with(|q| q.borrow_mut().push_back(Box::new(f)));
+    } else {
+        leptos::prelude::set_timeout(f, std::time::Duration::ZERO);
+    }
+}
+
 /// Records a number for tests and benchmarks under `window.__incidentLab[key]`.
 pub fn record_metric(key: &str, value: f64) {
     let w = window();
@@ -118,7 +156,7 @@ pub fn record_metric(key: &str, value: f64) {
         });
     let list = js_sys::Reflect::get(&root, &key.into())
         .ok()
-        .filter(|v| js_sys::Array::is_array(v))
+        .filter(js_sys::Array::is_array)
         .unwrap_or_else(|| {
             let a = js_sys::Array::new();
             let _ = js_sys::Reflect::set(&root, &key.into(), &a);

@@ -6,12 +6,11 @@ use incident_core::engine::World;
 use incident_core::{Scenario, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 
 /// Time one slice may take before it yields.
-const SLICE_MS: f64 = 12.0;
+const SLICE_MS: f64 = 10.0;
 /// Events between clock checks.
-const CHUNK: u64 = 4_000;
+const CHUNK: u64 = 2_000;
 
 #[derive(Clone, Default)]
 pub struct Runner {
@@ -33,7 +32,10 @@ impl Runner {
         let current = self.generation.clone();
         let started = crate::dom::now_ms();
         let done = Rc::new(RefCell::new(Some(done)));
-        slice(world, current, generation, started, Rc::new(progress), done);
+        let progress: Rc<dyn Fn(f64)> = Rc::new(progress);
+        // The first slice runs in its own task, so the input event that
+        // started the run returns at once.
+        crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
     }
 
     pub fn cancel(&self) {
@@ -68,7 +70,9 @@ fn slice<D: FnOnce(Trace, f64) + 'static>(
         }
     };
     if finished {
+        let t0 = crate::dom::now_ms();
         let trace = world.borrow_mut().take().expect("world").into_trace();
+        crate::dom::record_metric("traceMs", crate::dom::now_ms() - t0);
         if let Some(d) = done.borrow_mut().take() {
             d(trace, crate::dom::now_ms() - started);
         }
@@ -76,10 +80,7 @@ fn slice<D: FnOnce(Trace, f64) + 'static>(
     }
     let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
     progress(p);
-    leptos::prelude::set_timeout(
-        move || slice(world, current, generation, started, progress, done),
-        Duration::ZERO,
-    );
+    crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
 }
 
 #[allow(dead_code)]

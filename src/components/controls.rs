@@ -3,7 +3,7 @@
 //! through the core's `apply_set`, so a bad value gets the core's message.
 
 use crate::app::AppState;
-use incident_core::scenario::{find_param, list_params, ParamInfo, ParamKind};
+use incident_core::scenario::{ParamInfo, ParamKind};
 use leptos::prelude::*;
 
 /// Slider position (0..=1000) to a value and back. Log scale maps through
@@ -90,7 +90,7 @@ fn label_of(path: &str) -> String {
 pub fn Control(path: String) -> impl IntoView {
     let app = expect_context::<AppState>();
     let p = path.clone();
-    let info = Memo::new(move |_| app.scenario.with(|s| find_param(s, &p)));
+    let info = Memo::new(move |_| app.param(&p));
     let id = format!("ctl-{}", path.replace('.', "-"));
     let label = label_of(&path);
     let error = {
@@ -206,9 +206,9 @@ fn Advanced() -> impl IntoView {
             return Vec::new();
         }
         let needle = filter.get().to_ascii_lowercase();
+        let all = app.params.get();
         app.scenario.with(|s| {
-            list_params(s)
-                .into_iter()
+            all.iter()
                 .filter(|p| !s.controls.contains(&p.path))
                 .filter(|p| !matches!(p.kind, ParamKind::Text))
                 .filter(|p| {
@@ -217,6 +217,7 @@ fn Advanced() -> impl IntoView {
                         || p.help.to_ascii_lowercase().contains(&needle)
                 })
                 .take(80)
+                .cloned()
                 .collect::<Vec<_>>()
         })
     });
@@ -251,6 +252,7 @@ fn Advanced() -> impl IntoView {
 mod tests {
     use super::*;
     use incident_core::presets;
+    use incident_core::scenario::find_param;
 
     fn info(path: &str) -> ParamInfo {
         find_param(&presets::load("checkout-spike").unwrap(), path).unwrap()

@@ -53,10 +53,21 @@ async function slideAndMeasure(page, moves) {
     const before = await drawCount(page);
     await slider.fill(String(position));
     await ready(page, before);
-    times.push(await page.evaluate(() => window.__incidentLab?.redrawMs));
+    times.push(await page.evaluate(() => window.__incidentLab?.redrawMs?.at(-1)));
   }
   return times.filter((t) => typeof t === 'number');
 }
+
+/// Where the time goes, from the app's own marks: simulate (wall time, in
+/// slices), build the trace, draw each chart.
+async function phases(page) {
+  return page.evaluate(() => {
+    const m = window.__incidentLab ?? {};
+    const pick = (k) => m[k] ?? [];
+    return { simMs: pick('simMs'), traceMs: pick('traceMs'), chartMs: pick('chartMs') };
+  });
+}
+const summary = (xs) => (xs.length ? `${fixed(median(xs))}/${fixed(Math.max(...xs))}` : '—');
 
 /// Drags the first slider quickly, as a hand does (an input event every
 /// 16 ms), then waits for the app to settle; returns the longest task.
@@ -132,8 +143,12 @@ async function lighthouse(url) {
     }
     return scores;
   } finally {
+    // Only the Chromium this script started, and wait for it to exit before
+    // removing its profile.
+    const exited = new Promise((resolve) => chrome.once('exit', resolve));
     chrome.kill('SIGTERM');
-    rmSync(profile, { recursive: true, force: true });
+    await Promise.race([exited, sleep(5000)]);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 
@@ -152,8 +167,10 @@ try {
     const { page, context } = await openPage(browser, `?preset=${preset}`);
     const times = await slideAndMeasure(page, MOVES_PER_PRESET);
     all.push(...times);
+    const p = await phases(page);
     console.log(
-      `    ${preset.padEnd(22)} median ${fixed(median(times)).padStart(6)} ms   max ${fixed(Math.max(...times)).padStart(6)} ms`,
+      `    ${preset.padEnd(22)} median ${fixed(median(times)).padStart(6)} ms   max ${fixed(Math.max(...times)).padStart(6)} ms` +
+        `   [median/max ms: simulate ${summary(p.simMs)}, build trace ${summary(p.traceMs)}, draw one chart ${summary(p.chartMs)}]`,
     );
     await context.close();
   }

@@ -173,8 +173,8 @@ pub fn downsample(
         let mut lo: Option<(usize, f64)> = None;
         let mut hi: Option<(usize, f64)> = None;
         let mut gap = false;
-        for i in start..end {
-            match values[i] {
+        for (i, value) in values.iter().enumerate().take(end).skip(start) {
+            match *value {
                 Some(v) => {
                     if lo.is_none_or(|(_, l)| v < l) {
                         lo = Some((i, v));

@@ -991,13 +991,31 @@ static RULES: &[Rule] = &[
 /// Optional fields that are absent unless set; `params` lists them too.
 const OPTIONAL_SERVICE_FIELDS: &[&str] = &["memory_request", "cpu_limit", "cpu_request"];
 
-fn matches(pattern: &str, path: &[String]) -> bool {
-    let parts: Vec<&str> = pattern.split('.').collect();
-    parts.len() == path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
+/// Every rule's pattern split at the dots, once: validation matches every
+/// leaf of a scenario against every rule.
+fn rule_segments() -> &'static [Vec<&'static str>] {
+    static SEGMENTS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    SEGMENTS.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|r| r.pattern.split('.').collect())
+            .collect()
+    })
+}
+
+fn segments_match(segments: &[&str], path: &[String]) -> bool {
+    segments
+        .iter()
+        .zip(path)
+        .all(|(p, s)| *p == "*" || *p == s.as_str())
 }
 
 fn find_rule(path: &[String]) -> Option<&'static Rule> {
-    RULES.iter().find(|r| matches(r.pattern, path))
+    RULES
+        .iter()
+        .zip(rule_segments())
+        .find(|(_, seg)| seg.len() == path.len() && segments_match(seg, path))
+        .map(|(rule, _)| rule)
 }
 
 fn format_base(kind: ParamKind, value: f64) -> String {
@@ -1060,26 +1078,28 @@ fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], 
 /// (`None` when any name goes, like service names).
 fn children_of(path: &[String]) -> Option<Vec<&'static str>> {
     let mut names = Vec::new();
-    for rule in RULES {
-        let parts: Vec<&str> = rule.pattern.split('.').collect();
-        if parts.len() > path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s) {
-            let next = parts[path.len()];
-            if next == "*" {
-                return None;
-            }
-            if !names.contains(&next) {
-                names.push(next);
-            }
+    for next in next_segments(path) {
+        if next == "*" {
+            return None;
+        }
+        if !names.contains(&next) {
+            names.push(next);
         }
     }
     Some(names)
 }
 
+/// The next segment of every rule pattern that is longer than `path` and
+/// starts with it (`*` for any name).
+fn next_segments(path: &[String]) -> impl Iterator<Item = &'static str> + '_ {
+    rule_segments()
+        .iter()
+        .filter(move |seg| seg.len() > path.len() && segments_match(seg, path))
+        .map(move |seg| seg[path.len()])
+}
+
 fn is_section(path: &[String]) -> bool {
-    RULES.iter().any(|rule| {
-        let parts: Vec<&str> = rule.pattern.split('.').collect();
-        parts.len() > path.len() && parts.iter().zip(path).all(|(p, s)| *p == "*" || p == s)
-    })
+    next_segments(path).next().is_some()
 }
 
 fn type_problem(kind: ParamKind, value: &Value) -> Option<String> {
@@ -1116,10 +1136,10 @@ fn type_problem(kind: ParamKind, value: &Value) -> Option<String> {
 pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     fn visit(value: &Value, path: &mut Vec<String>, problems: &mut Vec<Problem>) {
-        let joined = path.join(".");
+        let joined = |path: &[String]| path.join(".");
         if let Some(rule) = find_rule(path) {
             if let Some(message) = type_problem(rule.kind, value) {
-                problems.push(Problem::new(joined, message));
+                problems.push(Problem::new(joined(path), message));
             }
             return;
         }
@@ -1130,7 +1150,7 @@ pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
                 .map(|names| format!("; expected one of {}", names.join(", ")))
                 .unwrap_or_default();
             problems.push(Problem::new(
-                joined,
+                joined(path),
                 format!("unknown field `{last}`{hint}"),
             ));
             return;
@@ -1159,7 +1179,7 @@ pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
                     "a list"
                 };
                 problems.push(Problem::new(
-                    joined,
+                    joined(path),
                     format!("expected {expected}, found {other}"),
                 ));
             }
@@ -1528,14 +1548,13 @@ mod tests {
     #[test]
     fn patterns_match_segments_exactly() {
         let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
-        assert!(matches(
-            "services.*.memory_limit",
-            &p("services.checkout.memory_limit")
-        ));
-        assert!(!matches(
-            "services.*.memory_limit",
-            &p("services.checkout.go.memory_limit")
-        ));
+        let rule = find_rule(&p("services.checkout.memory_limit")).unwrap();
+        assert_eq!(rule.pattern, "services.*.memory_limit");
+        assert!(find_rule(&p("services.checkout.go.memory_limit")).is_none());
+        assert!(is_section(&p("services.checkout")));
+        assert!(!is_section(&p("services.checkout.memory_limit")));
+        assert_eq!(children_of(&p("services")), None, "any service name goes");
+        assert!(children_of(&p("workload")).unwrap().contains(&"users"));
         assert!(find_rule(&p("flags.kafkaQueueProblems.variants.on")).is_some());
         assert!(find_rule(&p("workload.userz")).is_none());
     }
