@@ -145,7 +145,8 @@ fn browser(dist: &Path) -> Result {
     c.current_dir(script.parent().expect("dir"))
         .arg("bench.mjs")
         .env("BASE_URL", server.url())
-        .env("CHROMIUM", "/usr/bin/chromium");
+        .env("CHROMIUM", "/usr/bin/chromium")
+        .env("ARTIFACTS", root().join("target").join("artifacts"));
     util::run(c)
 }
 
