@@ -1,21 +1,17 @@
-//! Charts: a chart is data (`ChartSpec`, built by `specs`) drawn with
-//! plotters on a canvas sized by devicePixelRatio. The scrub and hover
+//! Charts: a chart is data (`ChartSpec`, built by `specs`) drawn straight
+//! onto a 2D canvas sized by devicePixelRatio (no chart library: the few
+//! shapes needed cost far less code than one). The scrub and hover
 //! lines live on a second canvas laid over it, so playback never redraws
 //! the plots.
 
 pub mod specs;
 
-use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
-    fn plot(self) -> RGBColor {
-        RGBColor(self.0, self.1, self.2)
-    }
     pub fn css(self) -> String {
         format!("rgb({},{},{})", self.0, self.1, self.2)
     }
@@ -268,10 +264,87 @@ fn y_range(panel: &Panel) -> (f64, f64) {
 
 type DrawResult<T> = Result<T, String>;
 
-/// Plotters' errors only say the canvas refused; which call failed is
-/// enough, and skipping their Debug text keeps the bundle small.
-fn err<E>(_: E) -> String {
-    "the canvas refused a drawing call".to_string()
+/// The 2D context of a canvas, with CSS pixels as units.
+fn context(canvas: &HtmlCanvasElement, dpr: f64) -> DrawResult<CanvasRenderingContext2d> {
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or("no 2d context")?;
+    let ctx: CanvasRenderingContext2d =
+        wasm_bindgen::JsCast::dyn_into(ctx).map_err(|_| "not a 2d context")?;
+    ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)
+        .map_err(|_| "the canvas refused a transform")?;
+    Ok(ctx)
+}
+
+/// A plot area in CSS pixels and the data ranges it shows.
+struct Area {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    x_max: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Area {
+    fn x(&self, t: f64) -> f64 {
+        self.left + (self.right - self.left) * (t / self.x_max)
+    }
+    fn y(&self, v: f64) -> f64 {
+        self.bottom - (self.bottom - self.top) * ((v - self.lo) / (self.hi - self.lo))
+    }
+}
+
+fn set_dash(ctx: &CanvasRenderingContext2d, dash: &[f64]) {
+    let array = js_sys::Array::new();
+    for d in dash {
+        array.push(&(*d).into());
+    }
+    let _ = ctx.set_line_dash(&array);
+}
+
+fn stroke_line(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)]) {
+    ctx.begin_path();
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i == 0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+    }
+    ctx.stroke();
+}
+
+/// Grid, axes and tick labels; the x labels only when `x_labels`.
+fn draw_frame(ctx: &CanvasRenderingContext2d, area: &Area, theme: &Theme, x_labels: bool) {
+    ctx.set_line_width(1.0);
+    set_dash(ctx, &[]);
+    ctx.set_stroke_style_str(&theme.grid.css());
+    for t in incident_core::view::time_ticks(area.x_max, 7) {
+        let x = area.x(t).round() + 0.5;
+        stroke_line(ctx, &[(x, area.top), (x, area.bottom)]);
+    }
+    ctx.set_stroke_style_str(&theme.axis.css());
+    stroke_line(
+        ctx,
+        &[
+            (area.left + 0.5, area.top),
+            (area.left + 0.5, area.bottom + 0.5),
+            (area.right, area.bottom + 0.5),
+        ],
+    );
+    if x_labels {
+        ctx.set_fill_style_str(&theme.text.css());
+        ctx.set_font("11px sans-serif");
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("top");
+        for t in incident_core::view::time_ticks(area.x_max, 7) {
+            let _ = ctx.fill_text(&crate::format::clock(t), area.x(t), area.bottom + 4.0);
+        }
+    }
 }
 
 /// Draws a chart; returns the plot geometry for the overlay.
@@ -282,194 +355,207 @@ pub fn draw(
     dpr: f64,
 ) -> DrawResult<Geometry> {
     let (css_w, css_h) = fit(canvas, dpr);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d context")?;
-    let root = backend.into_drawing_area();
-    root.fill(&theme.background.plot()).map_err(err)?;
-    let px = |v: f64| (v * dpr).round() as u32;
-    let font = |size: f64| {
-        ("sans-serif", size * dpr)
-            .into_font()
-            .color(&theme.text.plot())
-    };
+    let ctx = context(canvas, dpr)?;
+    ctx.set_fill_style_str(&theme.background.css());
+    ctx.fill_rect(0.0, 0.0, css_w, css_h);
+    let x_max = spec.x_max_s.max(1.0);
     let mut geometry = Geometry {
-        left: f64::MAX,
-        right: 0.0,
-        top: f64::MAX,
-        bottom: 0.0,
+        left: 0.0,
+        right: css_w,
+        top: 0.0,
+        bottom: css_h,
         x_max_s: spec.x_max_s,
     };
-    let mut note = |x: std::ops::Range<i32>, y: std::ops::Range<i32>| {
-        geometry.left = geometry.left.min(x.start as f64 / dpr);
-        geometry.right = geometry.right.max(x.end as f64 / dpr);
-        geometry.top = geometry.top.min(y.start as f64 / dpr);
-        geometry.bottom = geometry.bottom.max(y.end as f64 / dpr);
-    };
-    let x_max = spec.x_max_s.max(1.0);
     match &spec.body {
         Body::Panels(panels) => {
-            let areas = root.split_evenly((panels.len().max(1), 1));
-            for (i, (panel, area)) in panels.iter().zip(areas.iter()).enumerate() {
-                let last = i + 1 == panels.len();
+            let n = panels.len().max(1);
+            let panel_h = css_h / n as f64;
+            for (i, panel) in panels.iter().enumerate() {
+                let last = i + 1 == n;
                 let (lo, hi) = y_range(panel);
-                let mut chart = ChartBuilder::on(area)
-                    .margin_top(px(8.0))
-                    .margin_right(px(12.0))
-                    .margin_bottom(px(if last { 2.0 } else { 4.0 }))
-                    .x_label_area_size(px(if last { 20.0 } else { 0.0 }))
-                    .y_label_area_size(px(54.0))
-                    .build_cartesian_2d(0f64..x_max, lo..hi)
-                    .map_err(err)?;
-                let unit = panel.unit;
-                let log = panel.log;
-                let y_fmt = move |v: &f64| {
-                    let value = if log { 10f64.powf(*v) } else { *v };
-                    unit.format(value)
+                let y0 = panel_h * i as f64;
+                let area = Area {
+                    left: 54.0,
+                    right: (css_w - 12.0).max(60.0),
+                    top: y0 + 8.0,
+                    bottom: y0 + panel_h - if last { 22.0 } else { 4.0 },
+                    x_max,
+                    lo,
+                    hi,
                 };
-                let x_fmt = |v: &f64| crate::format::clock(*v);
-                let mut mesh = chart.configure_mesh();
-                mesh.light_line_style(theme.grid.plot())
-                    .bold_line_style(theme.grid.plot())
-                    .axis_style(theme.axis.plot())
-                    .label_style(font(11.0))
-                    .y_labels(if log { (hi - lo) as usize + 1 } else { 4 })
-                    .y_label_formatter(&y_fmt)
-                    .x_labels(7)
-                    .x_label_formatter(&x_fmt);
-                if !last {
-                    mesh.disable_x_axis();
+                if i == 0 {
+                    geometry.left = area.left;
+                    geometry.right = area.right;
+                    geometry.top = area.top;
                 }
-                mesh.draw().map_err(err)?;
-                for h in &panel.hlines {
-                    let y = if log {
-                        h.value.max(0.1).log10()
-                    } else {
-                        h.value
-                    };
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            [(0.0, y), (x_max, y)],
-                            px(4.0),
-                            px(4.0),
-                            h.color.plot().stroke_width(px(1.0)),
-                        ))
-                        .map_err(err)?;
-                    chart
-                        .draw_series(std::iter::once(Text::new(
-                            h.label.clone(),
-                            (x_max * 0.005, y),
-                            font(10.0).color(&h.color.plot()),
-                        )))
-                        .map_err(err)?;
-                }
-                for m in &spec.markers {
-                    chart
-                        .draw_series(LineSeries::new(
-                            [(m.at_s, lo), (m.at_s, hi)],
-                            m.color.plot().mix(0.75).stroke_width(px(1.5)),
-                        ))
-                        .map_err(err)?;
-                }
-                for line in &panel.lines {
-                    let style = line.color.plot().stroke_width(px(line.width as f64));
-                    for seg in segments(&line.points, log) {
-                        if line.dashed {
-                            chart
-                                .draw_series(DashedLineSeries::new(seg, px(5.0), px(4.0), style))
-                                .map_err(err)?;
-                        } else if seg.len() == 1 {
-                            chart
-                                .draw_series(std::iter::once(Circle::new(
-                                    seg[0],
-                                    px(2.0),
-                                    style.filled(),
-                                )))
-                                .map_err(err)?;
-                        } else {
-                            chart
-                                .draw_series(LineSeries::new(seg, style))
-                                .map_err(err)?;
-                        }
-                    }
-                }
-                let (xr, yr) = chart.plotting_area().get_pixel_range();
-                note(xr, yr);
+                geometry.bottom = area.bottom;
+                draw_panel(&ctx, &area, panel, spec, theme, last);
             }
         }
         Body::Strip(rows) => {
             let n = rows.len().max(1) as f64;
-            let mut chart = ChartBuilder::on(&root)
-                .margin_top(px(6.0))
-                .margin_right(px(12.0))
-                .x_label_area_size(px(20.0))
-                .y_label_area_size(px(150.0_f64.min(css_w * 0.3)))
-                .build_cartesian_2d(0f64..x_max, 0f64..n)
-                .map_err(err)?;
-            let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
-            let y_fmt = move |v: &f64| {
-                let i = (n - v - 0.5).round();
-                if (v.fract() - 0.5).abs() < 0.01 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+            let area = Area {
+                left: 150.0_f64.min(css_w * 0.3),
+                right: (css_w - 12.0).max(60.0),
+                top: 6.0,
+                bottom: css_h - 22.0,
+                x_max,
+                lo: 0.0,
+                hi: n,
             };
-            let x_fmt = |v: &f64| crate::format::clock(*v);
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .light_line_style(theme.grid.plot())
-                .bold_line_style(theme.grid.plot())
-                .axis_style(theme.axis.plot())
-                .label_style(font(10.5))
-                .y_labels((n as usize) * 2 + 1)
-                .y_label_formatter(&y_fmt)
-                .x_labels(7)
-                .x_label_formatter(&x_fmt)
-                .draw()
-                .map_err(err)?;
-            for (i, row) in rows.iter().enumerate() {
-                let y0 = n - i as f64 - 0.85;
-                let y1 = n - i as f64 - 0.15;
-                for &(from, to, status) in &row.spans {
-                    let color = match status {
-                        Status::Running => theme.running,
-                        Status::NotReady => theme.warning,
-                        Status::Creating => theme.creating,
-                        Status::Killed => theme.oom,
-                        Status::BackOff => theme.backoff,
-                        Status::Gone => continue,
-                    };
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            [(from, y0), (to.max(from + x_max * 0.002), y1)],
-                            color.plot().filled(),
-                        )))
-                        .map_err(err)?;
-                }
-                for &t in &row.restarts {
-                    chart
-                        .draw_series(LineSeries::new(
-                            [(t, y0 - 0.05), (t, y1 + 0.05)],
-                            theme.text.plot().stroke_width(px(1.5)),
-                        ))
-                        .map_err(err)?;
-                }
-            }
-            let (xr, yr) = chart.plotting_area().get_pixel_range();
-            note(xr, yr);
+            geometry = Geometry {
+                left: area.left,
+                right: area.right,
+                top: area.top,
+                bottom: area.bottom,
+                x_max_s: spec.x_max_s,
+            };
+            draw_strip(&ctx, &area, rows, theme);
         }
     }
-    root.present().map_err(err)?;
-    if geometry.left > geometry.right {
-        geometry = Geometry {
-            left: 0.0,
-            right: css_w,
-            top: 0.0,
-            bottom: css_h,
-            x_max_s: spec.x_max_s,
-        };
-    }
     Ok(geometry)
+}
+
+fn draw_panel(
+    ctx: &CanvasRenderingContext2d,
+    area: &Area,
+    panel: &Panel,
+    spec: &ChartSpec,
+    theme: &Theme,
+    last: bool,
+) {
+    let ticks: Vec<f64> = if panel.log {
+        let (lo, hi) = (area.lo as i32, area.hi as i32);
+        (lo..=hi.min(lo + 12)).map(f64::from).collect()
+    } else {
+        // About one tick per 22 px, at most four; bytes on binary steps.
+        let target = (((area.bottom - area.top) / 22.0) as usize).clamp(2, 4);
+        let scale = if panel.unit == Unit::Bytes {
+            1024.0 * 1024.0
+        } else {
+            1.0
+        };
+        incident_core::view::nice_ticks(area.lo / scale, area.hi / scale, target)
+            .into_iter()
+            .map(|v| v * scale)
+            .collect()
+    };
+    ctx.set_line_width(1.0);
+    set_dash(ctx, &[]);
+    ctx.set_stroke_style_str(&theme.grid.css());
+    for v in &ticks {
+        let y = area.y(*v).round() + 0.5;
+        stroke_line(ctx, &[(area.left, y), (area.right, y)]);
+    }
+    draw_frame(ctx, area, theme, last);
+    ctx.set_fill_style_str(&theme.text.css());
+    ctx.set_font("11px sans-serif");
+    ctx.set_text_align("right");
+    ctx.set_text_baseline("middle");
+    for v in &ticks {
+        let value = if panel.log { 10f64.powf(*v) } else { *v };
+        let _ = ctx.fill_text(&panel.unit.format(value), area.left - 6.0, area.y(*v));
+    }
+    // Everything else stays inside the plot.
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(
+        area.left,
+        area.top,
+        area.right - area.left,
+        area.bottom - area.top,
+    );
+    ctx.clip();
+    let y_of = |v: f64| {
+        if panel.log {
+            area.y(v.max(0.1).log10())
+        } else {
+            area.y(v)
+        }
+    };
+    ctx.set_font("10px sans-serif");
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("bottom");
+    for h in &panel.hlines {
+        let y = y_of(h.value);
+        ctx.set_stroke_style_str(&h.color.css());
+        ctx.set_line_width(1.0);
+        set_dash(ctx, &[4.0, 4.0]);
+        stroke_line(ctx, &[(area.left, y), (area.right, y)]);
+        ctx.set_fill_style_str(&h.color.css());
+        // Above the line, or below it when the line is at the very top.
+        let label_y = if y - 12.0 < area.top {
+            y + 13.0
+        } else {
+            y - 2.0
+        };
+        let _ = ctx.fill_text(&h.label, area.left + 4.0, label_y);
+    }
+    set_dash(ctx, &[]);
+    ctx.set_line_width(1.5);
+    ctx.set_global_alpha(0.75);
+    for m in &spec.markers {
+        let x = area.x(m.at_s);
+        ctx.set_stroke_style_str(&m.color.css());
+        stroke_line(ctx, &[(x, area.top), (x, area.bottom)]);
+    }
+    ctx.set_global_alpha(1.0);
+    ctx.set_line_join("round");
+    for line in &panel.lines {
+        let color = line.color.css();
+        ctx.set_stroke_style_str(&color);
+        ctx.set_fill_style_str(&color);
+        ctx.set_line_width(line.width as f64);
+        set_dash(ctx, if line.dashed { &[5.0, 4.0] } else { &[] });
+        for seg in segments(&line.points, panel.log) {
+            let points: Vec<(f64, f64)> =
+                seg.iter().map(|&(t, v)| (area.x(t), area.y(v))).collect();
+            if let [(x, y)] = points.as_slice() {
+                ctx.begin_path();
+                let _ = ctx.arc(*x, *y, 2.0, 0.0, std::f64::consts::TAU);
+                ctx.fill();
+            } else {
+                stroke_line(ctx, &points);
+            }
+        }
+    }
+    ctx.restore();
+}
+
+fn draw_strip(ctx: &CanvasRenderingContext2d, area: &Area, rows: &[StripRow], theme: &Theme) {
+    draw_frame(ctx, area, theme, true);
+    let n = area.hi;
+    ctx.set_fill_style_str(&theme.text.css());
+    ctx.set_font("10.5px sans-serif");
+    ctx.set_text_align("right");
+    ctx.set_text_baseline("middle");
+    for (i, row) in rows.iter().enumerate() {
+        let _ = ctx.fill_text(&row.label, area.left - 6.0, area.y(n - i as f64 - 0.5));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let y_top = area.y(n - i as f64 - 0.15);
+        let y_bottom = area.y(n - i as f64 - 0.85);
+        for &(from, to, status) in &row.spans {
+            let color = match status {
+                Status::Running => theme.running,
+                Status::NotReady => theme.warning,
+                Status::Creating => theme.creating,
+                Status::Killed => theme.oom,
+                Status::BackOff => theme.backoff,
+                Status::Gone => continue,
+            };
+            let x0 = area.x(from);
+            let x1 = area.x(to.max(from + area.x_max * 0.002));
+            ctx.set_fill_style_str(&color.css());
+            ctx.fill_rect(x0, y_top, (x1 - x0).max(1.0), y_bottom - y_top);
+        }
+        ctx.set_stroke_style_str(&theme.text.css());
+        ctx.set_line_width(1.5);
+        for &t in &row.restarts {
+            let x = area.x(t);
+            stroke_line(ctx, &[(x, y_top - 2.0), (x, y_bottom + 2.0)]);
+        }
+    }
 }
 
 /// The overlay: a scrub line, and a hover line when the pointer is over the plot.
@@ -482,24 +568,15 @@ pub fn draw_overlay(
     dpr: f64,
 ) {
     fit(canvas, dpr);
-    let Ok(Some(ctx)) = canvas.get_context("2d") else {
+    let Ok(ctx) = context(canvas, dpr) else {
         return;
     };
-    let Ok(ctx) = wasm_bindgen::JsCast::dyn_into::<CanvasRenderingContext2d>(ctx) else {
-        return;
-    };
-    ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0).ok();
     ctx.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
     let line = |x: f64, color: &str, width: f64, dashed: bool| {
         ctx.begin_path();
         ctx.set_stroke_style_str(color);
         ctx.set_line_width(width);
-        if dashed {
-            let dash = js_sys::Array::of2(&3.0.into(), &3.0.into());
-            ctx.set_line_dash(&dash).ok();
-        } else {
-            ctx.set_line_dash(&js_sys::Array::new()).ok();
-        }
+        set_dash(&ctx, if dashed { &[3.0, 3.0] } else { &[] });
         ctx.move_to(x, geometry.top);
         ctx.line_to(x, geometry.bottom);
         ctx.stroke();

@@ -52,7 +52,7 @@ impl ChartKind {
             ChartKind::Go => "With GOMEMLIMIT the heap goal shrinks as goroutines pile up: GC runs more and more often.",
             ChartKind::Latency => "Log scale. Locust's view: every response, failures included.",
             ChartKind::Requests => "Completed requests per second, and the failed ones.",
-            ChartKind::Pods => "Green running, amber not ready, red killed, orange back-off; white ticks are restarts.",
+            ChartKind::Pods => "Green running, amber not ready, red killed, orange back-off; a tick marks each restart.",
             ChartKind::Node => "Event-loop lag: how long a new callback waits. Above 1 s the liveness probe fails.",
             ChartKind::Python => "Bytes each leak holds. Clear frees the cache and history; listeners wait for gc.",
             ChartKind::Postgres => "One row per delivered Kafka message: the fan-out multiplies writes.",

@@ -324,3 +324,75 @@ mod tests {
         );
     }
 }
+
+/// Axis ticks between `lo` and `hi`: about `target` values on a 1-2-5 grid,
+/// all inside the range. Empty for an empty or non-finite range.
+pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo || target == 0 {
+        return Vec::new();
+    }
+    let rough = (hi - lo) / target as f64;
+    let magnitude = libm::pow(10.0, libm::floor(libm::log10(rough)));
+    // The finest 1-2-5 step that gives no more than 1.5 × target ticks.
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s * 1.5 >= rough)
+        .unwrap_or(10.0 * magnitude);
+    tick_range(lo, hi, step)
+}
+
+/// Time-axis ticks in seconds, on steps a clock reads well (15 s, 1 min,
+/// 5 min, 1 h …), about `target` of them.
+pub fn time_ticks(max_s: f64, target: usize) -> Vec<f64> {
+    const STEPS_S: [f64; 15] = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+        21600.0,
+    ];
+    if !max_s.is_finite() || max_s <= 0.0 || target == 0 {
+        return Vec::new();
+    }
+    let rough = max_s / target as f64;
+    let step = STEPS_S
+        .into_iter()
+        .find(|s| *s >= rough)
+        .unwrap_or(STEPS_S[STEPS_S.len() - 1]);
+    tick_range(0.0, max_s, step)
+}
+
+fn tick_range(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    // Bounded: a step always gives at most a few dozen ticks here.
+    let first = libm::ceil(lo / step - 1e-9);
+    (0..64)
+        .map(|i| (first + i as f64) * step)
+        .take_while(|v| *v <= hi + step * 1e-9)
+        .collect()
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_values_inside_the_range() {
+        assert_eq!(nice_ticks(0.0, 21.6, 4), [0.0, 5.0, 10.0, 15.0, 20.0]);
+        let t = nice_ticks(0.0, 1.08, 4);
+        assert_eq!((t.len(), t[1], t[5]), (6, 0.2, 1.0));
+        let t = nice_ticks(0.0, 23_000_000.0, 4);
+        assert!(t.len() >= 3 && t.len() <= 6, "{t:?}");
+        assert!(t.iter().all(|v| *v <= 23_000_000.0));
+        assert!(nice_ticks(1.0, 1.0, 4).is_empty());
+        assert!(nice_ticks(0.0, f64::NAN, 4).is_empty());
+    }
+
+    #[test]
+    fn time_ticks_read_like_a_clock() {
+        assert_eq!(
+            time_ticks(300.0, 7),
+            [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+        );
+        assert_eq!(time_ticks(1200.0, 7)[1], 300.0);
+        assert_eq!(time_ticks(90.0, 7)[1], 15.0);
+        assert!(time_ticks(0.0, 7).is_empty());
+    }
+}
