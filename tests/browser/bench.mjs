@@ -148,7 +148,11 @@ async function lighthouse(url) {
     const exited = new Promise((resolve) => chrome.once('exit', resolve));
     chrome.kill('SIGTERM');
     await Promise.race([exited, sleep(5000)]);
-    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+    } catch {
+      // Chromium's helpers may still be writing; the directory is in tmp.
+    }
   }
 }
 
