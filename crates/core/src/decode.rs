@@ -151,6 +151,13 @@ pub fn one_of<T: Copy>(value: &Value, path: Path<'_>, names: &[(&str, T)]) -> Re
     expected(value, path, &format!("one of {}", allowed.join(", ")))
 }
 
+/// A value kept as it is, for fields whose meaning depends on a key.
+impl FromValue for Value {
+    fn from_value(value: &Value, _: Path<'_>) -> Result<Self, Problems> {
+        Ok(value.clone())
+    }
+}
+
 impl FromValue for bool {
     fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
         value

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod decode;
 pub mod engine;
 pub mod histogram;
+pub mod lesson;
 pub mod model;
 pub mod presets;
 pub mod queue;

@@ -5,6 +5,7 @@
 //! unknown preset, a malformed file, an unknown or out-of-range `--set`).
 
 mod cli_error;
+mod lessons;
 mod load;
 mod simulate;
 
@@ -67,6 +68,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Work with lesson files.
+    Lessons {
+        #[command(subcommand)]
+        command: LessonsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LessonsCommand {
+    /// Validate lesson files (or directories of them; default assets/lessons):
+    /// their fields, their scenarios, and that every question's answer comes
+    /// out of its run. Exits 2 with one line per problem.
+    Check {
+        paths: Vec<PathBuf>,
+        /// Also print each question's answer, as the runs give it.
+        #[arg(long)]
+        answers: bool,
+    },
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -93,6 +112,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             print!("{}", simulate::params_listing(&sc, format));
             Ok(())
         }
+        Command::Lessons {
+            command: LessonsCommand::Check { paths, answers },
+        } => lessons::check(&paths, answers),
     }
 }
 

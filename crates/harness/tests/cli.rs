@@ -309,3 +309,33 @@ fn presets_and_params_list_what_exists() {
     assert!(params.as_array().unwrap().len() > 60);
     assert_bad_input(&["params", "nope"], "neither a preset nor a file");
 }
+
+#[test]
+fn lessons_check_passes_the_shipped_lessons_and_names_every_problem() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/lessons");
+    let o = incident(&["lessons", "check", shipped]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("every answer comes from its run"));
+
+    let bad = temp_file(
+        "bad-lesson.toml",
+        br#"
+name = "bad"
+title = "t"
+[[steps]]
+title = "a"
+prose = "p"
+preset = "nope"
+highlight = ["memroy"]
+"#,
+    );
+    let o = incident(&["lessons", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("steps.0.preset") && err.contains("nope"),
+        "{err}"
+    );
+    assert!(err.contains("steps.0.highlight.0"), "{err}");
+    assert_bad_input(&["lessons", "check", "/no/such/lessons"], "no such file");
+}

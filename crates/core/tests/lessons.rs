@@ -1,0 +1,109 @@
+//! Every shipped lesson parses, validates, and has answers that come out of
+//! its runs; and an answer moves when the scenario does.
+
+use incident_core::lesson::{Lesson, Response};
+use std::path::PathBuf;
+
+fn lessons_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/lessons")
+}
+
+fn shipped() -> Vec<(String, Lesson)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(lessons_dir()).expect("assets/lessons exists") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lesson = Lesson::parse(&text)
+                .unwrap_or_else(|e| panic!("{} is invalid:\n{e}", path.display()));
+            out.push((path.display().to_string(), lesson));
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[test]
+fn every_shipped_lesson_is_valid_and_answerable() {
+    for (path, lesson) in shipped() {
+        let problems = lesson.check_answers();
+        assert!(problems.is_empty(), "{path}: {problems:?}");
+    }
+}
+
+#[test]
+fn answers_come_from_the_run_and_move_with_the_scenario() {
+    let (_, lesson) = shipped()
+        .into_iter()
+        .find(|(_, l)| l.name == "memory-spike")
+        .unwrap();
+    let i = lesson
+        .steps
+        .iter()
+        .position(|s| s.title == "Flag on, load on")
+        .unwrap();
+    let question = lesson.steps[i].question.as_ref().unwrap();
+    let spike = incident_core::simulate(&lesson.scenario_at(i).unwrap());
+    let expected: f64 = question.expected(&spike).unwrap().parse().unwrap();
+    assert!(expected > 0.5 && expected < 2.5, "{expected} min");
+    let right = question.check(&spike, &Response::Number(expected * 1.1));
+    assert!(right.correct, "{right:?}");
+    let wrong = question.check(&spike, &Response::Number(expected * 5.0));
+    assert!(!wrong.correct);
+    assert!(!wrong.explanation.is_empty());
+    // The same question on the later, slower scenario expects a later OOM.
+    let later = lesson.steps.len() - 1;
+    let slow = incident_core::simulate(&lesson.scenario_at(later).unwrap());
+    let slow_expected: f64 = question.expected(&slow).unwrap().parse().unwrap();
+    assert!(
+        slow_expected > expected * 2.0,
+        "{slow_expected} vs {expected}"
+    );
+    assert!(!question.check(&slow, &Response::Number(expected)).correct);
+}
+
+#[test]
+fn bad_lessons_get_one_message_per_problem() {
+    let text = r#"
+name = "Bad Name"
+title = "t"
+colour = "red"
+
+[[steps]]
+title = "s"
+prose = "p"
+preset = "no-such-preset"
+highlight = ["memroy"]
+
+[[steps]]
+title = "s2"
+set = { "workload.users" = "lots" }
+[steps.question]
+kind = "choice"
+prompt = "?"
+measure = "restarts"
+explanation = "e"
+"#;
+    let problems = Lesson::parse(text).unwrap_err().to_string();
+    for needle in [
+        "colour",
+        "steps.1.prose",
+        "steps.1.question.service",
+        "steps.1.question.choices",
+    ] {
+        assert!(problems.contains(needle), "missing {needle} in\n{problems}");
+    }
+    let text = r#"
+name = "bad-name-2"
+title = "t"
+[[steps]]
+title = "s"
+prose = "p"
+preset = "no-such-preset"
+highlight = ["memroy"]
+"#;
+    let problems = Lesson::parse(text).unwrap_err().to_string();
+    for needle in ["no-such-preset", "steps.0.highlight.0", "memroy"] {
+        assert!(problems.contains(needle), "missing {needle} in\n{problems}");
+    }
+}
