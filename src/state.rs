@@ -281,8 +281,8 @@ pub fn load(query: &str) -> Loaded {
                 Ok(s) => state.seed = Some(s),
                 Err(_) => notices.push(format!("Ignored seed “{value}”: not a whole number.")),
             },
-            "t" => match value.parse::<f64>() {
-                Ok(t) if t.is_finite() && t >= 0.0 => state.t_s = Some(t),
+            "t" => match incident_core::units::parse_f64(&value) {
+                Some(t) if t >= 0.0 => state.t_s = Some(t),
                 _ => notices.push(format!("Ignored t=“{value}”: not a time in seconds.")),
             },
             "embed" => match Embed::parse(&value) {

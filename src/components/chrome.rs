@@ -96,12 +96,12 @@ pub fn Playback() -> impl IntoView {
                 {move || if app.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
             </button>
             <label for="speed" class="sr-only">"Speed"</label>
-            <select id="speed" on:change=move |ev| app.speed.set(event_target_value(&ev).parse().unwrap_or(60.0))>
+            <select id="speed" on:change=move |ev| app.speed.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(60.0))>
                 {speeds.iter().map(|s| view! { <option value=s.to_string() selected=*s == 60.0>{format!("{s}×")}</option> }).collect_view()}
             </select>
             <label for="scrub" class="sr-only">"Time"</label>
             <input id="scrub" type="range" min="0" step="0.1" prop:max=move || end().to_string() prop:value=move || app.scrub_s.get().to_string()
-                on:input=move |ev| { app.playing.set(false); app.scrub_s.set(event_target_value(&ev).parse().unwrap_or(0.0)); } />
+                on:input=move |ev| { app.playing.set(false); app.scrub_s.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(0.0)); } />
             <output for="scrub" class="clock">{move || format!("{} / {}", crate::format::clock(app.scrub_s.get()), crate::format::clock(end()))}</output>
             <button on:click=next title="Jump to the next OOM kill, restart, alert or action">"Next event ⏭"</button>
         </section>

@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use incident_core::scenario::{ParamInfo, ParamKind};
+use incident_core::units::parse_f64;
 use leptos::prelude::*;
 
 /// Slider position (0..=1000) to a value and back. Log scale maps through
@@ -140,7 +141,7 @@ pub fn Control(path: String) -> impl IntoView {
                         <input type="range" id=id.clone() min="0" max="1000" step="1" prop:value=position.to_string()
                             aria-describedby=format!("{}-range", id)
                             on:input=move |ev| {
-                                let pos: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+                                let pos = parse_f64(&event_target_value(&ev)).unwrap_or(0.0);
                                 let v = from_position(&slider_info, pos);
                                 app.set_param(&path, &slider_info.format(v));
                             } />

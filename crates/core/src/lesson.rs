@@ -273,7 +273,7 @@ impl Question {
                 match measure.evaluate(trace) {
                     Some(MeasureValue::Text(actual)) => feedback(*chosen == actual, actual),
                     Some(MeasureValue::Number(actual)) => feedback(
-                        chosen.parse::<f64>().ok() == Some(actual),
+                        crate::units::parse_f64(chosen) == Some(actual),
                         format_answer(actual),
                     ),
                     None => never(),

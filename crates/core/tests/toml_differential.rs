@@ -76,3 +76,25 @@ proptest! {
         prop_assert_eq!(ours, theirs, "document:\n{}", text);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+    /// `units::parse_f64` gives the standard parser's answer, bit for bit.
+    #[test]
+    fn parse_f64_matches_the_standard_parser(
+        whole in "[0-9]{0,20}",
+        frac in proptest::option::of("[0-9]{0,20}"),
+        exp in proptest::option::of(-330i32..330),
+        negative in proptest::bool::ANY,
+    ) {
+        let mut text = String::new();
+        if negative { text.push('-'); }
+        text.push_str(&whole);
+        if let Some(f) = &frac { text.push('.'); text.push_str(f); }
+        if let Some(e) = exp { text.push_str(&format!("e{e}")); }
+        let std = text.parse::<f64>().ok().filter(|v| v.is_finite());
+        let ours = incident_core::units::parse_f64(&text);
+        proptest::prop_assert_eq!(ours.map(f64::to_bits), std.map(f64::to_bits), "{}", text);
+    }
+}

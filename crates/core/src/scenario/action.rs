@@ -118,9 +118,7 @@ fn parse_rate(words: &[&str]) -> Result<Option<f64>, String> {
         [] => Ok(None),
         ["at", rate] => {
             let number = rate.strip_suffix("/s").unwrap_or(rate);
-            number
-                .parse::<f64>()
-                .ok()
+            crate::units::parse_f64(number)
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(Some)
                 .ok_or_else(|| format!("`{rate}` is not a spawn rate; write it like 5/s"))

@@ -1381,10 +1381,7 @@ fn parse_leaf(rule: &Rule, path: &str, text: &str) -> Result<Option<Value>, Stri
             Value::from(n)
         }
         Float => {
-            let n: f64 = text
-                .parse()
-                .ok()
-                .filter(|n: &f64| n.is_finite())
+            let n: f64 = crate::units::parse_f64(text)
                 .ok_or_else(|| format!("`{text}` is not a number; {path} takes {allowed}"))?;
             check_number(rule, path, text, n)?;
             Value::from(n)
