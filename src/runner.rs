@@ -43,8 +43,6 @@ impl Runner {
     }
 }
 
-type Done = Rc<RefCell<Option<Box<dyn FnOnce(Trace, f64)>>>>;
-
 fn slice<D: FnOnce(Trace, f64) + 'static>(
     world: Rc<RefCell<Option<World>>>,
     current: Rc<Cell<u64>>,
@@ -82,6 +80,3 @@ fn slice<D: FnOnce(Trace, f64) + 'static>(
     progress(p);
     crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
 }
-
-#[allow(dead_code)]
-fn _assert_object_safe(_: Done) {}

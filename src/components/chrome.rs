@@ -3,7 +3,6 @@
 use crate::app::AppState;
 use incident_core::presets;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[component]
 pub fn Gallery() -> impl IntoView {
@@ -219,10 +218,4 @@ pub fn Toolbar() -> impl IntoView {
             </details>
         </div>
     }
-}
-
-/// Ensures `event_target` is the element we think it is.
-#[allow(dead_code)]
-fn element<T: JsCast>(ev: &leptos::ev::Event) -> Option<T> {
-    ev.target()?.dyn_into().ok()
 }

@@ -18,6 +18,14 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// What building and serving the app needs.
+    pub const APP: Needs = Needs {
+        app: true,
+        browser: false,
+        docker: false,
+        bench: false,
+    };
+
     pub fn everything() -> Needs {
         Needs {
             app: true,

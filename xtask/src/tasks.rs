@@ -8,12 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn serve() -> Result {
-    setup::all(Needs {
-        app: true,
-        browser: false,
-        docker: false,
-        bench: false,
-    })?;
+    setup::all(Needs::APP)?;
     step("Serving the app on http://127.0.0.1:8080/ (Ctrl-C to stop)");
     let mut c = command("trunk");
     c.args([
@@ -29,12 +24,7 @@ pub fn serve() -> Result {
 
 /// Builds the static site; returns the dist directory.
 pub fn dist() -> Result<PathBuf> {
-    setup::all(Needs {
-        app: true,
-        browser: false,
-        docker: false,
-        bench: false,
-    })?;
+    setup::all(Needs::APP)?;
     build_dist()
 }
 

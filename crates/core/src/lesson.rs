@@ -83,6 +83,16 @@ pub enum Answer {
     Moment { measure: Measure, tolerance_s: f64 },
 }
 
+impl Answer {
+    pub fn measure(&self) -> &Measure {
+        match self {
+            Answer::Number { measure, .. }
+            | Answer::Choice { measure, .. }
+            | Answer::Moment { measure, .. } => measure,
+        }
+    }
+}
+
 impl Default for Answer {
     fn default() -> Self {
         Answer::Number {
@@ -226,10 +236,7 @@ impl Measure {
 impl Question {
     /// The answer this run gives, in words, if it has one.
     pub fn expected(&self, trace: &Trace) -> Option<String> {
-        let (Answer::Number { measure, .. }
-        | Answer::Choice { measure, .. }
-        | Answer::Moment { measure, .. }) = &self.answer;
-        measure.evaluate(trace).map(|v| match v {
+        self.answer.measure().evaluate(trace).map(|v| match v {
             MeasureValue::Number(n) => format_answer(n),
             MeasureValue::Text(t) => t,
         })
@@ -400,9 +407,7 @@ impl Lesson {
             match self.scenario_at(i) {
                 Ok(scenario) => {
                     if let Some(q) = &step.question {
-                        let (Answer::Number { measure, .. }
-                        | Answer::Choice { measure, .. }
-                        | Answer::Moment { measure, .. }) = &q.answer;
+                        let measure = q.answer.measure();
                         problems.extend(
                             measure.check(&scenario, &format!("steps.{i}.question.measure")),
                         );

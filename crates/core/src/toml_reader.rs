@@ -665,22 +665,31 @@ impl Parser<'_> {
             .ok_or_else(|| format!("\\u{hex} is not a Unicode scalar value"))
     }
 
+    /// At a run of three or more `quote`s the string ends, and up to two
+    /// more quotes before the closing three belong to it. `None` elsewhere.
+    fn close_multiline(&mut self, quote: u8, out: &mut String) -> Option<Parsed<()>> {
+        let run = self.bytes[self.pos..]
+            .iter()
+            .take_while(|&&b| b == quote)
+            .count();
+        if run < 3 {
+            return None;
+        }
+        if run > 5 {
+            return Some(Err("too many quotes closing the string".into()));
+        }
+        out.extend(std::iter::repeat_n(char::from(quote), run - 3));
+        self.pos += run;
+        Some(Ok(()))
+    }
+
     /// After the opening `"""`.
     fn multiline_basic_string(&mut self) -> Parsed<String> {
         self.newline();
         let mut out = String::new();
         loop {
-            if self.starts_with("\"\"\"") {
-                let run = self.bytes[self.pos..]
-                    .iter()
-                    .take_while(|&&b| b == b'"')
-                    .count();
-                if run > 5 {
-                    return Err("too many quotes closing the string".into());
-                }
-                out.extend(std::iter::repeat_n('"', run - 3));
-                self.pos += run;
-                return Ok(out);
+            if let Some(end) = self.close_multiline(b'"', &mut out) {
+                return end.map(|()| out);
             }
             let Some(c) = self.text[self.pos..].chars().next() else {
                 return Err("the multi-line string is not closed".into());
@@ -748,17 +757,8 @@ impl Parser<'_> {
         self.newline();
         let mut out = String::new();
         loop {
-            if self.starts_with("'''") {
-                let run = self.bytes[self.pos..]
-                    .iter()
-                    .take_while(|&&b| b == b'\'')
-                    .count();
-                if run > 5 {
-                    return Err("too many quotes closing the string".into());
-                }
-                out.extend(std::iter::repeat_n('\'', run - 3));
-                self.pos += run;
-                return Ok(out);
+            if let Some(end) = self.close_multiline(b'\'', &mut out) {
+                return end.map(|()| out);
             }
             let Some(c) = self.text[self.pos..].chars().next() else {
                 return Err("the multi-line string is not closed".into());
