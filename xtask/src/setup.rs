@@ -45,6 +45,11 @@ pub fn all(needs: Needs) -> Result {
     if needs.docker {
         apt.extend(["docker.io", "golang-go"]);
     }
+    // wasm-opt and the browser tools come from npm; a bare machine may have
+    // no Node.js at all.
+    if (needs.app || needs.browser || needs.bench) && !have("npm") {
+        apt.extend(["nodejs", "npm"]);
+    }
     apt_packages(&apt)?;
     if needs.app {
         rust_target()?;
