@@ -173,3 +173,30 @@ pub fn record_metric(key: &str, value: f64) {
 pub fn random_seed() -> u64 {
     (js_sys::Math::random() * 1_000_000.0) as u64
 }
+
+/// Fetches a file next to the page as text; the error says what failed.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let response = JsFuture::from(window().fetch_with_str(url))
+        .await
+        .map_err(|_| format!("{url} could not be fetched (offline?)"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("{url}: not an HTTP response"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let text = response
+        .text()
+        .map_err(|_| format!("{url}: the body could not be read"))?;
+    let text = JsFuture::from(text)
+        .await
+        .map_err(|_| format!("{url}: the body could not be read"))?;
+    text.as_string()
+        .ok_or_else(|| format!("{url}: the body is not text"))
+}
+
+/// Opens the browser's print dialog (for the lesson handout).
+pub fn print() {
+    let _ = window().print();
+}

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod components;
 pub mod dom;
 pub mod format;
+pub mod lesson;
 pub mod runner;
 pub mod state;
 
@@ -14,6 +15,7 @@ use charts::specs::ChartKind;
 use components::charts_view::Charts;
 use components::chrome::{Gallery, Notices, Playback, Summary, Toolbar};
 use components::controls::{Control, Controls};
+use components::lesson_panel::{Handout, LessonList, LessonPanel};
 use components::panels::{About, Alerts, Events, Pods, Tracemalloc};
 use leptos::prelude::*;
 use state::Embed;
@@ -44,6 +46,7 @@ pub fn App() -> impl IntoView {
         .into_any(),
         None => {
             app::compute_headlines(app);
+            lesson::provide(app);
             view! {
                 <main id="app" data-trace-hash=hash data-status=status>
                     <header class="top">
@@ -54,7 +57,9 @@ pub fn App() -> impl IntoView {
                     <Notices />
                     <div class="layout">
                         <aside class="side">
+                            <LessonPanel />
                             <Controls />
+                            <LessonList />
                             <Gallery />
                         </aside>
                         <div class="main">
@@ -70,6 +75,7 @@ pub fn App() -> impl IntoView {
                             </div>
                         </div>
                     </div>
+                    <Handout />
                     <footer class="foot">
                         <p>"A model, not a cluster: every number here comes from the simulator. See “About this run” for where it departs from the seed documents."</p>
                     </footer>

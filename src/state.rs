@@ -14,8 +14,19 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// More overrides than this are dropped.
 pub const MAX_OVERRIDES: usize = 64;
 const RESERVED: &[&str] = &[
-    "preset", "seed", "t", "embed", "panels", "scenario", "service", "theme", "lesson", "step",
+    "preset",
+    "seed",
+    "t",
+    "embed",
+    "panels",
+    "scenario",
+    "service",
+    "theme",
+    "lesson",
+    "step",
     "compare",
+    "instructor",
+    "fixes",
 ];
 
 /// Which single chart an iframe embed shows.
@@ -68,7 +79,12 @@ pub struct ShareState {
     /// Overrides of a pinned run to compare against.
     pub compare: Option<Vec<(String, String)>>,
     pub lesson: Option<String>,
+    /// The lesson step, from 0 (links count from 1).
     pub step: Option<usize>,
+    /// Fixes of the lesson step the learner applied, in order.
+    pub fixes: Vec<usize>,
+    /// Instructor mode: answers shown, every step reachable, a handout.
+    pub instructor: bool,
 }
 
 /// What a query turned into, and what could not be used.
@@ -201,35 +217,13 @@ fn format_overrides(overrides: &[(String, String)]) -> String {
         .join(",")
 }
 
-/// Builds the scenario a state describes; every unusable part is a notice.
-pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenario {
-    let base = match &state.scenario_json {
-        Some(json) => {
-            match Scenario::from_json(json) {
-                Ok(sc) => Some(sc),
-                Err(e) => {
-                    notices.push(format!("The scenario in the link could not be used ({}); showing {DEFAULT_PRESET}.", first_line(&e.to_string())));
-                    state.scenario_json = None;
-                    None
-                }
-            }
-        }
-        None => None,
-    };
-    let mut scenario = match base {
-        Some(sc) => sc,
-        None => match presets::load(&state.preset) {
-            Some(sc) => sc,
-            None => {
-                notices.push(format!(
-                    "There is no preset called “{}” (it may have been renamed); showing {DEFAULT_PRESET}.",
-                    state.preset
-                ));
-                state.preset = DEFAULT_PRESET.to_string();
-                presets::load(DEFAULT_PRESET).expect("the default preset exists")
-            }
-        },
-    };
+/// Applies a state's overrides and seed on top of a scenario, dropping (with
+/// a notice) whatever does not apply.
+pub fn apply_state(
+    mut scenario: Scenario,
+    state: &mut ShareState,
+    notices: &mut Vec<String>,
+) -> Scenario {
     let mut kept = Vec::new();
     for (path, value) in std::mem::take(&mut state.overrides) {
         match apply_set(&mut scenario, &path, &value) {
@@ -248,6 +242,38 @@ pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenari
         }
     }
     scenario
+}
+
+/// Builds the scenario a state describes; every unusable part is a notice.
+pub fn scenario_of(state: &mut ShareState, notices: &mut Vec<String>) -> Scenario {
+    let base = match &state.scenario_json {
+        Some(json) => {
+            match Scenario::from_json(json) {
+                Ok(sc) => Some(sc),
+                Err(e) => {
+                    notices.push(format!("The scenario in the link could not be used ({}); showing {DEFAULT_PRESET}.", first_line(&e.to_string())));
+                    state.scenario_json = None;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let scenario = match base {
+        Some(sc) => sc,
+        None => match presets::load(&state.preset) {
+            Some(sc) => sc,
+            None => {
+                notices.push(format!(
+                    "There is no preset called “{}” (it may have been renamed); showing {DEFAULT_PRESET}.",
+                    state.preset
+                ));
+                state.preset = DEFAULT_PRESET.to_string();
+                presets::load(DEFAULT_PRESET).expect("the default preset exists")
+            }
+        },
+    };
+    apply_state(scenario, state, notices)
 }
 
 fn first_line(text: &str) -> &str {
@@ -314,8 +340,26 @@ pub fn load(query: &str) -> Loaded {
                         .collect(),
                 )
             }
-            "lesson" => state.lesson = Some(value),
-            "step" => state.step = value.parse().ok(),
+            "lesson" if incident_core::lesson::is_lesson_name(&value) => state.lesson = Some(value),
+            "lesson" => notices.push(format!(
+                "Ignored lesson “{}”: lesson names are lowercase letters, digits and dashes.",
+                value.chars().take(40).collect::<String>()
+            )),
+            "step" => match value.parse::<usize>() {
+                Ok(n) if (1..=incident_core::lesson::MAX_STEPS).contains(&n) => {
+                    state.step = Some(n - 1)
+                }
+                _ => notices.push(format!("Ignored step “{value}”: steps count from 1.")),
+            },
+            "fixes" => {
+                state.fixes = value
+                    .split(',')
+                    .filter_map(|n| n.parse().ok())
+                    .filter(|&n: &usize| n < incident_core::lesson::MAX_CHOICES)
+                    .take(incident_core::lesson::MAX_CHOICES)
+                    .collect()
+            }
+            "instructor" => state.instructor = value != "0" && value != "false",
             "theme" => {}
             path if path.contains('.') || path == "duration" || path == "sample_interval" => {
                 if state.overrides.len() < MAX_OVERRIDES {
@@ -377,7 +421,14 @@ pub fn to_query(state: &ShareState) -> String {
     if let Some(l) = &state.lesson {
         parts.push(format!("lesson={}", encode(l)));
         if let Some(s) = state.step {
-            parts.push(format!("step={s}"));
+            parts.push(format!("step={}", s + 1));
+        }
+        if !state.fixes.is_empty() {
+            let fixes: Vec<String> = state.fixes.iter().map(|f| f.to_string()).collect();
+            parts.push(format!("fixes={}", fixes.join(",")));
+        }
+        if state.instructor {
+            parts.push("instructor=1".to_string());
         }
     }
     let _ = RESERVED;
@@ -456,6 +507,31 @@ mod tests {
             "{:?}",
             l.notices
         );
+    }
+
+    #[test]
+    fn lesson_progress_travels_in_the_link() {
+        let state = ShareState {
+            preset: "not-growing-flag-off".into(),
+            seed: Some(3),
+            lesson: Some("not-growing".into()),
+            step: Some(1),
+            fixes: vec![0, 3],
+            instructor: true,
+            ..ShareState::default()
+        };
+        let q = to_query(&state);
+        assert!(
+            q.contains("lesson=not-growing&step=2&fixes=0,3&instructor=1"),
+            "{q}"
+        );
+        let l = load(&q);
+        assert!(l.notices.is_empty(), "{:?}", l.notices);
+        assert_eq!(l.state, state);
+        let l = load("?lesson=../../etc/passwd&step=0");
+        assert_eq!(l.state.lesson, None);
+        assert_eq!(l.state.step, None);
+        assert_eq!(l.notices.len(), 2, "{:?}", l.notices);
     }
 
     #[test]

@@ -32,6 +32,14 @@ impl ChartKind {
         }
     }
 
+    /// The name lessons highlight this chart by (`lesson::HIGHLIGHTS`).
+    pub fn highlight_name(self) -> &'static str {
+        match self {
+            ChartKind::Python => "leaks",
+            other => other.id(),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             ChartKind::Memory => "Memory: working set against the limit",

@@ -41,7 +41,13 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
         generation: Rc<Cell<u64>>,
         mine: u64,
     ) {
-        if generation.get() != mine {
+        // A newer run, or these charts were replaced (another scenario has
+        // other charts) and their canvases and signals are gone.
+        if generation.get() != mine
+            || slots
+                .iter()
+                .any(|s| s.geometry.try_get_untracked().is_none())
+        {
             return;
         }
         let begin = crate::dom::now_ms();
@@ -237,8 +243,42 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
             crate::dom::download_canvas(&c, &format!("{name}-{}.png", kind.id()));
         }
     };
+    let lessons = use_context::<crate::lesson::LessonState>();
+    let highlighted = move || {
+        lessons.is_some_and(|ls| {
+            ls.highlights(&app)
+                .iter()
+                .any(|h| h == kind.highlight_name())
+        })
+    };
+    let queries = move || {
+        let ls = lessons?;
+        let cards = ls.queries.get();
+        let service = app.service.get();
+        let items: Vec<_> = app.scenario.with(|sc| {
+            cards
+                .iter()
+                .filter(|c| c.chart == kind.id())
+                .map(|c| (c.tool.clone(), c.render(sc, &service), c.seed_doc.clone()))
+                .collect()
+        });
+        if items.is_empty() {
+            return None;
+        }
+        Some(view! {
+            <details class="queries">
+                <summary>"Query this in your own tool"</summary>
+                <dl>
+                    {items.into_iter().map(|(tool, query, doc)| view! {
+                        <dt>{tool}{doc.map(|d| format!(" (seed {d})"))}</dt>
+                        <dd><pre><code>{query}</code></pre></dd>
+                    }).collect_view()}
+                </dl>
+            </details>
+        })
+    };
     view! {
-        <figure class="chart" data-chart=kind.id()>
+        <figure class="chart" class:highlight=highlighted data-chart=kind.id()>
             <figcaption>
                 <span class="title">{kind.title()}</span>
                 <button class="link" on:click=download title="Download this chart as PNG">"PNG"</button>
@@ -249,6 +289,7 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
                 {tooltip}
             </div>
             <p class="hint">{kind.hint()}</p>
+            {queries}
         </figure>
     }
 }

@@ -4,4 +4,5 @@
 pub mod charts_view;
 pub mod chrome;
 pub mod controls;
+pub mod lesson_panel;
 pub mod panels;

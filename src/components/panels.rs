@@ -8,6 +8,13 @@ use incident_core::units::SimTime;
 use incident_core::view;
 use leptos::prelude::*;
 
+/// Whether the open lesson step points at this panel.
+fn highlighted(name: &str) -> bool {
+    let app = expect_context::<AppState>();
+    use_context::<crate::lesson::LessonState>()
+        .is_some_and(|ls| ls.highlights(&app).iter().any(|h| h == name))
+}
+
 fn at(app: &AppState) -> SimTime {
     SimTime::from_secs_f64(app.scrub_s.get())
 }
@@ -23,7 +30,7 @@ pub fn Pods() -> impl IntoView {
         })
     };
     view! {
-        <section class="panel" aria-labelledby="pods-h" data-panel="pods">
+        <section class="panel" aria-labelledby="pods-h" data-panel="pods" class:highlight=move || highlighted("pods-table")>
             <h2 id="pods-h">"kubectl get pods"</h2>
             <div class="scroll">
                 <table class="kubectl">
@@ -78,7 +85,7 @@ pub fn Events() -> impl IntoView {
         })
     };
     view! {
-        <section class="panel" aria-labelledby="events-h" data-panel="events">
+        <section class="panel" aria-labelledby="events-h" data-panel="events" class:highlight=move || highlighted("events")>
             <h2 id="events-h">"Events"</h2>
             <label class="inline"><input type="checkbox" on:change=move |ev| set_warnings_only.set(event_target_checked(&ev)) />" warnings and alerts only"</label>
             <ol class="events" reversed>
@@ -126,7 +133,7 @@ pub fn Alerts() -> impl IntoView {
         })
     };
     view! {
-        <section class="panel" aria-labelledby="alerts-h" data-panel="alerts">
+        <section class="panel" aria-labelledby="alerts-h" data-panel="alerts" class:highlight=move || highlighted("alerts")>
             <h2 id="alerts-h">"Alerts"</h2>
             {move || {
                 let r = rows();
@@ -172,7 +179,7 @@ pub fn Tracemalloc() -> impl IntoView {
     };
     view! {
         <Show when=move || service.get().is_some()>
-            <section class="panel" aria-labelledby="tm-h" data-panel="tracemalloc">
+            <section class="panel" aria-labelledby="tm-h" data-panel="tracemalloc" class:highlight=move || highlighted("tracemalloc")>
                 <h2 id="tm-h">"Top allocation sites (tracemalloc)"</h2>
                 <table>
                     <thead><tr><th scope="col">"site"</th><th scope="col">"size"</th><th scope="col">"count"</th></tr></thead>
@@ -191,7 +198,7 @@ pub fn Tracemalloc() -> impl IntoView {
 pub fn About() -> impl IntoView {
     let app = expect_context::<AppState>();
     view! {
-        <section class="panel about" aria-labelledby="about-h" data-panel="about">
+        <section class="panel about" aria-labelledby="about-h" data-panel="about" class:highlight=move || highlighted("about")>
             <h2 id="about-h">"About this run"</h2>
             {move || app.scenario.with(|s| view! {
                 <p><strong>{s.title.clone()}</strong></p>

@@ -173,6 +173,19 @@ test('every preset renders; a full-page screenshot of each is saved', async () =
   }
 });
 
+test('switching presets in the gallery, across different chart sets, raises no errors', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  for (const preset of ['python-leaks', 'sockshop-hybrid', 'postgres-disk-iops', 'checkout-gradual']) {
+    await page.click(`.card[data-preset="${preset}"]`);
+    await page.waitForFunction((p) => new URL(location.href).searchParams.get('preset') === p, preset);
+    await ready(page);
+    // Let any drawing queued for the replaced charts come due.
+    await page.waitForTimeout(300);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a phone-sized screen in dark mode still works', async () => {
   const context = await browser.newContext({
     viewport: { width: 390, height: 844 },

@@ -143,6 +143,8 @@ struct SvcSeries {
     producer_queue: Option<SeriesId>,
     kafka_lost: Option<SeriesId>,
     orders: Option<SeriesId>,
+    /// What flagd answers for the service's flag (the seed-002 `curl`).
+    flag_served: Option<SeriesId>,
     flag_value: Option<SeriesId>,
     loop_lag: Option<SeriesId>,
     conns: Option<SeriesId>,
@@ -493,6 +495,7 @@ impl World {
                     ids.orders = Some(rec.add("app.orders.placed", name, "{order}", cap));
                     ids.flag_value =
                         Some(rec.add("feature_flag.kafkaQueueProblems", name, "1", cap));
+                    ids.flag_served = Some(rec.add("flagd.evaluation.value", name, "1", cap));
                 }
                 ServiceKind::NodeFrontend => {
                     ids.loop_lag = Some(rec.add("nodejs.eventloop.lag", name, "ms", cap));
@@ -2921,6 +2924,7 @@ impl World {
                 Rt::Pool(_) => {}
             }
         }
+        let flag_served = self.flag_value_served(&self.svcs[svc].spec) as f64;
         let s = &mut self.svcs[svc];
         if let Some(w) = ws {
             s.peak_ws = s.peak_ws.max(w);
@@ -2979,6 +2983,9 @@ impl World {
         }
         if let Some(id) = ids.flag_value {
             rec.push(id, flag_seen);
+        }
+        if let Some(id) = ids.flag_served {
+            rec.push(id, Some(flag_served));
         }
         if let (Some(lag), Some(conns)) = (ids.loop_lag, ids.conns) {
             rec.push(lag, node.map(|n| n.0));

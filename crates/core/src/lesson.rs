@@ -8,7 +8,11 @@
 //!
 //! Steps are cumulative: a step runs the preset named by the latest step
 //! that names one, with every `set` and `timeline` entry of the steps since.
+//! A step may instead list `cases`, presets of which the learner's seed picks
+//! one, so that each learner of a diagnostic lesson may get a different
+//! broken setup; its `checks` are the checklist buttons to find it with.
 
+use crate::checks::{not_growing_cause, Check};
 use crate::decode::{one_of, Fields, FromValue, Path};
 use crate::scenario::{apply_set, Action, Problem, Problems, Scenario};
 use crate::trace::Trace;
@@ -20,6 +24,7 @@ use serde_json::Value;
 pub const MAX_LESSON_BYTES: usize = 256 * 1024;
 pub const MAX_STEPS: usize = 40;
 pub const MAX_CHOICES: usize = 8;
+pub const MAX_CASES: usize = 8;
 
 /// Charts and panels a step may point the learner at.
 pub const HIGHLIGHTS: &[&str] = &[
@@ -35,6 +40,7 @@ pub const HIGHLIGHTS: &[&str] = &[
     "alerts",
     "tracemalloc",
     "about",
+    "checks",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,11 +57,51 @@ pub struct Step {
     pub title: String,
     pub prose: String,
     pub preset: Option<String>,
+    /// Presets the learner's seed picks from (`seed % len`), instead of `preset`.
+    pub cases: Vec<String>,
+    /// Checklist buttons shown with this step.
+    pub checks: Vec<Check>,
+    /// Buttons that change the learner's current run, to try a fix.
+    pub fixes: Vec<Fix>,
     /// `path = value` overrides, as `incident simulate --set` takes them.
     pub set: Vec<(String, String)>,
     pub timeline: Vec<Action>,
     pub highlight: Vec<String>,
     pub question: Option<Question>,
+}
+
+/// A change the learner can apply to the run on screen with one button.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fix {
+    pub label: String,
+    pub set: Vec<(String, String)>,
+    pub timeline: Vec<Action>,
+}
+
+impl Fix {
+    /// Applies the fix; on a problem the scenario is left as it was.
+    pub fn apply(&self, scenario: &mut Scenario) -> Result<(), Problems> {
+        let mut changed = scenario.clone();
+        let mut problems = Vec::new();
+        for (path, value) in &self.set {
+            if let Err(e) = apply_set(&mut changed, path, value) {
+                problems.extend(e.0);
+            }
+        }
+        for action in &self.timeline {
+            match action.check(&changed) {
+                Ok(()) => changed.timeline.push(action.clone()),
+                Err(e) => problems.push(Problem::new("timeline", e)),
+            }
+        }
+        problems.extend(changed.validate());
+        if problems.is_empty() {
+            *scenario = changed;
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -130,6 +176,11 @@ pub enum Measure {
         service: String,
         per_min: f64,
     },
+    /// What keeps the service's memory from growing into an OOM kill, by
+    /// seed 002's checklist (see [`crate::checks::not_growing_cause`]).
+    NotGrowingCause {
+        service: String,
+    },
 }
 
 /// What a measure gave on a run.
@@ -162,7 +213,8 @@ impl Measure {
             | Measure::FirstOomAtS { service }
             | Measure::Restarts { service }
             | Measure::PeakWorkingSetMi { service }
-            | Measure::GcRateReachedAtS { service, .. } => Some(service),
+            | Measure::GcRateReachedAtS { service, .. }
+            | Measure::NotGrowingCause { service } => Some(service),
             _ => None,
         }
     }
@@ -212,6 +264,9 @@ impl Measure {
                     previous = Some((t, *v));
                 }
                 None
+            }
+            Measure::NotGrowingCause { service } => {
+                not_growing_cause(trace, service).map(|c| MeasureValue::Text(c.to_string()))
             }
         }
     }
@@ -325,13 +380,40 @@ impl Lesson {
         }
     }
 
-    /// The scenario step `index` runs (see the module notes).
+    /// The scenario step `index` runs with the preset's own seed, and the
+    /// first of any `cases`.
     pub fn scenario_at(&self, index: usize) -> Result<Scenario, Problems> {
+        self.scenario_for(index, None)
+    }
+
+    /// How many cases the step runs from (1 without `cases`).
+    pub fn case_count(&self, index: usize) -> usize {
         let steps = self.steps.get(..=index).unwrap_or(&self.steps);
-        let start = steps.iter().rposition(|s| s.preset.is_some()).unwrap_or(0);
+        steps
+            .iter()
+            .rev()
+            .find(|s| s.preset.is_some() || !s.cases.is_empty())
+            .map_or(1, |s| s.cases.len().max(1))
+    }
+
+    /// The scenario step `index` runs for a learner's seed: the seed picks
+    /// the case and becomes the run's seed (see the module notes).
+    pub fn scenario_for(&self, index: usize, seed: Option<u64>) -> Result<Scenario, Problems> {
+        let steps = self.steps.get(..=index).unwrap_or(&self.steps);
+        let start = steps
+            .iter()
+            .rposition(|s| s.preset.is_some() || !s.cases.is_empty())
+            .unwrap_or(0);
         let preset = steps
             .get(start)
-            .and_then(|s| s.preset.as_deref())
+            .and_then(|s| match (&s.preset, s.cases.is_empty()) {
+                (_, false) => {
+                    let case = seed.unwrap_or(0) % s.cases.len() as u64;
+                    Some(s.cases[case as usize].as_str())
+                }
+                (Some(p), true) => Some(p.as_str()),
+                (None, true) => None,
+            })
             .ok_or_else(|| Problem::new("steps.0.preset", "the first step must name a preset"))?;
         let mut scenario = presets::load(preset).ok_or_else(|| {
             Problem::new(
@@ -360,6 +442,9 @@ impl Lesson {
                 }
             }
         }
+        if let Some(seed) = seed {
+            scenario.seed = seed;
+        }
         let invalid = scenario.validate();
         problems.extend(invalid);
         if problems.is_empty() {
@@ -375,24 +460,41 @@ impl Lesson {
         if self.steps.is_empty() {
             problems.push(Problem::new("steps", "a lesson needs at least one step"));
         }
-        if self.steps.first().is_some_and(|s| s.preset.is_none()) {
+        if self
+            .steps
+            .first()
+            .is_some_and(|s| s.preset.is_none() && s.cases.is_empty())
+        {
             problems.push(Problem::new(
                 "steps.0.preset",
                 "the first step must name a preset",
             ));
         }
-        if !self
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            || self.name.is_empty()
-        {
+        if !is_lesson_name(&self.name) {
             problems.push(Problem::new(
                 "name",
                 "use lowercase letters, digits and dashes, like `gradual-leak`",
             ));
         }
         for (i, step) in self.steps.iter().enumerate() {
+            if step.preset.is_some() && !step.cases.is_empty() {
+                problems.push(Problem::new(
+                    format!("steps.{i}.cases"),
+                    "a step names either a preset or cases, not both",
+                ));
+            }
+            if step.fixes.len() > MAX_CHOICES || step.checks.len() > 2 * MAX_CHOICES {
+                problems.push(Problem::new(
+                    format!("steps.{i}.fixes"),
+                    format!("at most {MAX_CHOICES} fixes and {} checks", 2 * MAX_CHOICES),
+                ));
+            }
+            if step.cases.len() > MAX_CASES {
+                problems.push(Problem::new(
+                    format!("steps.{i}.cases"),
+                    format!("at most {MAX_CASES} cases"),
+                ));
+            }
             for (j, h) in step.highlight.iter().enumerate() {
                 if !HIGHLIGHTS.contains(&h.as_str()) {
                     problems.push(Problem::new(
@@ -404,20 +506,39 @@ impl Lesson {
                     ));
                 }
             }
-            match self.scenario_at(i) {
-                Ok(scenario) => {
-                    if let Some(q) = &step.question {
-                        let measure = q.answer.measure();
-                        problems.extend(
-                            measure.check(&scenario, &format!("steps.{i}.question.measure")),
-                        );
+            for case in 0..self.case_count(i).min(MAX_CASES) as u64 {
+                match self.scenario_for(i, Some(case)) {
+                    Ok(scenario) => {
+                        if let Some(q) = &step.question {
+                            let measure = q.answer.measure();
+                            for p in
+                                measure.check(&scenario, &format!("steps.{i}.question.measure"))
+                            {
+                                if !problems.contains(&p) {
+                                    problems.push(p);
+                                }
+                            }
+                        }
+                        for (j, fix) in step.fixes.iter().enumerate() {
+                            if let Err(e) = fix.apply(&mut scenario.clone()) {
+                                for p in e.0 {
+                                    let p = Problem::new(
+                                        format!("steps.{i}.fixes.{j}.{}", p.path),
+                                        p.message,
+                                    );
+                                    if !problems.contains(&p) {
+                                        problems.push(p);
+                                    }
+                                }
+                            }
+                        }
                     }
-                }
-                // Later steps repeat an earlier step's problems; keep each once.
-                Err(e) => {
-                    for p in e.0 {
-                        if !problems.contains(&p) {
-                            problems.push(p);
+                    // Later steps repeat an earlier step's problems; keep each once.
+                    Err(e) => {
+                        for p in e.0 {
+                            if !problems.contains(&p) {
+                                problems.push(p);
+                            }
                         }
                     }
                 }
@@ -433,23 +554,31 @@ impl Lesson {
         let mut problems = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             let Some(q) = &step.question else { continue };
-            let Ok(scenario) = self.scenario_at(i) else {
-                continue;
-            };
-            let trace = simulate(&scenario);
-            let path = format!("steps.{i}.question");
-            match (&q.answer, q.expected(&trace)) {
-                (_, None) => problems.push(Problem::new(
-                    path,
-                    "the step's run never reaches what the question measures (no OOM, no GC, no load?)",
-                )),
-                (Answer::Choice { choices, .. }, Some(actual)) if !choices.contains(&actual) => {
-                    problems.push(Problem::new(
-                        format!("{path}.choices"),
-                        format!("the run's answer is `{actual}`, which is not one of the choices"),
-                    ))
+            let cases = self.case_count(i);
+            for case in 0..cases.min(MAX_CASES) as u64 {
+                let Ok(scenario) = self.scenario_for(i, (cases > 1).then_some(case)) else {
+                    continue;
+                };
+                let trace = simulate(&scenario);
+                let path = format!("steps.{i}.question");
+                let which = if cases > 1 {
+                    format!(" (case {case}, {})", scenario.name)
+                } else {
+                    String::new()
+                };
+                match (&q.answer, q.expected(&trace)) {
+                    (_, None) => problems.push(Problem::new(
+                        path,
+                        format!("the step's run{which} never reaches what the question measures (no OOM, no GC, no load?)"),
+                    )),
+                    (Answer::Choice { choices, .. }, Some(actual)) if !choices.contains(&actual) => {
+                        problems.push(Problem::new(
+                            format!("{path}.choices"),
+                            format!("the run's answer{which} is `{actual}`, which is not one of the choices"),
+                        ))
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
         problems
@@ -528,6 +657,9 @@ impl FromValue for Step {
                 "title",
                 "prose",
                 "preset",
+                "cases",
+                "checks",
+                "fixes",
                 "set",
                 "timeline",
                 "highlight",
@@ -536,21 +668,15 @@ impl FromValue for Step {
         );
         let mut f = Fields::new(value, path)?;
         let set: Option<std::collections::BTreeMap<String, Value>> = f.optional("set");
+        let fixes: Vec<Fix> = f.or("fixes", Vec::new());
         let step = Step {
             title: f.required("title"),
             prose: f.required("prose"),
             preset: f.optional("preset"),
-            set: set
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect(),
+            cases: f.or("cases", Vec::new()),
+            checks: f.or("checks", Vec::new()),
+            fixes,
+            set: set_pairs(set),
             timeline: f.or("timeline", Vec::new()),
             highlight: f.or("highlight", Vec::new()),
             question: f.optional("question"),
@@ -619,6 +745,9 @@ impl FromValue for Question {
             MeasureName::GcRateReachedAtS => Measure::GcRateReachedAtS {
                 service: service_name,
                 per_min,
+            },
+            MeasureName::NotGrowingCause => Measure::NotGrowingCause {
+                service: service_name,
             },
         };
         let answer = match kind {
@@ -710,6 +839,7 @@ enum MeasureName {
     FailurePercent,
     MostRestarted,
     GcRateReachedAtS,
+    NotGrowingCause,
 }
 
 impl FromValue for MeasureName {
@@ -729,7 +859,81 @@ impl FromValue for MeasureName {
                 ("failure_percent", MeasureName::FailurePercent),
                 ("most_restarted", MeasureName::MostRestarted),
                 ("gc_rate_reached_at_s", MeasureName::GcRateReachedAtS),
+                ("not_growing_cause", MeasureName::NotGrowingCause),
             ],
         )
     }
+}
+
+impl FromValue for Check {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let options: Vec<(&str, Check)> = Check::ALL.iter().map(|c| (c.name(), *c)).collect();
+        one_of(value, path, &options)
+    }
+}
+
+fn set_pairs(set: Option<std::collections::BTreeMap<String, Value>>) -> Vec<(String, String)> {
+    set.unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect()
+}
+
+impl FromValue for Fix {
+    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
+        let unknown = unknown_keys(value, path, &["label", "set", "timeline"]);
+        let mut f = Fields::new(value, path)?;
+        let set: Option<std::collections::BTreeMap<String, Value>> = f.optional("set");
+        let fix = Fix {
+            label: f.required("label"),
+            set: set_pairs(set),
+            timeline: f.or("timeline", Vec::new()),
+        };
+        with_unknown(f.finish(fix), unknown)
+    }
+}
+
+/// The lessons directory's `index.toml`: the names the app lists, in order.
+pub fn parse_index(text: &str) -> Result<Vec<String>, Problems> {
+    let value = crate::toml_reader::parse(text).map_err(|e| Problem::new("", e.to_string()))?;
+    let mut f = Fields::new(&value, Path::Root)?;
+    let names: Vec<String> = f.required("lessons");
+    let names = f.finish(names)?;
+    let mut problems = Vec::new();
+    if names.len() > 100 {
+        problems.push(Problem::new("lessons", "at most 100 lessons"));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !is_lesson_name(name) {
+            problems.push(Problem::new(
+                format!("lessons.{i}"),
+                format!("`{name}`: use lowercase letters, digits and dashes, like `gradual-leak`"),
+            ));
+        } else if names[..i].contains(name) {
+            problems.push(Problem::new(
+                format!("lessons.{i}"),
+                format!("`{name}` is listed twice"),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(names)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Lesson names travel in links and file names: keep them plain.
+pub fn is_lesson_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

@@ -7,12 +7,14 @@
 //! No I/O, no clock, no async, no web dependency.
 
 pub mod alerts;
+pub mod checks;
 pub mod decode;
 pub mod engine;
 pub mod histogram;
 pub mod lesson;
 pub mod model;
 pub mod presets;
+pub mod queries;
 pub mod queue;
 pub mod rng;
 pub mod scenario;

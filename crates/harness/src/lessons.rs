@@ -1,7 +1,8 @@
 //! `incident lessons check [PATH]…`: lint lesson files the way CI would.
 
 use crate::cli_error::CliError;
-use incident_core::lesson::{Lesson, MAX_LESSON_BYTES};
+use incident_core::lesson::{Answer, Lesson, MAX_LESSON_BYTES};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 /// Directories are read for their `.toml` files, at most this many.
@@ -16,7 +17,9 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| !p.ends_with("index.toml"))
                 .collect();
+            check_index(path, &found)?;
             found.sort();
             out.extend(found);
         } else if path.exists() {
@@ -37,6 +40,41 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         return Err(CliError::input("no .toml lesson files found"));
     }
     Ok(out)
+}
+
+/// A directory's `index.toml`, if it has one, must list exactly its lessons.
+fn check_index(dir: &Path, files: &[PathBuf]) -> Result<(), CliError> {
+    let index = dir.join("index.toml");
+    let Ok(text) = std::fs::read_to_string(&index) else {
+        return Ok(());
+    };
+    let shown = index.display();
+    let names = incident_core::lesson::parse_index(&text)
+        .map_err(|p| CliError::Input(p.0.iter().map(|p| format!("{shown}: {p}")).collect()))?;
+    let stems: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let mut problems = Vec::new();
+    for name in &names {
+        if !stems.contains(name) {
+            problems.push(format!(
+                "{shown}: lists `{name}`, but there is no {name}.toml"
+            ));
+        }
+    }
+    for stem in &stems {
+        if !names.contains(stem) {
+            problems.push(format!(
+                "{shown}: {stem}.toml is not listed, so the app will not show it"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Input(problems))
+    }
 }
 
 fn check_file(path: &Path) -> Result<Lesson, Vec<String>> {
@@ -63,9 +101,20 @@ fn check_file(path: &Path) -> Result<Lesson, Vec<String>> {
     }
 }
 
-/// Checks every file; prints a line per good lesson, and fails with one
-/// line per problem.
-pub fn check(paths: &[PathBuf], answers: bool) -> Result<(), CliError> {
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LessonFormat {
+    Table,
+    Json,
+}
+
+/// Checks every file; prints a line per good lesson (or one JSON document),
+/// and fails with one line per problem.
+pub fn check(
+    paths: &[PathBuf],
+    answers: bool,
+    seed: Option<u64>,
+    format: LessonFormat,
+) -> Result<(), CliError> {
     let default = [PathBuf::from("assets/lessons")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -73,8 +122,12 @@ pub fn check(paths: &[PathBuf], answers: bool) -> Result<(), CliError> {
         paths
     };
     let mut problems = Vec::new();
+    let mut documents = Vec::new();
     for path in files(paths)? {
         match check_file(&path) {
+            Ok(lesson) if matches!(format, LessonFormat::Json) => {
+                documents.push(lesson_json(&path, &lesson, seed));
+            }
             Ok(lesson) => {
                 let questions = lesson.steps.iter().filter(|s| s.question.is_some()).count();
                 println!(
@@ -85,11 +138,16 @@ pub fn check(paths: &[PathBuf], answers: bool) -> Result<(), CliError> {
                     questions
                 );
                 if answers {
-                    print_answers(&lesson);
+                    print_answers(&lesson, seed);
                 }
             }
             Err(lines) => problems.extend(lines),
         }
+    }
+    if matches!(format, LessonFormat::Json) && problems.is_empty() {
+        let text = serde_json::to_string_pretty(&json!({ "lessons": documents }))
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        println!("{text}");
     }
     if problems.is_empty() {
         Ok(())
@@ -98,9 +156,9 @@ pub fn check(paths: &[PathBuf], answers: bool) -> Result<(), CliError> {
     }
 }
 
-fn print_answers(lesson: &Lesson) {
+fn print_answers(lesson: &Lesson, seed: Option<u64>) {
     for (i, step) in lesson.steps.iter().enumerate() {
-        let (Some(q), Ok(scenario)) = (&step.question, lesson.scenario_at(i)) else {
+        let (Some(q), Ok(scenario)) = (&step.question, lesson.scenario_for(i, seed)) else {
             continue;
         };
         let trace = incident_core::simulate(&scenario);
@@ -112,4 +170,49 @@ fn print_answers(lesson: &Lesson) {
             q.prompt
         );
     }
+}
+
+/// A lesson with each step's scenario and, for questions, the answer its
+/// run gives: what the browser tests and instructors check against.
+fn lesson_json(path: &Path, lesson: &Lesson, seed: Option<u64>) -> Value {
+    let steps: Vec<Value> = lesson
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let scenario = lesson.scenario_for(i, seed).ok();
+            let question = match (&step.question, &scenario) {
+                (Some(q), Some(sc)) => {
+                    let trace = incident_core::simulate(sc);
+                    let (kind, choices) = match &q.answer {
+                        Answer::Number { .. } => ("number", Vec::new()),
+                        Answer::Moment { .. } => ("moment", Vec::new()),
+                        Answer::Choice { choices, .. } => ("choice", choices.clone()),
+                    };
+                    json!({
+                        "prompt": q.prompt,
+                        "kind": kind,
+                        "choices": choices,
+                        "expected": q.expected(&trace),
+                        "trace_hash": trace.summary.trace_hash,
+                    })
+                }
+                _ => Value::Null,
+            };
+            json!({
+                "step": i + 1,
+                "title": step.title,
+                "scenario": scenario.as_ref().map(|s| s.name.clone()),
+                "seed": scenario.as_ref().map(|s| s.seed),
+                "cases": lesson.case_count(i),
+                "question": question,
+            })
+        })
+        .collect();
+    json!({
+        "path": path.display().to_string(),
+        "name": lesson.name,
+        "title": lesson.title,
+        "steps": steps,
+    })
 }

@@ -88,3 +88,14 @@ pub fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display()))),
     }
 }
+
+/// `--seed` on its own: the same range as the scenario's `seed`.
+pub fn parse_seed(text: &str) -> Result<u64, CliError> {
+    const MAX: u64 = (1 << 53) - 1;
+    match text.trim().parse::<u64>() {
+        Ok(seed) if seed <= MAX => Ok(seed),
+        _ => Err(CliError::input(format!(
+            "--seed `{text}`: a whole number from 0 to {MAX}"
+        ))),
+    }
+}

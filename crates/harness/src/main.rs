@@ -85,6 +85,14 @@ enum LessonsCommand {
         /// Also print each question's answer, as the runs give it.
         #[arg(long)]
         answers: bool,
+        /// The learner's seed: picks the case of steps with `cases`, and
+        /// seeds those runs, for `--answers`.
+        #[arg(long)]
+        seed: Option<String>,
+        /// table: one line per lesson; json: every lesson with each step's
+        /// scenario and answer (implies --answers).
+        #[arg(long, value_enum, default_value = "table")]
+        format: lessons::LessonFormat,
     },
 }
 
@@ -113,8 +121,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Lessons {
-            command: LessonsCommand::Check { paths, answers },
-        } => lessons::check(&paths, answers),
+            command:
+                LessonsCommand::Check {
+                    paths,
+                    answers,
+                    seed,
+                    format,
+                },
+        } => {
+            let seed = seed.as_deref().map(load::parse_seed).transpose()?;
+            lessons::check(&paths, answers, seed, format)
+        }
     }
 }
 
