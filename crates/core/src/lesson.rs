@@ -181,6 +181,16 @@ pub enum Measure {
     NotGrowingCause {
         service: String,
     },
+    /// The service's working set at a moment, MiB.
+    WorkingSetAtMi {
+        service: String,
+        at: SimTime,
+    },
+    /// The largest allocation site tracemalloc shows at a moment (Python).
+    TopAllocationSiteAt {
+        service: String,
+        at: SimTime,
+    },
 }
 
 /// What a measure gave on a run.
@@ -214,7 +224,9 @@ impl Measure {
             | Measure::Restarts { service }
             | Measure::PeakWorkingSetMi { service }
             | Measure::GcRateReachedAtS { service, .. }
-            | Measure::NotGrowingCause { service } => Some(service),
+            | Measure::NotGrowingCause { service }
+            | Measure::WorkingSetAtMi { service, .. }
+            | Measure::TopAllocationSiteAt { service, .. } => Some(service),
             _ => None,
         }
     }
@@ -267,6 +279,16 @@ impl Measure {
             }
             Measure::NotGrowingCause { service } => {
                 not_growing_cause(trace, service).map(|c| MeasureValue::Text(c.to_string()))
+            }
+            Measure::WorkingSetAtMi { service, at } => number(
+                crate::view::value_at(trace, "k8s.pod.memory.working_set", service, *at)?
+                    / (1024.0 * 1024.0),
+            ),
+            Measure::TopAllocationSiteAt { service, at } => {
+                crate::view::allocation_sites_at(trace, &trace.scenario, service, *at)
+                    .into_iter()
+                    .next()
+                    .map(|site| MeasureValue::Text(site.site))
             }
         }
     }
@@ -696,6 +718,7 @@ impl FromValue for Question {
                 "measure",
                 "service",
                 "per_min",
+                "at",
                 "tolerance",
                 "choices",
                 "explanation",
@@ -708,6 +731,7 @@ impl FromValue for Question {
         let measure_name: MeasureName = f.required("measure");
         let service: Option<String> = f.optional("service");
         let per_min: f64 = f.or("per_min", 6.0);
+        let at_text: Option<String> = f.optional("at");
         let tolerance: Option<f64> = f.optional("tolerance");
         let choices: Option<Vec<String>> = f.optional("choices");
         let mut extra = Vec::new();
@@ -725,6 +749,28 @@ impl FromValue for Question {
                 String::new()
             }
             (None, false) => String::new(),
+        };
+        let needs_at = matches!(
+            measure_name,
+            MeasureName::WorkingSetAtMi | MeasureName::TopAllocationSiteAt
+        );
+        let at = match (
+            at_text.as_deref().map(crate::units::parse_duration),
+            needs_at,
+        ) {
+            (Some(Ok(t)), _) => t,
+            (Some(Err(e)), _) => {
+                extra.push(Problem::new(Path::Key(&path, "at").to_string(), e));
+                SimTime::ZERO
+            }
+            (None, true) => {
+                extra.push(Problem::new(
+                    Path::Key(&path, "at").to_string(),
+                    "is missing; this measure is taken at a moment, like \"5m30s\"",
+                ));
+                SimTime::ZERO
+            }
+            (None, false) => SimTime::ZERO,
         };
         let measure = match measure_name {
             MeasureName::FirstOomAfterLoadMin => Measure::FirstOomAfterLoadMin {
@@ -748,6 +794,14 @@ impl FromValue for Question {
             },
             MeasureName::NotGrowingCause => Measure::NotGrowingCause {
                 service: service_name,
+            },
+            MeasureName::WorkingSetAtMi => Measure::WorkingSetAtMi {
+                service: service_name,
+                at,
+            },
+            MeasureName::TopAllocationSiteAt => Measure::TopAllocationSiteAt {
+                service: service_name,
+                at,
             },
         };
         let answer = match kind {
@@ -840,6 +894,8 @@ enum MeasureName {
     MostRestarted,
     GcRateReachedAtS,
     NotGrowingCause,
+    WorkingSetAtMi,
+    TopAllocationSiteAt,
 }
 
 impl FromValue for MeasureName {
@@ -860,6 +916,8 @@ impl FromValue for MeasureName {
                 ("most_restarted", MeasureName::MostRestarted),
                 ("gc_rate_reached_at_s", MeasureName::GcRateReachedAtS),
                 ("not_growing_cause", MeasureName::NotGrowingCause),
+                ("working_set_at_mi", MeasureName::WorkingSetAtMi),
+                ("top_allocation_site_at", MeasureName::TopAllocationSiteAt),
             ],
         )
     }

@@ -160,3 +160,47 @@ fn the_index_lists_every_shipped_lesson_once() {
     assert_eq!(listed, names);
     assert!(incident_core::lesson::parse_index("lessons = [\"Bad Name\"]").is_err());
 }
+
+/// Measures taken at a moment read that moment of the run: the cache leak's
+/// working set before the clear grows with traffic, and the top allocation
+/// site is the leaking line only while the leak runs.
+#[test]
+fn moment_measures_follow_the_run() {
+    let (_, lesson) = shipped()
+        .into_iter()
+        .find(|(_, l)| l.name == "python-leaks")
+        .unwrap();
+    let leak = lesson
+        .steps
+        .iter()
+        .position(|s| s.title.contains("cache leak"))
+        .unwrap();
+    let question = lesson.steps[leak].question.as_ref().unwrap();
+    let mut scenario = lesson.scenario_at(leak).unwrap();
+    let normal: f64 = question
+        .expected(&incident_core::simulate(&scenario))
+        .unwrap()
+        .parse()
+        .unwrap();
+    incident_core::scenario::apply_set(&mut scenario, "workload.users", "5").unwrap();
+    let quiet: f64 = question
+        .expected(&incident_core::simulate(&scenario))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        quiet < normal - 30.0,
+        "half the users, less leaked: {quiet} vs {normal}"
+    );
+
+    let top = lesson
+        .steps
+        .iter()
+        .find(|s| s.title.contains("where the memory is"))
+        .and_then(|s| s.question.as_ref())
+        .unwrap();
+    let mut no_leak = lesson.scenario_at(0).unwrap();
+    no_leak.timeline.clear();
+    let site = top.expected(&incident_core::simulate(&no_leak)).unwrap();
+    assert!(!site.contains("response_cache"), "{site}");
+}
