@@ -60,7 +60,8 @@ pub fn all(needs: Needs) -> Result {
     if needs.browser || needs.bench {
         node_modules()?;
     }
-    if needs.docker {
+    // The export tests (locust, kubernetes-validate) run with the others.
+    if needs.browser || needs.docker {
         python_packages()?;
     }
     Ok(())
@@ -231,44 +232,49 @@ fn apt_packages(packages: &[&str]) -> Result {
     run(apt(&args))
 }
 
-fn python_has(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// The venv the export tests' tools live in (locust, kubernetes-validate).
+pub fn python_bin() -> std::path::PathBuf {
+    tools_dir().join("venv").join("bin")
 }
 
+/// Python tools in a venv of their own under target/tools: system Pythons
+/// refuse `pip install` (PEP 668), and the versions stay pinned.
 fn python_packages() -> Result {
-    // (import name, pip requirement)
+    // (executable, pip requirement)
     let wanted = [
-        ("locust", "locust==2.32.1"),
-        ("kubernetes_validate", "kubernetes-validate==1.31.0"),
+        ("locust", "locust==2.47.0"),
+        ("kubernetes-validate", "kubernetes-validate==1.37.0"),
     ];
+    let bin = python_bin();
+    if !bin.join("python").exists() {
+        note("python venv: creating target/tools/venv");
+        let venv = |c: &mut Command| {
+            c.args(["-m", "venv"]).arg(tools_dir().join("venv"));
+        };
+        let mut c = Command::new("python3");
+        venv(&mut c);
+        if run(c).is_err() {
+            // Debian's Python keeps venv in its own package.
+            apt_packages(&["python3-venv"])?;
+            let mut c = Command::new("python3");
+            venv(&mut c);
+            run(c)?;
+        }
+    }
     let missing: Vec<&str> = wanted
         .iter()
-        .filter(|(m, _)| !python_has(m))
+        .filter(|(exe, _)| !bin.join(exe).exists())
         .map(|(_, r)| *r)
         .collect();
-    for (m, _) in wanted.iter().filter(|(m, _)| python_has(m)) {
-        note(&format!("python {m}: present"));
+    for (exe, _) in wanted.iter().filter(|(exe, _)| bin.join(exe).exists()) {
+        note(&format!("{exe} (PyPI, target/tools/venv): present"));
     }
     if missing.is_empty() {
         return Ok(());
     }
-    note(&format!(
-        "python packages: installing {}",
-        missing.join(" ")
-    ));
-    let mut c = Command::new("python3");
-    c.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ])
-    .args(&missing);
+    note(&format!("PyPI: installing {}", missing.join(" ")));
+    let mut c = Command::new(bin.join("pip"));
+    c.args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(&missing);
     run(c)
 }

@@ -51,6 +51,8 @@ fn cargo_test() -> Result {
     step("Rust tests: core, harness, app logic (release)");
     let mut c = command("cargo");
     c.args(["test", "--release", "--workspace", "--exclude", "xtask"]);
+    // The export tests run locust and kubernetes-validate from here.
+    c.env("INCIDENT_PY_TOOLS", setup::python_bin());
     run(c)
 }
 

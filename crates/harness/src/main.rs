@@ -5,6 +5,7 @@
 //! unknown preset, a malformed file, an unknown or out-of-range `--set`).
 
 mod cli_error;
+mod export;
 mod lessons;
 mod load;
 mod simulate;
@@ -68,6 +69,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Write the scenario as files for real tools: a locustfile, a k6 script,
+    /// a compose project, or Kubernetes manifests.
+    Export {
+        scenario: String,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        #[arg(long)]
+        seed: Option<String>,
+        #[arg(long)]
+        duration: Option<String>,
+        #[arg(long, value_enum)]
+        to: export::Target,
+        /// A directory for the files (needed for compose; otherwise the file is printed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Work with lesson files.
     Lessons {
         #[command(subcommand)]
@@ -119,6 +136,18 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let sc = load::scenario(&scenario)?;
             print!("{}", simulate::params_listing(&sc, format));
             Ok(())
+        }
+        Command::Export {
+            scenario,
+            sets,
+            seed,
+            duration,
+            to,
+            out,
+        } => {
+            let mut sc = load::scenario(&scenario)?;
+            load::apply_overrides(&mut sc, &sets, seed.as_deref(), duration.as_deref())?;
+            export::write(&sc, to, out.as_deref())
         }
         Command::Lessons {
             command:

@@ -1,0 +1,3 @@
+module incidentlab/checkout
+
+go 1.19
