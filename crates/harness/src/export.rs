@@ -200,6 +200,18 @@ fn http_of(call: &str) -> Http {
         })
 }
 
+/// A call as the harness sends it: method, path and body, with `{id}` filled
+/// in by the scenario's first product id.
+pub(crate) fn http_route(call: &str, sc: &Scenario) -> (&'static str, String, Option<String>) {
+    let http = http_of(call);
+    let id = product_ids(sc)[0];
+    (
+        http.method,
+        http.path.replace("{id}", id),
+        http.body.map(|b| b.replace("{id}", id)),
+    )
+}
+
 /// The reference workload that plays a service, if there is one.
 struct Workload {
     dir: &'static str,
@@ -461,7 +473,7 @@ pub fn flagd_json(sc: &Scenario) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-fn env_of(sc: &Scenario, spec: &ServiceSpec) -> Vec<(String, String)> {
+pub(crate) fn env_of(sc: &Scenario, spec: &ServiceSpec) -> Vec<(String, String)> {
     let mut env = Vec::new();
     if let Some(go) = &spec.go {
         env.push(("GOGC".into(), go.gogc.to_string()));

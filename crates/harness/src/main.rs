@@ -5,9 +5,11 @@
 //! unknown preset, a malformed file, an unknown or out-of-range `--set`).
 
 mod cli_error;
+mod compare;
 mod export;
 mod lessons;
 mod load;
+mod run;
 mod simulate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -85,6 +87,36 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the scenario against real containers (Docker) and record a trace:
+    /// real memory limits, the model's load, real OOM kills and restarts.
+    Run {
+        scenario: String,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        #[arg(long, allow_hyphen_values = true)]
+        seed: Option<String>,
+        /// How long to run (at most 1h), like 90s or 10m.
+        #[arg(long, allow_hyphen_values = true)]
+        duration: Option<String>,
+        /// The Docker daemon, like unix:///var/run/docker.sock (default: DOCKER_HOST).
+        #[arg(long)]
+        docker_host: Option<String>,
+        /// Where to write the trace (default SCENARIO.real.trace.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Send the load here instead of the containers, like http://127.0.0.1:8080.
+        #[arg(long)]
+        target: Option<String>,
+        /// Allow a --target that is not loopback.
+        #[arg(long)]
+        allow_remote_target: bool,
+    },
+    /// Model against reality: re-run the model on a real trace's scenario.
+    Compare {
+        trace: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: compare::CompareFormat,
+    },
     /// Work with lesson files.
     Lessons {
         #[command(subcommand)]
@@ -149,6 +181,26 @@ fn run(cli: Cli) -> Result<(), CliError> {
             load::apply_overrides(&mut sc, &sets, seed.as_deref(), duration.as_deref())?;
             export::write(&sc, to, out.as_deref())
         }
+        Command::Run {
+            scenario,
+            sets,
+            seed,
+            duration,
+            docker_host,
+            out,
+            target,
+            allow_remote_target,
+        } => run::run(run::RunArgs {
+            scenario,
+            sets,
+            seed,
+            duration,
+            docker_host,
+            out,
+            target,
+            allow_remote: allow_remote_target,
+        }),
+        Command::Compare { trace, format } => compare::compare(&trace, format),
         Command::Lessons {
             command:
                 LessonsCommand::Check {

@@ -339,3 +339,68 @@ highlight = ["memroy"]
     assert!(err.contains("steps.0.highlight.0"), "{err}");
     assert_bad_input(&["lessons", "check", "/no/such/lessons"], "no such file");
 }
+
+#[test]
+fn run_without_a_daemon_explains_how_to_start_one() {
+    let o = incident(&[
+        "run",
+        "checkout-spike",
+        "--docker-host",
+        "unix:///nonexistent/docker.sock",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no Docker daemon at unix:///nonexistent/docker.sock"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dockerd --iptables=false --ip6tables=false --bridge=none"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_sends_load_to_loopback_unless_told_otherwise() {
+    let o = incident(&["run", "checkout-spike", "--target", "http://10.1.2.3:8080"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--allow-remote-target"),
+        "{}",
+        stderr(&o)
+    );
+    let o = incident(&["run", "checkout-spike", "--duration", "2h"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("at most 60 min"), "{}", stderr(&o));
+}
+
+#[test]
+fn compare_rejects_what_is_not_a_trace() {
+    let dir = std::env::temp_dir().join(format!("incident-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"format\": \"something-else\"}").unwrap();
+    let o = incident(&["compare", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a trace file"), "{}", stderr(&o));
+    // A model trace compares with itself: every error is zero.
+    let model = dir.join("model.json");
+    let o = incident(&[
+        "simulate",
+        "checkout-spike",
+        "--format",
+        "trace",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = incident(&["compare", model.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for row in doc["rows"].as_array().unwrap() {
+        if let Some(e) = row["relative_error"].as_f64() {
+            assert!(e.abs() < 1e-9, "{row}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

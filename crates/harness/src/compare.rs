@@ -1,0 +1,130 @@
+//! `incident compare TRACE`: the model against reality. The trace's own
+//! scenario is simulated again and each headline number is set beside the
+//! real one, with the model's relative error.
+
+use crate::cli_error::CliError;
+use incident_core::trace::{import, Summary, MAX_TRACE_BYTES};
+use serde_json::json;
+use std::path::Path;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Json,
+}
+
+/// (what, unit, real, model)
+type Row = (String, &'static str, Option<f64>, Option<f64>);
+
+fn rows(real: &Summary, model: &Summary) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for r in &real.services {
+        let m = model.service(&r.name);
+        let load = |s: &Summary| s.load_started_s.unwrap_or(0.0);
+        rows.push((
+            format!("{} first OOM after load", r.name),
+            "s",
+            r.first_oom_s.map(|t| t - load(real)),
+            m.and_then(|m| m.first_oom_s).map(|t| t - load(model)),
+        ));
+        rows.push((
+            format!("{} restarts", r.name),
+            "",
+            Some(r.restarts as f64),
+            m.map(|m| m.restarts as f64),
+        ));
+        rows.push((
+            format!("{} peak working set", r.name),
+            "MiB",
+            Some(r.peak_working_set_bytes / 1048576.0),
+            m.map(|m| m.peak_working_set_bytes / 1048576.0),
+        ));
+    }
+    let (rq, mq) = (&real.requests, &model.requests);
+    rows.push((
+        "latency P50".into(),
+        "ms",
+        rq.latency_ms_p50,
+        mq.latency_ms_p50,
+    ));
+    rows.push((
+        "latency P95".into(),
+        "ms",
+        rq.latency_ms_p95,
+        mq.latency_ms_p95,
+    ));
+    rows.push((
+        "latency P99".into(),
+        "ms",
+        rq.latency_ms_p99,
+        mq.latency_ms_p99,
+    ));
+    rows.push((
+        "failure rate".into(),
+        "%",
+        Some(rq.failure_ratio * 100.0),
+        Some(mq.failure_ratio * 100.0),
+    ));
+    rows
+}
+
+fn relative_error(real: Option<f64>, model: Option<f64>) -> Option<f64> {
+    match (real, model) {
+        (Some(r), Some(m)) if r.abs() > 1e-9 => Some((m - r) / r.abs()),
+        (Some(r), Some(m)) if r.abs() <= 1e-9 && m.abs() <= 1e-9 => Some(0.0),
+        _ => None,
+    }
+}
+
+pub fn compare(path: &Path, format: CompareFormat) -> Result<(), CliError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?
+        .len();
+    if size > MAX_TRACE_BYTES as u64 {
+        return Err(CliError::input(format!(
+            "{}: larger than {} MiB",
+            path.display(),
+            MAX_TRACE_BYTES >> 20
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let real = import(&text).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let mut scenario = real.scenario.clone();
+    // The model runs as long as reality did.
+    scenario.duration = incident_core::units::Dur(incident_core::units::SimTime::from_secs_f64(
+        real.summary.duration_s.max(1.0),
+    ));
+    let model = incident_core::simulate(&scenario);
+    let rows = rows(&real.summary, &model.summary);
+    match format {
+        CompareFormat::Json => {
+            let items: Vec<_> = rows
+                .iter()
+                .map(|(what, unit, r, m)| json!({ "what": what, "unit": unit, "real": r, "model": m, "relative_error": relative_error(*r, *m) }))
+                .collect();
+            let doc = json!({ "scenario": real.scenario.name, "real_source": real.source, "duration_s": real.summary.duration_s, "rows": items });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        CompareFormat::Table => {
+            println!(
+                "{} — {} trace against the model, {:.0} s",
+                real.scenario.name, real.source, real.summary.duration_s
+            );
+            println!("{:<40}{:>12}{:>12}{:>10}", "", "REAL", "MODEL", "ERROR");
+            let show = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());
+            for (what, unit, r, m) in &rows {
+                let label = if unit.is_empty() {
+                    what.clone()
+                } else {
+                    format!("{what} ({unit})")
+                };
+                let err = relative_error(*r, *m)
+                    .map(|e| format!("{:+.0} %", e * 100.0))
+                    .unwrap_or_else(|| "—".into());
+                println!("{label:<40}{:>12}{:>12}{err:>10}", show(*r), show(*m));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! The Docker side of `incident run`: connect, build the workload images
+//! locally (no registry pull), and create, start, sample and remove
+//! containers. Everything carries the `incident-lab.run` label.
+
+use crate::cli_error::CliError;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder, StatsOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use incident_core::scenario::{ServiceKind, ServiceSpec};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const LABEL: &str = "incident-lab.run";
+
+const DAEMON_HELP: &str =
+    "Start one the way the tests do (Debian's docker.io, no iptables, host networking):
+  dockerd --iptables=false --ip6tables=false --bridge=none \\
+    --host=unix:///tmp/incident-docker/docker.sock --data-root /tmp/incident-docker/data \\
+    --exec-root /tmp/incident-docker/exec --pidfile /tmp/incident-docker/docker.pid &
+then pass --docker-host unix:///tmp/incident-docker/docker.sock (or set DOCKER_HOST).";
+
+/// Connects and agrees on an API version the daemon speaks.
+pub async fn connect(host: Option<&str>) -> Result<Docker, CliError> {
+    let host = host
+        .map(str::to_string)
+        .or_else(|| std::env::var("DOCKER_HOST").ok())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+    let Some(path) = host.strip_prefix("unix://") else {
+        return Err(CliError::input(format!(
+            "--docker-host `{host}`: only unix:// sockets are supported, like unix:///var/run/docker.sock"
+        )));
+    };
+    let unreachable = |why: String| {
+        CliError::Input(vec![
+            format!("no Docker daemon at {host}: {why}"),
+            DAEMON_HELP.to_string(),
+        ])
+    };
+    let docker = Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+        .map_err(|e| unreachable(e.to_string()))?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    docker
+        .ping()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    Ok(docker)
+}
+
+/// How a service's reference workload runs in a container.
+pub struct Image {
+    pub tag: &'static str,
+    pub cmd: Vec<String>,
+    /// Host directories the runtime comes from (read-only), for Python and
+    /// Node: the image itself holds only the program.
+    pub binds: Vec<String>,
+}
+
+pub fn image_for(spec: &ServiceSpec) -> Option<Image> {
+    let host_runtime = || {
+        ["/usr", "/lib", "/lib64", "/etc/ssl"]
+            .iter()
+            .filter(|p| Path::new(p).exists())
+            .map(|p| format!("{p}:{p}:ro"))
+            .collect()
+    };
+    match spec.kind {
+        ServiceKind::GoCheckout => Some(Image {
+            tag: "incident-lab/checkout:dev",
+            cmd: vec!["/checkout".into()],
+            binds: Vec::new(),
+        }),
+        ServiceKind::PythonLeaky => Some(Image {
+            tag: "incident-lab/leaky:dev",
+            cmd: vec![
+                "/usr/bin/python3".into(),
+                "-u".into(),
+                "/app/main.py".into(),
+            ],
+            binds: host_runtime(),
+        }),
+        ServiceKind::NodeFrontend => Some(Image {
+            tag: "incident-lab/front-end:dev",
+            cmd: vec!["/usr/bin/node".into(), "/app/server.js".into()],
+            binds: host_runtime(),
+        }),
+        ServiceKind::WorkerPool => None,
+    }
+}
+
+/// A minimal ustar archive: the build context.
+fn tar(files: &[(&str, Vec<u8>, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data, mode) in files {
+        let mut header = [0u8; 512];
+        header[..name.len()].copy_from_slice(name.as_bytes());
+        let octal = |buf: &mut [u8], value: u64| {
+            let text = format!("{:0width$o}\0", value, width = buf.len() - 1);
+            buf.copy_from_slice(text.as_bytes());
+        };
+        octal(&mut header[100..108], *mode as u64);
+        octal(&mut header[108..116], 0);
+        octal(&mut header[116..124], 0);
+        octal(&mut header[124..136], data.len() as u64);
+        octal(&mut header[136..148], 0);
+        header[156] = b'0';
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| b as u32).sum();
+        let text = format!("{sum:06o}\0 ");
+        header[148..156].copy_from_slice(text.as_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Builds the image for a workload from the repository's `workloads/`:
+/// a static Go binary on `FROM scratch`, or the program alone for Python and
+/// Node (their runtime is bind-mounted from the host). Nothing is pulled.
+pub async fn build(docker: &Docker, spec: &ServiceSpec, workloads: &Path) -> Result<(), CliError> {
+    let Some(image) = image_for(spec) else {
+        return Ok(());
+    };
+    let files: Vec<(&str, Vec<u8>, u32)> = match spec.kind {
+        ServiceKind::GoCheckout => {
+            let out =
+                std::env::temp_dir().join(format!("incident-checkout-{}", std::process::id()));
+            let status = std::process::Command::new("go")
+                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+                .arg(&out)
+                .arg(".")
+                .current_dir(workloads.join("checkout"))
+                .env("CGO_ENABLED", "0")
+                .status()
+                .map_err(|e| {
+                    CliError::input(format!(
+                        "the checkout workload needs Go to build (`apt-get install golang-go`): {e}"
+                    ))
+                })?;
+            if !status.success() {
+                return Err(CliError::Failed(
+                    "go build of workloads/checkout failed".into(),
+                ));
+            }
+            let binary = read(&out)?;
+            let _ = std::fs::remove_file(&out);
+            vec![
+                (
+                    "Dockerfile",
+                    b"FROM scratch\nCOPY checkout /checkout\n".to_vec(),
+                    0o644,
+                ),
+                ("checkout", binary, 0o755),
+            ]
+        }
+        ServiceKind::PythonLeaky => vec![
+            (
+                "Dockerfile",
+                b"FROM scratch\nCOPY main.py /app/main.py\n".to_vec(),
+                0o644,
+            ),
+            ("main.py", read(&workloads.join("leaky/main.py"))?, 0o644),
+        ],
+        ServiceKind::NodeFrontend => vec![
+            (
+                "Dockerfile",
+                b"FROM scratch\nCOPY server.js /app/server.js\n".to_vec(),
+                0o644,
+            ),
+            (
+                "server.js",
+                read(&workloads.join("front-end/server.js"))?,
+                0o644,
+            ),
+        ],
+        ServiceKind::WorkerPool => return Ok(()),
+    };
+    let context = tar(&files);
+    let options = BuildImageOptionsBuilder::new()
+        .dockerfile("Dockerfile")
+        .t(image.tag)
+        .rm(true)
+        .build();
+    let mut stream = docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(bytes::Bytes::from(context))),
+    );
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| CliError::Failed(format!("building {}: {e}", image.tag)))?;
+        if let Some(detail) = info.error_detail {
+            return Err(CliError::Failed(format!(
+                "building {}: {}",
+                image.tag,
+                detail.message.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where the workloads are: `workloads/` under the current directory or
+/// next to the binary's repository.
+pub fn workloads_dir() -> Result<PathBuf, CliError> {
+    let candidates = [
+        PathBuf::from("workloads"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workloads"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.join("checkout/main.go").exists())
+        .ok_or_else(|| {
+            CliError::input(
+                "the reference workloads (workloads/) were not found; run from the repository",
+            )
+        })
+}
+
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub binds: Vec<String>,
+    pub memory_bytes: i64,
+    pub nano_cpus: Option<i64>,
+    pub run_id: String,
+}
+
+pub async fn create(docker: &Docker, c: &ContainerSpec) -> Result<String, CliError> {
+    let mut labels = HashMap::new();
+    labels.insert(LABEL.to_string(), c.run_id.clone());
+    let body = ContainerCreateBody {
+        image: Some(c.image.clone()),
+        cmd: Some(c.cmd.clone()),
+        env: Some(c.env.clone()),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            memory: Some(c.memory_bytes),
+            // Equal to the memory limit: no swap, as Kubernetes runs it.
+            memory_swap: Some(c.memory_bytes),
+            nano_cpus: c.nano_cpus,
+            network_mode: Some("host".into()),
+            binds: (!c.binds.is_empty()).then(|| c.binds.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::new().name(&c.name).build();
+    let created = docker
+        .create_container(Some(options), body)
+        .await
+        .map_err(|e| CliError::Failed(format!("creating {}: {e}", c.name)))?;
+    Ok(created.id)
+}
+
+pub async fn start(docker: &Docker, id: &str) -> Result<(), CliError> {
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| CliError::Failed(format!("starting {id}: {e}")))
+}
+
+/// What `docker inspect` says about a container's process.
+pub struct State {
+    pub running: bool,
+    pub oom_killed: bool,
+    pub exit_code: i64,
+}
+
+pub async fn state(docker: &Docker, id: &str) -> Option<State> {
+    let info = docker.inspect_container(id, None).await.ok()?;
+    let s = info.state?;
+    Some(State {
+        running: s.running.unwrap_or(false),
+        oom_killed: s.oom_killed.unwrap_or(false),
+        exit_code: s.exit_code.unwrap_or(0),
+    })
+}
+
+/// Memory and CPU as cAdvisor reads them: working set = usage − inactive_file.
+pub struct Usage {
+    pub usage_bytes: f64,
+    pub working_set_bytes: f64,
+    pub cpu_total_ns: f64,
+}
+
+pub async fn usage(docker: &Docker, id: &str) -> Option<Usage> {
+    let options = StatsOptionsBuilder::new()
+        .stream(false)
+        .one_shot(true)
+        .build();
+    let stats = docker.stats(id, Some(options)).next().await?.ok()?;
+    let memory = stats.memory_stats?;
+    let usage = memory.usage? as f64;
+    let inactive = memory
+        .stats
+        .as_ref()
+        .and_then(|s| {
+            s.get("inactive_file")
+                .or_else(|| s.get("total_inactive_file"))
+        })
+        .copied()
+        .unwrap_or(0) as f64;
+    Some(Usage {
+        usage_bytes: usage,
+        working_set_bytes: (usage - inactive).max(0.0),
+        cpu_total_ns: stats
+            .cpu_stats
+            .and_then(|c| c.cpu_usage)
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0) as f64,
+    })
+}
+
+/// Removes every container of a run (or of every run, with `None`).
+pub async fn remove_labelled(docker: &Docker, run_id: Option<&str>) -> usize {
+    let filter = match run_id {
+        Some(id) => format!("{LABEL}={id}"),
+        None => LABEL.to_string(),
+    };
+    let mut filters = HashMap::new();
+    filters.insert("label", vec![filter]);
+    let options = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let Ok(list) = docker.list_containers(Some(options)).await else {
+        return 0;
+    };
+    let mut removed = 0;
+    for c in list {
+        if let Some(id) = c.id {
+            let options = RemoveContainerOptionsBuilder::new().force(true).build();
+            if docker.remove_container(&id, Some(options)).await.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
