@@ -110,6 +110,13 @@ enum Command {
         /// Allow a --target that is not loopback.
         #[arg(long)]
         allow_remote_target: bool,
+        /// An existing flagd for the workloads, like http://127.0.0.1:8016.
+        #[arg(long)]
+        flagd: Option<String>,
+        /// Sample a running container instead of starting one, as
+        /// SERVICE=CONTAINER (an OTel demo's checkout); needs --target.
+        #[arg(long = "container", value_name = "SERVICE=CONTAINER")]
+        containers: Vec<String>,
     },
     /// Model against reality: re-run the model on a real trace's scenario.
     Compare {
@@ -190,6 +197,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             target,
             allow_remote_target,
+            flagd,
+            containers,
         } => run::run(run::RunArgs {
             scenario,
             sets,
@@ -199,6 +208,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             target,
             allow_remote: allow_remote_target,
+            flagd,
+            containers,
         }),
         Command::Compare { trace, format } => compare::compare(&trace, format),
         Command::Lessons {

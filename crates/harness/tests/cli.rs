@@ -404,3 +404,29 @@ fn compare_rejects_what_is_not_a_trace() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn run_against_your_own_containers_needs_a_target_and_a_known_service() {
+    let o = incident(&[
+        "run",
+        "checkout-spike",
+        "--container",
+        "checkout=otel-demo-checkout-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give --target"), "{}", stderr(&o));
+    let o = incident(&[
+        "run",
+        "checkout-spike",
+        "--container",
+        "payments=x",
+        "--target",
+        "http://127.0.0.1:8080",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no service `payments`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -239,3 +239,99 @@ fn ctrl_c_mid_run_leaves_no_container_behind() {
     assert!(!trace["sample_times_us"].as_array().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The OTel-demo mode: a container someone else runs is sampled through
+/// the API while the harness sends the load, and it is left running.
+#[test]
+fn a_running_container_is_sampled_and_left_alone() {
+    let image = "incident-lab/checkout:dev";
+    let have = Command::new("docker")
+        .args(["--host", &host(), "image", "inspect", image])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    let dir = scratch("external");
+    if !have {
+        // A short run builds the image.
+        incident(
+            &["checkout-spike", "--duration", "3s"],
+            &dir.join("build.json"),
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let name = format!("someone-elses-checkout-{}", std::process::id());
+    let started = Command::new("docker")
+        .args([
+            "--host",
+            &host(),
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "host",
+            "--memory",
+            "64m",
+        ])
+        .args([
+            "-e",
+            &format!("PORT={port}"),
+            "-e",
+            "KAFKA_ADDR=local",
+            image,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let out = dir.join("external.json");
+    let trace = incident(
+        &[
+            "checkout-spike",
+            "--set",
+            "workload.start_at=1s",
+            "--duration",
+            "12s",
+            "--container",
+            &format!("checkout={name}"),
+            "--target",
+            &format!("http://127.0.0.1:{port}"),
+        ],
+        &out,
+    );
+    let ws: Vec<f64> = series(&trace, "k8s.pod.memory.working_set", "checkout")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(!ws.is_empty() && ws.iter().all(|w| *w > 0.0), "{ws:?}");
+    assert!(trace["summary"]["requests"]["succeeded"].as_u64().unwrap() > 0);
+    let still = Command::new("docker")
+        .args([
+            "--host",
+            &host(),
+            "inspect",
+            "-f",
+            "{{.State.Running}}",
+            &name,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&still.stdout).trim(),
+        "true",
+        "left running"
+    );
+    let _ = Command::new("docker")
+        .args(["--host", &host(), "rm", "-f", &name])
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+}

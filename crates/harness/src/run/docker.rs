@@ -278,6 +278,7 @@ pub async fn start(docker: &Docker, id: &str) -> Result<(), CliError> {
 
 /// What `docker inspect` says about a container's process.
 pub struct State {
+    pub restart_count: i64,
     pub running: bool,
     pub oom_killed: bool,
     pub exit_code: i64,
@@ -285,8 +286,10 @@ pub struct State {
 
 pub async fn state(docker: &Docker, id: &str) -> Option<State> {
     let info = docker.inspect_container(id, None).await.ok()?;
+    let restart_count = info.restart_count.unwrap_or(0);
     let s = info.state?;
     Some(State {
+        restart_count,
         running: s.running.unwrap_or(false),
         oom_killed: s.oom_killed.unwrap_or(false),
         exit_code: s.exit_code.unwrap_or(0),

@@ -37,6 +37,37 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     pub target: Option<String>,
     pub allow_remote: bool,
+    /// An existing flagd (OFREP) for the workloads, instead of ours.
+    pub flagd: Option<String>,
+    /// `SERVICE=CONTAINER`: sample a running container (an OTel demo's)
+    /// instead of starting a workload; it is never stopped or removed.
+    pub containers: Vec<String>,
+}
+
+/// `--container SERVICE=NAME` pairs, checked against the scenario.
+fn external_containers(sc: &Scenario, args: &RunArgs) -> Result<Vec<(String, String)>, CliError> {
+    let mut out = Vec::new();
+    for pair in &args.containers {
+        let Some((service, name)) = pair.split_once('=') else {
+            return Err(CliError::input(format!(
+                "--container `{pair}`: write it as SERVICE=CONTAINER, like checkout=otel-demo-checkout-1"
+            )));
+        };
+        if !sc.services.contains_key(service) {
+            let known: Vec<&str> = sc.services.keys().map(String::as_str).collect();
+            return Err(CliError::input(format!(
+                "--container `{pair}`: the scenario has no service `{service}`; it has {}",
+                known.join(", ")
+            )));
+        }
+        out.push((service.to_string(), name.to_string()));
+    }
+    if !out.is_empty() && args.target.is_none() {
+        return Err(CliError::input(
+            "--container samples a service you run yourself: give --target for the load too",
+        ));
+    }
+    Ok(out)
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
@@ -55,6 +86,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     }
     if let Some(target) = &args.target {
         check_target(target, args.allow_remote)?;
+    }
+    external_containers(&sc, &args)?;
+    if let Some(flagd) = &args.flagd {
+        if !flagd.starts_with("http://") {
+            return Err(CliError::input(format!(
+                "--flagd `{flagd}`: write it as http://HOST:PORT"
+            )));
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -80,6 +119,9 @@ fn check_target(target: &str, allow_remote: bool) -> Result<(), CliError> {
 }
 
 struct Service {
+    /// Not ours (`--container`): sampled, never started or removed.
+    external: bool,
+    seen_restarts: i64,
     name: String,
     kind: ServiceKind,
     id: String,
@@ -263,10 +305,17 @@ async fn run_async(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
         eprintln!("removed {leftovers} container(s) left by an earlier run that did not finish");
     }
     let workloads = docker::workloads_dir()?;
+    let external = external_containers(&sc, &args)?;
     let real: Vec<(String, incident_core::scenario::ServiceSpec)> = sc
         .services
         .iter()
-        .filter(|(_, s)| docker::image_for(s).is_some())
+        .filter(|(n, s)| {
+            if external.is_empty() {
+                docker::image_for(s).is_some()
+            } else {
+                external.iter().any(|(svc, _)| svc == *n)
+            }
+        })
         .map(|(n, s)| (n.clone(), s.clone()))
         .collect();
     if real.is_empty() {
@@ -287,7 +336,7 @@ async fn run_async(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
             modelled_only.join(", ")
         );
     }
-    for (name, spec) in &real {
+    for (name, spec) in real.iter().filter(|_| external.is_empty()) {
         eprintln!("building the {name} image locally (no pull)…");
         docker::build(&docker, spec, &workloads).await?;
     }
@@ -357,6 +406,42 @@ struct Stop {
     terminate: tokio::signal::unix::Signal,
 }
 
+fn service_record(
+    name: &str,
+    spec: &incident_core::scenario::ServiceSpec,
+    id: String,
+    port: u16,
+    run_id: &str,
+) -> Service {
+    Service {
+        external: false,
+        seen_restarts: 0,
+        name: name.to_string(),
+        kind: spec.kind,
+        id,
+        port,
+        limit_bytes: spec.memory_limit.0 as f64,
+        policy: spec.restart_policy,
+        kubelet: KubeletBackoff::default(),
+        docker: DockerBackoff::default(),
+        started_at: SimTime::ZERO,
+        restart_at: None,
+        restarts: 0,
+        oom_kills: 0,
+        crashes: 0,
+        first_oom: None,
+        peak_ws: 0.0,
+        last_cpu_ns: None,
+        pod: PodTimeline {
+            name: format!("{name}-{run_id}"),
+            service: name.to_string(),
+            created_us: 0,
+            deleted_us: None,
+            changes: Vec::new(),
+        },
+    }
+}
+
 type Driven = (Vec<Service>, Arc<Load>, Option<SimTime>, bool);
 
 #[allow(clippy::too_many_arguments)]
@@ -372,13 +457,33 @@ async fn drive(
     stop: &mut Stop,
 ) -> Result<Driven, CliError> {
     let mut services = Vec::new();
+    let external = external_containers(sc, args)?;
     for (name, spec) in real {
+        if let Some((_, container)) = external.iter().find(|(svc, _)| svc == name) {
+            let info = docker_api
+                .inspect_container(container, None)
+                .await
+                .map_err(|e| CliError::input(format!("--container {container}: {e}")))?;
+            let mut s = service_record(
+                name,
+                spec,
+                info.id.unwrap_or_else(|| container.clone()),
+                0,
+                run_id,
+            );
+            s.external = true;
+            s.seen_restarts = info.restart_count.unwrap_or(0);
+            services.push(s);
+            continue;
+        }
         let image = docker::image_for(spec).expect("filtered above");
         let port = free_port()?;
         let mut env = vec![format!("PORT={port}"), "HOST=127.0.0.1".to_string()];
         for (k, v) in crate::export::env_of(sc, spec) {
             let v = if k == "FLAGD_URL" {
-                format!("http://127.0.0.1:{flagd_port}")
+                args.flagd
+                    .clone()
+                    .unwrap_or_else(|| format!("http://127.0.0.1:{flagd_port}"))
             } else {
                 v
             };
@@ -398,33 +503,9 @@ async fn drive(
             },
         )
         .await?;
-        services.push(Service {
-            name: name.clone(),
-            kind: spec.kind,
-            id,
-            port,
-            limit_bytes: spec.memory_limit.0 as f64,
-            policy: spec.restart_policy,
-            kubelet: KubeletBackoff::default(),
-            docker: DockerBackoff::default(),
-            started_at: SimTime::ZERO,
-            restart_at: None,
-            restarts: 0,
-            oom_kills: 0,
-            crashes: 0,
-            first_oom: None,
-            peak_ws: 0.0,
-            last_cpu_ns: None,
-            pod: PodTimeline {
-                name: format!("{name}-{run_id}"),
-                service: name.clone(),
-                created_us: 0,
-                deleted_us: None,
-                changes: Vec::new(),
-            },
-        });
+        services.push(service_record(name, spec, id, port, run_id));
     }
-    for s in &mut services {
+    for s in services.iter_mut().filter(|s| !s.external) {
         docker::start(docker_api, &s.id).await?;
         if !wait_healthy(s.port).await {
             return Err(CliError::Failed(format!(
@@ -712,6 +793,38 @@ async fn drive(
             let Some(state) = docker::state(docker_api, &s.id).await else {
                 continue;
             };
+            if s.external {
+                // Someone else restarts it: count what they did.
+                if state.restart_count > s.seen_restarts {
+                    s.restarts += (state.restart_count - s.seen_restarts) as u32;
+                    s.seen_restarts = state.restart_count;
+                    let object = format!("pod/{}", s.pod.name);
+                    if state.oom_killed || state.exit_code == 137 {
+                        s.oom_kills += 1;
+                        s.first_oom.get_or_insert(t);
+                        rec.event(
+                            t,
+                            EventType::Warning,
+                            &object,
+                            "OOMKilled",
+                            format!(
+                                "{} was OOM-killed and restarted by its orchestrator",
+                                s.name
+                            ),
+                        );
+                    } else {
+                        rec.event(
+                            t,
+                            EventType::Warning,
+                            &object,
+                            "Restarted",
+                            format!("{} restarted (exit code {})", s.name, state.exit_code),
+                        );
+                    }
+                    pod_change(s, t, PodStatus::Running, true);
+                }
+                continue;
+            }
             if state.running {
                 continue;
             }
@@ -834,7 +947,7 @@ async fn sample(
             Some(s.restarts as f64),
         );
         if s.kind == ServiceKind::GoCheckout {
-            let m = if s.restart_at.is_none() {
+            let m = if s.restart_at.is_none() && !s.external {
                 runtime_metrics(s.port).await
             } else {
                 None
