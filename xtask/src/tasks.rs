@@ -173,6 +173,7 @@ fn docker_tests() -> Result {
         "--test",
         "docker",
         "--",
+        "--ignored",
         "--test-threads=1",
     ])
     .env("INCIDENT_DOCKER_HOST", &daemon.host)
