@@ -291,6 +291,7 @@ fn a_running_container_is_sampled_and_left_alone() {
             "-e",
             "KAFKA_ADDR=local",
             image,
+            "/checkout",
         ])
         .output()
         .unwrap();
@@ -302,9 +303,7 @@ fn a_running_container_is_sampled_and_left_alone() {
     let out = dir.join("external.json");
     let trace = incident(
         &[
-            "checkout-spike",
-            "--set",
-            "workload.start_at=1s",
+            "checkout-gradual",
             "--duration",
             "12s",
             "--container",
