@@ -262,7 +262,7 @@ fn a_running_container_is_sampled_and_left_alone() {
     if !have {
         // A short run builds the image.
         incident(
-            &["checkout-spike", "--duration", "3s"],
+            &["checkout-gradual", "--duration", "10s"],
             &dir.join("build.json"),
         );
     }
