@@ -24,7 +24,7 @@ import (
 
 const (
 	flagKey         = "kafkaQueueProblems"
-	messageBytes    = 2048
+	messageBytes    = 512 // the model's message_heap (presets/base/otel-demo.toml)
 	maxFanOut       = 100000
 	flagTimeout     = 500 * time.Millisecond
 	defaultMsgsPerS = 200
