@@ -37,21 +37,42 @@ pub enum Format {
     Trace,
 }
 
+/// The scenario a command works on: a preset or file, then overrides.
+#[derive(clap::Args)]
+struct ScenarioArgs {
+    /// A preset name (see `incident presets`) or a scenario file (.toml or .json).
+    scenario: String,
+    /// Override a parameter: `--set workload.users=50` (see `incident params`).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Random seed (0 to 2^53-1).
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<String>,
+    /// Duration, like 90s, 15m or 1h.
+    #[arg(long, allow_hyphen_values = true)]
+    duration: Option<String>,
+}
+
+impl ScenarioArgs {
+    /// Loads the scenario and applies `--set`, `--seed` and `--duration`.
+    fn load(&self) -> Result<incident_core::Scenario, CliError> {
+        let mut sc = load::scenario(&self.scenario)?;
+        load::apply_overrides(
+            &mut sc,
+            &self.sets,
+            self.seed.as_deref(),
+            self.duration.as_deref(),
+        )?;
+        Ok(sc)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the model on a preset or scenario file and print its summary.
     Simulate {
-        /// A preset name (see `incident presets`) or a scenario file (.toml or .json).
-        scenario: String,
-        /// Override a parameter: `--set workload.users=50` (see `incident params`).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Random seed (0 to 2^53-1).
-        #[arg(long, allow_hyphen_values = true)]
-        seed: Option<String>,
-        /// Simulated duration, like 90s, 15m or 1h.
-        #[arg(long, allow_hyphen_values = true)]
-        duration: Option<String>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// table: a readable summary; json: the whole summary; csv: the sampled
         /// series; trace: everything, for the app's "import trace".
         #[arg(long, value_enum, default_value = "table")]
@@ -74,13 +95,8 @@ enum Command {
     /// Write the scenario as files for real tools: a locustfile, a k6 script,
     /// a compose project, or Kubernetes manifests.
     Export {
-        scenario: String,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        #[arg(long)]
-        seed: Option<String>,
-        #[arg(long)]
-        duration: Option<String>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         #[arg(long, value_enum)]
         to: export::Target,
         /// A directory for the files (needed for compose; otherwise the file is printed).
@@ -90,14 +106,8 @@ enum Command {
     /// Run the scenario against real containers (Docker) and record a trace:
     /// real memory limits, the model's load, real OOM kills and restarts.
     Run {
-        scenario: String,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        #[arg(long, allow_hyphen_values = true)]
-        seed: Option<String>,
-        /// How long to run (at most 1h), like 90s or 10m.
-        #[arg(long, allow_hyphen_values = true)]
-        duration: Option<String>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// The Docker daemon, like unix:///var/run/docker.sock (default: DOCKER_HOST).
         #[arg(long)]
         docker_host: Option<String>,
@@ -156,14 +166,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Simulate {
             scenario,
-            sets,
-            seed,
-            duration,
             format,
             out,
         } => {
-            let mut sc = load::scenario(&scenario)?;
-            load::apply_overrides(&mut sc, &sets, seed.as_deref(), duration.as_deref())?;
+            let sc = scenario.load()?;
             let text = simulate::render(&sc, format);
             load::write_output(out.as_deref(), &text)
         }
@@ -176,41 +182,28 @@ fn run(cli: Cli) -> Result<(), CliError> {
             print!("{}", simulate::params_listing(&sc, format));
             Ok(())
         }
-        Command::Export {
-            scenario,
-            sets,
-            seed,
-            duration,
-            to,
-            out,
-        } => {
-            let mut sc = load::scenario(&scenario)?;
-            load::apply_overrides(&mut sc, &sets, seed.as_deref(), duration.as_deref())?;
-            export::write(&sc, to, out.as_deref())
+        Command::Export { scenario, to, out } => {
+            export::write(&scenario.load()?, to, out.as_deref())
         }
         Command::Run {
             scenario,
-            sets,
-            seed,
-            duration,
             docker_host,
             out,
             target,
             allow_remote_target,
             flagd,
             containers,
-        } => run::run(run::RunArgs {
-            scenario,
-            sets,
-            seed,
-            duration,
-            docker_host,
-            out,
-            target,
-            allow_remote: allow_remote_target,
-            flagd,
-            containers,
-        }),
+        } => run::run(
+            scenario.load()?,
+            run::RunArgs {
+                docker_host,
+                out,
+                target,
+                allow_remote: allow_remote_target,
+                flagd,
+                containers,
+            },
+        ),
         Command::Compare { trace, format } => compare::compare(&trace, format),
         Command::Lessons {
             command:

@@ -29,10 +29,6 @@ const TICK: Duration = Duration::from_millis(250);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct RunArgs {
-    pub scenario: String,
-    pub sets: Vec<String>,
-    pub seed: Option<String>,
-    pub duration: Option<String>,
     pub docker_host: Option<String>,
     pub out: Option<PathBuf>,
     pub target: Option<String>,
@@ -70,14 +66,7 @@ fn external_containers(sc: &Scenario, args: &RunArgs) -> Result<Vec<(String, Str
     Ok(out)
 }
 
-pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let mut sc = crate::load::scenario(&args.scenario)?;
-    crate::load::apply_overrides(
-        &mut sc,
-        &args.sets,
-        args.seed.as_deref(),
-        args.duration.as_deref(),
-    )?;
+pub fn run(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
     if sc.duration.0.as_secs_f64() > MAX_RUN.as_secs_f64() {
         return Err(CliError::input(format!(
             "duration: a real run may last at most {} min; pass --duration",
@@ -87,7 +76,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     if let Some(target) = &args.target {
         check_target(target, args.allow_remote)?;
     }
-    external_containers(&sc, &args)?;
+    let external = external_containers(&sc, &args)?;
     if let Some(flagd) = &args.flagd {
         if !flagd.starts_with("http://") {
             return Err(CliError::input(format!(
@@ -100,7 +89,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_async(sc, args))
+    runtime.block_on(run_async(sc, args, external))
 }
 
 /// Load goes to loopback unless the user says otherwise, explicitly.
@@ -290,7 +279,12 @@ fn leak_name(kind: LeakKind) -> &'static str {
     }
 }
 
-async fn run_async(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
+/// `external`: the checked `--container` pairs, (service, container).
+async fn run_async(
+    sc: Scenario,
+    args: RunArgs,
+    external: Vec<(String, String)>,
+) -> Result<(), CliError> {
     // Registered first, so Ctrl-C during the set-up still cleans up.
     use tokio::signal::unix::{signal, SignalKind};
     let signal_error =
@@ -305,7 +299,6 @@ async fn run_async(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
         eprintln!("removed {leftovers} container(s) left by an earlier run that did not finish");
     }
     let workloads = docker::workloads_dir()?;
-    let external = external_containers(&sc, &args)?;
     let real: Vec<(String, incident_core::scenario::ServiceSpec)> = sc
         .services
         .iter()
@@ -372,7 +365,7 @@ async fn run_async(sc: Scenario, args: RunArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("cannot serve flags on loopback: {e}")))?;
 
     let result = drive(
-        &docker, &sc, &args, &real, &run_id, flagd_port, flags, &mut rec, &mut stop,
+        &docker, &sc, &args, &real, &external, &run_id, flagd_port, flags, &mut rec, &mut stop,
     )
     .await;
     // Whatever happened: nothing of ours stays behind.
@@ -450,6 +443,7 @@ async fn drive(
     sc: &Scenario,
     args: &RunArgs,
     real: &[(String, incident_core::scenario::ServiceSpec)],
+    external: &[(String, String)],
     run_id: &str,
     flagd_port: u16,
     flags: flagd::Flags,
@@ -457,7 +451,6 @@ async fn drive(
     stop: &mut Stop,
 ) -> Result<Driven, CliError> {
     let mut services = Vec::new();
-    let external = external_containers(sc, args)?;
     for (name, spec) in real {
         if let Some((_, container)) = external.iter().find(|(svc, _)| svc == name) {
             let info = docker_api
