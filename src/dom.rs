@@ -200,3 +200,14 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
 pub fn print() {
     let _ = window().print();
 }
+
+/// The `attr` of the nearest element, at or above the click, that has it: one
+/// click handler serves a list of buttons rendered as HTML (`crate::html`).
+pub fn clicked_attr(ev: &web_sys::Event, attr: &str) -> Option<String> {
+    let target: web_sys::Element = ev.target()?.dyn_into().ok()?;
+    target
+        .closest(&format!("[{attr}]"))
+        .ok()
+        .flatten()?
+        .get_attribute(attr)
+}

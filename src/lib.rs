@@ -6,6 +6,7 @@ pub mod charts;
 pub mod components;
 pub mod dom;
 pub mod format;
+pub mod html;
 pub mod lesson;
 pub mod runner;
 pub mod state;

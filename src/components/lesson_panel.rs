@@ -1,55 +1,115 @@
 //! The lesson list, the open lesson's step (prose, checks, fixes, question,
 //! feedback), instructor mode and the printable handout.
+//!
+//! Read-only parts and lists of buttons are rendered as escaped HTML
+//! (`crate::html`) with one click handler per list that reads the button's
+//! `data-*` attribute; only the question form, whose inputs hold what the
+//! learner types, is a tree of reactive views. That keeps the wasm small.
 
 use crate::app::AppState;
+use crate::dom::clicked_attr;
 use crate::format::{clock, paragraphs};
+use crate::html::Html;
 use crate::lesson::{self, LessonState};
+use incident_core::checks::Check;
 use incident_core::lesson::{Answer, Lesson, Response, Step};
 use incident_core::units::{parse_f64, SimTime};
 use leptos::prelude::*;
 use std::sync::Arc;
 
+fn lesson_cards(ls: LessonState) -> String {
+    let open = ls.open.with(|o| o.as_ref().map(|o| o.name.clone()));
+    let mut h = Html::new();
+    ls.catalogue.with(|entries| {
+        for entry in entries {
+            match &entry.lesson {
+                Ok(l) => {
+                    let steps = l.steps.len();
+                    let done = lesson::stored_done(&l.name).min(steps);
+                    let class = if open.as_deref() == Some(l.name.as_str()) {
+                        "card lesson-card current"
+                    } else {
+                        "card lesson-card"
+                    };
+                    let doc = l
+                        .seed_doc
+                        .as_ref()
+                        .map(|d| format!("seed {d} · "))
+                        .unwrap_or_default();
+                    h.open("li", &[])
+                        .open("button", &[("class", class), ("data-lesson", &l.name)])
+                        .el("span", &[("class", "card-title")], &l.title)
+                        .el("span", &[("class", "card-desc")], &l.summary)
+                        .el(
+                            "span",
+                            &[("class", "card-doc")],
+                            &format!("{doc}{done} of {steps} answered"),
+                        )
+                        .close("button")
+                        .close("li");
+                }
+                Err(e) => {
+                    h.el(
+                        "li",
+                        &[("class", "broken")],
+                        &format!("{}: {e}", entry.name),
+                    );
+                }
+            }
+        }
+    });
+    h.finish()
+}
+
 #[component]
 pub fn LessonList() -> impl IntoView {
     let app = expect_context::<AppState>();
     let ls = expect_context::<LessonState>();
-    let items = move || {
-        ls.catalogue
-            .get()
-            .into_iter()
-            .map(|entry| match entry.lesson {
-                Ok(l) => {
-                    let steps = l.steps.len();
-                    let done = lesson::stored_done(&l.name).min(steps);
-                    let name = l.name.clone();
-                    let current = move || ls.open.with(|o| o.as_ref().is_some_and(|o| o.name == name));
-                    let doc = l.seed_doc.clone().map(|d| format!("seed {d} · "));
-                    let l2 = l.clone();
-                    view! {
-                        <li>
-                            <button class="card lesson-card" class:current=current data-lesson=l.name.clone()
-                                on:click=move |_| lesson::open(app, ls, l2.clone())>
-                                <span class="card-title">{l.title.clone()}</span>
-                                <span class="card-desc">{l.summary.clone()}</span>
-                                <span class="card-doc">{doc}{format!("{done} of {steps} answered")}</span>
-                            </button>
-                        </li>
-                    }
-                    .into_any()
-                }
-                Err(e) => view! {
-                    <li class="broken">{format!("{}: {e}", entry.name)}</li>
-                }
-                .into_any(),
-            })
-            .collect_view()
+    let open = move |ev: leptos::ev::MouseEvent| {
+        let Some(name) = clicked_attr(&ev, "data-lesson") else {
+            return;
+        };
+        let found = ls.catalogue.with_untracked(|c| {
+            c.iter()
+                .find(|e| e.name == name)
+                .and_then(|e| e.lesson.clone().ok())
+        });
+        if let Some(l) = found {
+            lesson::open(app, ls, l);
+        }
     };
     view! {
         <nav class="gallery lessons" aria-label="Lessons">
             <h2>"Lessons"</h2>
-            <ul>{items}</ul>
+            <ul on:click=open inner_html=move || lesson_cards(ls)></ul>
         </nav>
     }
+}
+
+fn step_head(lesson: &Lesson, step: &Step, step_index: usize) -> String {
+    let seed = lesson
+        .seed_doc
+        .as_ref()
+        .map(|d| format!(" · seed {d}"))
+        .unwrap_or_default();
+    let mut h = Html::new();
+    h.el(
+        "p",
+        &[("class", "kicker")],
+        &format!(
+            "Lesson{seed} · step {} of {}",
+            step_index + 1,
+            lesson.steps.len()
+        ),
+    )
+    .el("h2", &[("id", "lesson-h")], &step.title)
+    .el("p", &[("class", "lesson-title")], &lesson.title)
+    .open("div", &[("class", "prose")]);
+    for p in paragraphs(&step.prose) {
+        h.el("p", &[], &p);
+    }
+    h.close("div");
+    h.finish()
 }
 
 #[component]
@@ -60,34 +120,18 @@ pub fn LessonPanel() -> impl IntoView {
         let lesson = ls.open.get()?;
         let step_index = ls.step(&app);
         let step = lesson.steps.get(step_index)?.clone();
-        let count = lesson.steps.len();
         let instructor = app.share.with(|s| s.instructor);
-        let kicker = format!(
-            "Lesson{} · step {} of {count}",
-            lesson
-                .seed_doc
-                .as_ref()
-                .map(|d| format!(" · seed {d}"))
-                .unwrap_or_default(),
-            step_index + 1
-        );
-        let prose = paragraphs(&step.prose)
-            .into_iter()
-            .map(|p| view! { <p>{p}</p> })
-            .collect_view();
-        let next = step_index + 1 < count;
+        let first = step_index == 0;
+        let last = step_index + 1 >= lesson.steps.len();
         Some(view! {
             <section class="lesson" aria-labelledby="lesson-h" data-lesson=lesson.name.clone() data-step=step_index + 1>
-                <p class="kicker">{kicker}</p>
-                <h2 id="lesson-h">{step.title.clone()}</h2>
-                <p class="lesson-title">{lesson.title.clone()}</p>
-                <div class="prose">{prose}</div>
+                <div inner_html=step_head(&lesson, &step, step_index)></div>
                 <Checks step=step.clone() />
                 <Fixes step=step.clone() />
-                <QuestionForm step=step.clone() />
+                <QuestionForm step=step />
                 <nav class="lesson-nav" aria-label="Lesson steps">
-                    <button disabled=step_index == 0 on:click=move |_| lesson::go_to(app, ls, step_index.saturating_sub(1))>"← Back"</button>
-                    <button class="primary" disabled=!next data-action="next" on:click=move |_| lesson::go_to(app, ls, step_index + 1)>"Next step →"</button>
+                    <button disabled=first on:click=move |_| lesson::go_to(app, ls, step_index.saturating_sub(1))>"← Back"</button>
+                    <button class="primary" disabled=last data-action="next" on:click=move |_| lesson::go_to(app, ls, step_index + 1)>"Next step →"</button>
                     <button class="link" on:click=move |_| lesson::leave(app, ls)>"Leave lesson"</button>
                 </nav>
                 {instructor.then(|| view! { <Instructor lesson=lesson.clone() /> })}
@@ -104,6 +148,55 @@ fn step_service(app: &AppState, step: &Step) -> String {
         .unwrap_or_else(|| app.service.get_untracked())
 }
 
+fn check_chips(checks: &[Check], pressed: Option<Check>) -> String {
+    let mut h = Html::new();
+    for &check in checks {
+        let is_pressed = if pressed == Some(check) {
+            "true"
+        } else {
+            "false"
+        };
+        h.el(
+            "button",
+            &[
+                ("class", "chip"),
+                ("aria-pressed", is_pressed),
+                ("data-check", check.name()),
+            ],
+            check.label(),
+        );
+    }
+    h.finish()
+}
+
+fn check_output(app: AppState, check: Check, service: &str) -> String {
+    let Some(trace) = app.trace.get() else {
+        return String::new();
+    };
+    let t = SimTime::from_secs_f64(app.scrub_s.get());
+    let caption = if t.0 == 0 {
+        "At the start of the run (drag the time slider to run it later):".to_string()
+    } else {
+        format!("At {} into the run:", clock(t.as_secs_f64()))
+    };
+    let mut h = Html::new();
+    h.open(
+        "figure",
+        &[("class", "check-output"), ("data-check", check.name())],
+    )
+    .el("figcaption", &[], &caption)
+    .open("pre", &[])
+    .open("code", &[])
+    .el("span", &[("class", "prompt")], "$ ")
+    .text(&check.command(&trace, service))
+    .text("\n")
+    .text(&check.output(&trace, service, t))
+    .close("code")
+    .close("pre")
+    .close("figure");
+    h.finish()
+}
+
 #[component]
 fn Checks(step: Step) -> impl IntoView {
     let app = expect_context::<AppState>();
@@ -112,40 +205,23 @@ fn Checks(step: Step) -> impl IntoView {
         return None;
     }
     let service = step_service(&app, &step);
-    let buttons = step
-        .checks
-        .iter()
-        .map(|&check| {
-            let pressed = move || (ls.check.get() == Some(check)).to_string();
-            view! {
-                <button class="chip" aria-pressed=pressed data-check=check.name() on:click=move |_| ls.check.set(Some(check))>
-                    {check.label()}
-                </button>
-            }
-        })
-        .collect_view();
+    let checks = step.checks;
+    let press = move |ev: leptos::ev::MouseEvent| {
+        if let Some(check) = clicked_attr(&ev, "data-check").and_then(|n| Check::parse(&n)) {
+            ls.check.set(Some(check));
+        }
+    };
     let output = move || {
-        let check = ls.check.get()?;
-        let trace = app.trace.get()?;
-        let t = SimTime::from_secs_f64(app.scrub_s.get());
-        let command = check.command(&trace, &service);
-        let printed = check.output(&trace, &service, t);
-        Some(view! {
-            <figure class="check-output" data-check=check.name()>
-                <figcaption>{if t.0 == 0 {
-                    "At the start of the run (drag the time slider to run it later):".to_string()
-                } else {
-                    format!("At {} into the run:", clock(t.as_secs_f64()))
-                }}</figcaption>
-                <pre><code><span class="prompt">"$ "</span>{command}"\n"{printed}</code></pre>
-            </figure>
-        })
+        ls.check
+            .get()
+            .map(|c| check_output(app, c, &service))
+            .unwrap_or_default()
     };
     Some(view! {
         <div class="checks" class:highlight=move || ls.highlights(&app).iter().any(|h| h == "checks")>
             <h3>"The checklist"</h3>
-            <div class="chips">{buttons}</div>
-            {output}
+            <div class="chips" on:click=press inner_html=move || check_chips(&checks, ls.check.get())></div>
+            <div inner_html=output></div>
         </div>
     })
 }
@@ -157,33 +233,75 @@ fn Fixes(step: Step) -> impl IntoView {
     if step.fixes.is_empty() {
         return None;
     }
-    let buttons = step
-        .fixes
-        .iter()
-        .enumerate()
-        .map(|(i, fix)| {
-            let applied = move || app.share.with(|s| s.fixes.contains(&i));
-            view! {
-                <button class="chip" data-fix=i disabled=applied aria-pressed=move || applied().to_string()
-                    on:click=move |_| lesson::apply_fix(app, ls, i)>
-                    {fix.label.clone()}
-                </button>
+    let labels: Vec<String> = step.fixes.iter().map(|f| f.label.clone()).collect();
+    let chips = move || {
+        let mut h = Html::new();
+        app.share.with(|s| {
+            for (i, label) in labels.iter().enumerate() {
+                let index = i.to_string();
+                let applied = s.fixes.contains(&i);
+                let pressed = if applied { "true" } else { "false" };
+                let mut attrs = vec![
+                    ("class", "chip"),
+                    ("data-fix", index.as_str()),
+                    ("aria-pressed", pressed),
+                ];
+                if applied {
+                    attrs.push(("disabled", ""));
+                }
+                h.el("button", &attrs, label);
             }
-        })
-        .collect_view();
+        });
+        h.finish()
+    };
+    let apply = move |ev: leptos::ev::MouseEvent| {
+        if let Some(i) = clicked_attr(&ev, "data-fix").and_then(|i| i.parse().ok()) {
+            lesson::apply_fix(app, ls, i);
+        }
+    };
     Some(view! {
         <div class="fixes">
             <h3>"Try a fix"</h3>
-            <div class="chips">{buttons}</div>
+            <div class="chips" on:click=apply inner_html=chips></div>
         </div>
     })
+}
+
+fn feedback_html(ls: LessonState) -> String {
+    let mut h = Html::new();
+    ls.feedback.with(|f| {
+        let Some(f) = f else { return };
+        let (verdict, correct) = if f.correct {
+            ("Right.", "true")
+        } else {
+            ("Not quite.", "false")
+        };
+        h.open(
+            "div",
+            &[
+                ("class", "feedback"),
+                ("data-correct", correct),
+                ("role", "status"),
+            ],
+        )
+        .open("p", &[])
+        .el("strong", &[], verdict)
+        .text(" The run says: ")
+        .el("span", &[("class", "actual")], &f.actual)
+        .close("p");
+        for p in paragraphs(&f.explanation) {
+            h.el("p", &[], &p);
+        }
+        h.close("div");
+    });
+    h.finish()
 }
 
 #[component]
 fn QuestionForm(step: Step) -> impl IntoView {
     let app = expect_context::<AppState>();
     let ls = expect_context::<LessonState>();
-    let question = step.question.clone()?;
+    let question = step.question?;
     let (typed, set_typed) = signal(String::new());
     let (chosen, set_chosen) = signal(Option::<String>::None);
     let (error, set_error) = signal(Option::<String>::None);
@@ -201,49 +319,49 @@ fn QuestionForm(step: Step) -> impl IntoView {
             </label>
         }
         .into_any(),
+        // Radios are plain HTML: the browser keeps which one is checked, and
+        // one change handler on the fieldset reads it.
         Answer::Choice { choices, .. } => {
-            let options = choices
-                .iter()
-                .map(|c| {
-                    let value = c.clone();
-                    let c2 = c.clone();
-                    view! {
-                        <label class="choice">
-                            <input type="radio" name="answer" value=c.clone()
-                                prop:checked=move || chosen.get().as_deref() == Some(c2.as_str())
-                                on:change=move |_| set_chosen.set(Some(value.clone())) />
-                            " " {c.clone()}
-                        </label>
-                    }
-                })
-                .collect_view();
-            view! { <fieldset class="choices"><legend class="sr-only">"Choices"</legend>{options}</fieldset> }
-                .into_any()
+            let mut h = Html::new();
+            for c in choices {
+                h.open("label", &[("class", "choice")])
+                    .open("input", &[("type", "radio"), ("name", "answer"), ("value", c)])
+                    .text(" ")
+                    .text(c)
+                    .close("label");
+            }
+            let options = h.finish();
+            view! {
+                <fieldset class="choices" on:change=move |ev| set_chosen.set(Some(event_target_value(&ev)))>
+                    <legend class="sr-only">"Choices"</legend>
+                    <div inner_html=options></div>
+                </fieldset>
+            }
+            .into_any()
         }
         Answer::Moment { .. } => view! {
             <p class="hint">"Click a chart or drag the time slider to the moment, then answer."</p>
         }
         .into_any(),
     };
-    let answer_kind = question.answer.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let response = match &answer_kind {
-            Answer::Number { .. } => match parse_f64(typed.get_untracked().trim()) {
+        let response = match kind {
+            "number" => match parse_f64(typed.get_untracked().trim()) {
                 Some(n) if n.is_finite() => Response::Number(n),
                 _ => {
                     set_error.set(Some("Type a number, like 11.5.".into()));
                     return;
                 }
             },
-            Answer::Choice { .. } => match chosen.get_untracked() {
+            "choice" => match chosen.get_untracked() {
                 Some(c) => Response::Choice(c),
                 None => {
                     set_error.set(Some("Pick one of the choices.".into()));
                     return;
                 }
             },
-            Answer::Moment { .. } => Response::MomentS(app.scrub_s.get_untracked()),
+            _ => Response::MomentS(app.scrub_s.get_untracked()),
         };
         set_error.set(None);
         lesson::answer(app, ls, response);
@@ -252,25 +370,42 @@ fn QuestionForm(step: Step) -> impl IntoView {
         "moment" => format!("Answer with {}", clock(app.scrub_s.get())),
         _ => "Check my answer".to_string(),
     };
-    let feedback = move || {
-        let f = ls.feedback.get()?;
-        let verdict = if f.correct { "Right." } else { "Not quite." };
-        Some(view! {
-            <div class="feedback" data-correct=f.correct.to_string() role="status">
-                <p><strong>{verdict}</strong>" The run says: "<span class="actual">{f.actual}</span></p>
-                {paragraphs(&f.explanation).into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
-            </div>
-        })
+    let error_html = move || {
+        let mut h = Html::new();
+        if let Some(e) = error.get() {
+            h.el("p", &[("class", "error"), ("role", "alert")], &e);
+        }
+        h.finish()
     };
     Some(view! {
         <form class="question" data-kind=kind on:submit=submit>
-            <p class="prompt">{question.prompt.clone()}</p>
+            <p class="prompt">{question.prompt}</p>
             {input}
             <button type="submit" class="primary" disabled=running>{button_text}</button>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div inner_html=error_html></div>
         </form>
-        {feedback}
+        <div inner_html=move || feedback_html(ls)></div>
     })
+}
+
+fn instructor_steps(lesson: &Lesson, current: usize, ls: LessonState) -> String {
+    let mut h = Html::new();
+    ls.done.with(|done| {
+        for (i, s) in lesson.steps.iter().enumerate() {
+            let index = i.to_string();
+            let mut attrs = vec![("class", "link"), ("data-step", index.as_str())];
+            if i == current {
+                attrs.push(("aria-current", "step"));
+            }
+            h.open("li", &[])
+                .el("button", &attrs, &format!("{}. {}", i + 1, s.title));
+            if done.contains(&i) {
+                h.text(" ✓");
+            }
+            h.close("li");
+        }
+    });
+    h.finish()
 }
 
 #[component]
@@ -291,7 +426,9 @@ fn Instructor(lesson: Arc<Lesson>) -> impl IntoView {
         )
     };
     let case = move || {
-        let n = lesson_case_count(&ls, &app);
+        let n = ls
+            .open
+            .with(|l| l.as_ref().map(|l| l.case_count(step_index)).unwrap_or(1));
         (n > 1).then(|| {
             format!(
                 "Case: {} (seed {})",
@@ -300,38 +437,47 @@ fn Instructor(lesson: Arc<Lesson>) -> impl IntoView {
             )
         })
     };
-    let steps = lesson
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let done = move || ls.done.with(|d| d.contains(&i));
-            view! {
-                <li>
-                    <button class="link" aria-current=move || (ls.step(&app) == i).then_some("step")
-                        on:click=move |_| lesson::go_to(app, ls, i)>
-                        {format!("{}. {}", i + 1, s.title)}
-                    </button>
-                    {move || done().then_some(" ✓")}
-                </li>
-            }
-        })
-        .collect_view();
+    let go = move |ev: leptos::ev::MouseEvent| {
+        if let Some(i) = clicked_attr(&ev, "data-step").and_then(|i| i.parse().ok()) {
+            lesson::go_to(app, ls, i);
+        }
+    };
     view! {
         <div class="instructor" aria-label="Instructor">
             <h3>"Instructor"</h3>
             <p class="instructor-answer">"Answer on this run: "<strong>{expected}</strong></p>
             <p>{case}</p>
-            <ol class="lesson-steps">{steps}</ol>
+            <ol class="lesson-steps" on:click=go inner_html=move || instructor_steps(&lesson, step_index, ls)></ol>
             <button on:click=move |_| crate::dom::print()>"Print handout"</button>
         </div>
     }
 }
 
-fn lesson_case_count(ls: &LessonState, app: &AppState) -> usize {
-    let step = ls.step(app);
-    ls.open
-        .with(|l| l.as_ref().map(|l| l.case_count(step)).unwrap_or(1))
+fn handout_html(lesson: &Lesson) -> String {
+    let link = crate::dom::url_with_query(&format!("?lesson={}", lesson.name));
+    let mut h = Html::new();
+    h.el("h1", &[], &lesson.title)
+        .el("p", &[], &lesson.summary)
+        .open("p", &[("class", "handout-link")])
+        .text("Open it: ")
+        .el("strong", &[], &link)
+        .close("p")
+        .open("ol", &[]);
+    for s in &lesson.steps {
+        h.open("li", &[])
+            .el("strong", &[], &s.title)
+            .el("p", &[], &paragraphs(&s.prose).join(" "));
+        if let Some(q) = &s.question {
+            h.el(
+                "p",
+                &[("class", "handout-q")],
+                &format!("{} Your prediction: ________", q.prompt),
+            );
+        }
+        h.close("li");
+    }
+    h.close("ol");
+    h.finish()
 }
 
 /// One page for the room: every step and question, and a short link. Only
@@ -340,35 +486,12 @@ fn lesson_case_count(ls: &LessonState, app: &AppState) -> usize {
 pub fn Handout() -> impl IntoView {
     let app = expect_context::<AppState>();
     let ls = expect_context::<LessonState>();
-    move || {
+    let html = move || {
         if !app.share.with(|s| s.instructor) {
-            return None;
+            return String::new();
         }
-        let lesson = ls.open.get()?;
-        let link = crate::dom::url_with_query(&format!("?lesson={}", lesson.name));
-        let steps = lesson
-            .steps
-            .iter()
-            .map(|s| {
-                let prompt = s.question.as_ref().map(|q| {
-                    view! { <p class="handout-q">{q.prompt.clone()}" Your prediction: ________"</p> }
-                });
-                view! {
-                    <li>
-                        <strong>{s.title.clone()}</strong>
-                        <p>{paragraphs(&s.prose).join(" ")}</p>
-                        {prompt}
-                    </li>
-                }
-            })
-            .collect_view();
-        Some(view! {
-            <section class="handout" aria-hidden="true">
-                <h1>{lesson.title.clone()}</h1>
-                <p>{lesson.summary.clone()}</p>
-                <p class="handout-link">"Open it: "<strong>{link}</strong></p>
-                <ol>{steps}</ol>
-            </section>
-        })
-    }
+        ls.open
+            .with(|l| l.as_deref().map(handout_html).unwrap_or_default())
+    };
+    view! { <section class="handout" aria-hidden="true" inner_html=html></section> }
 }

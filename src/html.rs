@@ -1,0 +1,101 @@
+//! Read-only tables and lists rendered as escaped HTML text.
+//!
+//! A panel that only shows rows (pods, events, alerts) is one string per
+//! change instead of a tree of reactive views: the same DOM, a fraction of the
+//! wasm. Everything that reaches the string goes through `text` or `attr`,
+//! which escape it, so scenario text from a file cannot inject markup.
+
+/// An HTML fragment being built. Tags are `'static` names from this crate;
+/// text and attribute values are escaped.
+#[derive(Default)]
+pub struct Html(String);
+
+impl Html {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `<tag a="v" …>`; close it with [`Html::close`].
+    pub fn open(&mut self, tag: &'static str, attrs: &[(&'static str, &str)]) -> &mut Self {
+        self.0.push('<');
+        self.0.push_str(tag);
+        for (name, value) in attrs {
+            self.0.push(' ');
+            self.0.push_str(name);
+            self.0.push_str("=\"");
+            escape_into(&mut self.0, value);
+            self.0.push('"');
+        }
+        self.0.push('>');
+        self
+    }
+
+    pub fn close(&mut self, tag: &'static str) -> &mut Self {
+        self.0.push_str("</");
+        self.0.push_str(tag);
+        self.0.push('>');
+        self
+    }
+
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        escape_into(&mut self.0, text);
+        self
+    }
+
+    /// `<tag …>text</tag>`.
+    pub fn el(
+        &mut self,
+        tag: &'static str,
+        attrs: &[(&'static str, &str)],
+        text: &str,
+    ) -> &mut Self {
+        self.open(tag, attrs).text(text).close(tag)
+    }
+
+    pub fn finish(self) -> String {
+        self.0
+    }
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        let mut h = Html::new();
+        h.open("li", &[("class", "a\" onclick=\"x")])
+            .text("<script>&'")
+            .close("li");
+        assert_eq!(
+            h.finish(),
+            "<li class=\"a&quot; onclick=&quot;x\">&lt;script&gt;&amp;&#39;</li>"
+        );
+    }
+
+    #[test]
+    fn elements_nest() {
+        let mut h = Html::new();
+        h.open("tr", &[])
+            .el("td", &[], "web-1")
+            .el("td", &[("class", "status running")], "Running")
+            .close("tr");
+        assert_eq!(
+            h.finish(),
+            "<tr><td>web-1</td><td class=\"status running\">Running</td></tr>"
+        );
+    }
+}
