@@ -1,8 +1,47 @@
 //! The frame around the charts: gallery, playback, summary, toolbar, notices.
 
 use crate::app::AppState;
+use crate::dom::clicked_attr;
+use crate::format;
+use crate::html::Html;
 use incident_core::presets;
 use leptos::prelude::*;
+
+fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>)]) -> String {
+    let current = app.share.with(|s| {
+        if s.scenario_json.is_some() {
+            String::new()
+        } else {
+            s.preset.clone()
+        }
+    });
+    let mut h = Html::new();
+    app.headlines.with(|headlines| {
+        for (name, title, description, doc) in cards {
+            let is_current = *name == current;
+            let class = if is_current { "card current" } else { "card" };
+            let pressed = if is_current { "true" } else { "false" };
+            let headline = headlines.get(name).map(String::as_str).unwrap_or("…");
+            h.open("li", &[])
+                .open(
+                    "button",
+                    &[
+                        ("class", class),
+                        ("aria-pressed", pressed),
+                        ("data-preset", name),
+                    ],
+                )
+                .el("span", &[("class", "card-title")], title)
+                .el("span", &[("class", "card-desc")], description)
+                .el("span", &[("class", "card-headline")], headline);
+            if let Some(d) = doc {
+                h.el("span", &[("class", "card-doc")], &format!("seed {d}"));
+            }
+            h.close("button").close("li");
+        }
+    });
+    h.finish()
+}
 
 #[component]
 pub fn Gallery() -> impl IntoView {
@@ -11,37 +50,15 @@ pub fn Gallery() -> impl IntoView {
         .into_iter()
         .map(|p| (p.name, p.title, p.description, p.seed_doc))
         .collect();
-    let current = move || {
-        app.share.with(|s| {
-            if s.scenario_json.is_some() {
-                String::new()
-            } else {
-                s.preset.clone()
-            }
-        })
+    let pick = move |ev: leptos::ev::MouseEvent| {
+        if let Some(name) = clicked_attr(&ev, "data-preset") {
+            app.load_preset(&name);
+        }
     };
     view! {
         <nav class="gallery" aria-label="Scenarios">
             <h2>"Scenarios"</h2>
-            <ul>
-                {cards.into_iter().map(|(name, title, description, doc)| {
-                    let n1 = name.clone();
-                    let n2 = name.clone();
-                    let n3 = name.clone();
-                    let headline = move || app.headlines.with(|h| h.get(&n3).cloned()).unwrap_or_else(|| "…".into());
-                    view! {
-                        <li>
-                            <button class="card" class:current=move || current() == n1 aria-pressed=move || (current() == n2).to_string()
-                                data-preset=name.clone() on:click=move |_| app.load_preset(&name)>
-                                <span class="card-title">{title}</span>
-                                <span class="card-desc">{description}</span>
-                                <span class="card-headline">{headline}</span>
-                                {doc.map(|d| view! { <span class="card-doc">{format!("seed {d}")}</span> })}
-                            </button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            <ul on:click=pick inner_html=move || gallery_cards(app, &cards)></ul>
             <label class="file">
                 "Open a scenario file (TOML or JSON) "
                 <input type="file" accept=".toml,.json,application/json,text/plain" on:change=move |ev| read_file(ev, move |name, text| app.load_scenario_text(&name, &text)) />
@@ -69,6 +86,8 @@ pub fn read_file(ev: leptos::ev::Event, then: impl Fn(String, String) + 'static)
     input.set_value("");
 }
 
+const SPEED_OPTIONS: &str = "<option value=\"1\">1×</option><option value=\"10\">10×</option><option value=\"60\" selected>60×</option><option value=\"120\">120×</option><option value=\"600\">600×</option>";
+
 #[component]
 pub fn Playback() -> impl IntoView {
     let app = expect_context::<AppState>();
@@ -88,15 +107,13 @@ pub fn Playback() -> impl IntoView {
             }
         }
     };
-    let speeds = [1.0, 10.0, 60.0, 120.0, 600.0];
     view! {
         <section class="playback" aria-label="Playback">
             <button on:click=toggle aria-label=move || if app.playing.get() { "Pause" } else { "Play" }>
                 {move || if app.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
             </button>
             <label for="speed" class="sr-only">"Speed"</label>
-            <select id="speed" on:change=move |ev| app.speed.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(60.0))>
-                {speeds.iter().map(|s| view! { <option value=s.to_string() selected=*s == 60.0>{format!("{s}×")}</option> }).collect_view()}
+            <select id="speed" inner_html=SPEED_OPTIONS on:change=move |ev| app.speed.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(60.0))>
             </select>
             <label for="scrub" class="sr-only">"Time"</label>
             <input id="scrub" type="range" min="0" step="0.1" prop:max=move || end().to_string() prop:value=move || app.scrub_s.get().to_string()
@@ -107,35 +124,90 @@ pub fn Playback() -> impl IntoView {
     }
 }
 
+fn summary_html(app: AppState) -> String {
+    let mut h = Html::new();
+    if let Some(p) = app.progress.get() {
+        let percent = format!("{:.0}", p * 100.0);
+        h.open(
+            "div",
+            &[
+                ("class", "progress"),
+                ("role", "progressbar"),
+                ("aria-valuemin", "0"),
+                ("aria-valuemax", "100"),
+                ("aria-valuenow", &percent),
+            ],
+        )
+        .open("span", &[("style", &format!("width: {percent}%"))])
+        .close("span")
+        .close("div")
+        .el("p", &[("class", "muted")], "Simulating…");
+    }
+    app.trace.with(|t| {
+        let Some(t) = t else { return };
+        let s = &t.summary;
+        let load = s.load_started_s.unwrap_or(0.0);
+        let ooms: Vec<String> = s
+            .services
+            .iter()
+            .filter_map(|x| {
+                x.first_oom_s
+                    .map(|o| format!("{} {}", x.name, format::span(o - load)))
+            })
+            .collect();
+        let first_oom_s = s
+            .services
+            .iter()
+            .filter_map(|x| x.first_oom_s)
+            .reduce(f64::min)
+            .map(|o| format!("{:.1}", o - load))
+            .unwrap_or_default();
+        let restarts: u64 = s.services.iter().map(|x| x.restarts).sum();
+        let r = &s.requests;
+        let ooms = if ooms.is_empty() {
+            "none".to_string()
+        } else {
+            ooms.join(", ")
+        };
+        let p95 = r
+            .latency_ms_p95
+            .map(format::millis)
+            .unwrap_or_else(|| "—".into());
+        h.open("dl", &[("class", "headline")])
+            .open("div", &[])
+            .el("dt", &[], "First OOM after load")
+            .el(
+                "dd",
+                &[("id", "first-oom"), ("data-seconds", &first_oom_s)],
+                &ooms,
+            )
+            .close("div")
+            .open("div", &[])
+            .el("dt", &[], "Restarts")
+            .el("dd", &[], &restarts.to_string())
+            .close("div")
+            .open("div", &[])
+            .el("dt", &[], "P95")
+            .el("dd", &[], &p95)
+            .close("div")
+            .open("div", &[])
+            .el("dt", &[], "Failures")
+            .el("dd", &[], &format::percent(r.failure_ratio))
+            .close("div")
+            .open("div", &[])
+            .el("dt", &[], "Alerts")
+            .el("dd", &[], &s.alerts.len().to_string())
+            .close("div")
+            .close("dl");
+    });
+    h.finish()
+}
+
 /// The run's headline numbers.
 #[component]
 pub fn Summary() -> impl IntoView {
     let app = expect_context::<AppState>();
-    view! {
-        <section class="summary" aria-live="polite">
-            {move || match app.progress.get() {
-                Some(p) => view! { <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{:.0}", p * 100.0)><span style=format!("width: {:.0}%", p * 100.0)></span></div><p class="muted">"Simulating…"</p> }.into_any(),
-                None => ().into_any(),
-            }}
-            {move || app.trace.with(|t| t.as_ref().map(|t| {
-                let s = &t.summary;
-                let load = s.load_started_s.unwrap_or(0.0);
-                let ooms: Vec<String> = s.services.iter().filter_map(|x| x.first_oom_s.map(|o| format!("{} {}", x.name, crate::format::span(o - load)))).collect();
-                let first_oom_s = s.services.iter().filter_map(|x| x.first_oom_s).reduce(f64::min).map(|o| format!("{:.1}", o - load)).unwrap_or_default();
-                let restarts: u64 = s.services.iter().map(|x| x.restarts).sum();
-                let r = &s.requests;
-                view! {
-                    <dl class="headline">
-                        <div><dt>"First OOM after load"</dt><dd id="first-oom" data-seconds=first_oom_s>{if ooms.is_empty() { "none".to_string() } else { ooms.join(", ") }}</dd></div>
-                        <div><dt>"Restarts"</dt><dd>{restarts.to_string()}</dd></div>
-                        <div><dt>"P95"</dt><dd>{r.latency_ms_p95.map(crate::format::millis).unwrap_or_else(|| "—".into())}</dd></div>
-                        <div><dt>"Failures"</dt><dd>{crate::format::percent(r.failure_ratio)}</dd></div>
-                        <div><dt>"Alerts"</dt><dd>{s.alerts.len().to_string()}</dd></div>
-                    </dl>
-                }
-            }))}
-        </section>
-    }
+    view! { <section class="summary" aria-live="polite" inner_html=move || summary_html(app)></section> }
 }
 
 #[component]
@@ -144,7 +216,13 @@ pub fn Notices() -> impl IntoView {
     view! {
         <Show when=move || app.notices.with(|n| !n.is_empty())>
             <div class="notice" role="alert" id="notice">
-                <ul>{move || app.notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                <ul inner_html=move || app.notices.with(|ns| {
+                    let mut h = Html::new();
+                    for n in ns {
+                        h.el("li", &[], n);
+                    }
+                    h.finish()
+                })></ul>
                 <button class="link" on:click=move |_| app.notices.set(Vec::new())>"Dismiss"</button>
             </div>
         </Show>
@@ -190,21 +268,29 @@ pub fn Toolbar() -> impl IntoView {
             crate::dom::url_with_query(&crate::state::to_query(&s))
         )
     };
-    let services = Memo::new(move |_| {
-        app.scenario
-            .with(|s| s.services.keys().cloned().collect::<Vec<_>>())
-    });
+    let service_options = move || {
+        let selected = app.service.get();
+        let mut h = Html::new();
+        app.scenario.with(|s| {
+            for name in s.services.keys() {
+                let mut attrs = vec![("value", name.as_str())];
+                if *name == selected {
+                    attrs.push(("selected", ""));
+                }
+                h.el("option", &attrs, name);
+            }
+        });
+        h.finish()
+    };
     view! {
         <div class="toolbar" role="toolbar" aria-label="Run">
             <label for="service">"Memory of "</label>
-            <select id="service" on:change=move |ev| app.service.set(event_target_value(&ev))>
-                {move || services.get().into_iter().map(|s| { let selected = app.service.get() == s; let v = s.clone(); view! { <option value=v selected=selected>{s}</option> } }).collect_view()}
-            </select>
-            {move || if app.pinned.with(|p| p.is_some()) {
-                view! { <button on:click=move |_| app.unpin() title="Stop comparing">"Unpin"</button> }.into_any()
-            } else {
-                view! { <button on:click=move |_| app.pin() title="Keep this run on the charts, then change something">"Pin for compare"</button> }.into_any()
-            }}
+            <select id="service" on:change=move |ev| app.service.set(event_target_value(&ev)) inner_html=service_options></select>
+            <button
+                on:click=move |_| if app.pinned.with_untracked(|p| p.is_some()) { app.unpin() } else { app.pin() }
+                title=move || if app.pinned.with(|p| p.is_some()) { "Stop comparing" } else { "Keep this run on the charts, then change something" }>
+                {move || if app.pinned.with(|p| p.is_some()) { "Unpin" } else { "Pin for compare" }}
+            </button>
             <button id="share" on:click=share>{move || if copied.get() { "Link copied" } else { "Share link" }}</button>
             <button id="export-csv" on:click=csv>"CSV"</button>
             <button on:click=trace_json title="The whole trace, for later or for import">"Trace"</button>

@@ -3,6 +3,8 @@
 //! through the core's `apply_set`, so a bad value gets the core's message.
 
 use crate::app::AppState;
+use crate::dom::clicked_attr;
+use crate::html::Html;
 use incident_core::scenario::{ParamInfo, ParamKind};
 use incident_core::units::parse_f64;
 use leptos::prelude::*;
@@ -87,6 +89,26 @@ fn label_of(path: &str) -> String {
     }
 }
 
+fn error_html(error: Option<String>) -> String {
+    let mut h = Html::new();
+    if let Some(e) = error {
+        h.el("p", &[("class", "error"), ("role", "alert")], &e);
+    }
+    h.finish()
+}
+
+fn enum_options(options: &[&str], current: &str) -> String {
+    let mut h = Html::new();
+    for &o in options {
+        let mut attrs = vec![("value", o)];
+        if o == current {
+            attrs.push(("selected", ""));
+        }
+        h.el("option", &attrs, o);
+    }
+    h.finish()
+}
+
 #[component]
 pub fn Control(path: String) -> impl IntoView {
     let app = expect_context::<AppState>();
@@ -120,8 +142,7 @@ pub fn Control(path: String) -> impl IntoView {
                 let path = path_for_select.clone();
                 let current = i.value.clone();
                 view! {
-                    <select id=id.clone() on:change=move |ev| app.set_param(&path, &event_target_value(&ev))>
-                        {options.iter().map(|o| view! { <option value=*o selected={*o == current}>{*o}</option> }).collect_view()}
+                    <select id=id.clone() inner_html=enum_options(options, &current) on:change=move |ev| app.set_param(&path, &event_target_value(&ev))>
                     </select>
                 }
                 .into_any()
@@ -160,7 +181,7 @@ pub fn Control(path: String) -> impl IntoView {
         <div class="control" data-param=path.clone()>
             <label for=id2>{label}</label>
             {body}
-            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div inner_html=move || error_html(error())></div>
         </div>
     }
 }
@@ -190,7 +211,7 @@ pub fn Controls() -> impl IntoView {
                         on:change=move |ev| app.set_param("seed", event_target_value(&ev).trim()) />
                     <button on:click=new_seed>"New seed"</button>
                 </div>
-                {move || app.control_errors.with(|e| e.get("seed").cloned()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <div inner_html=move || error_html(app.control_errors.with(|e| e.get("seed").cloned()))></div>
             </div>
             <Advanced />
         </section>
@@ -222,6 +243,37 @@ fn Advanced() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    let html = move || {
+        let mut h = Html::new();
+        app.control_errors.with(|errors| {
+            for p in rows.get() {
+                let id = format!("adv-{}", p.path.replace('.', "-"));
+                h.open("li", &[])
+                    .el("label", &[("for", &id), ("title", &p.help)], &p.path)
+                    .open(
+                        "input",
+                        &[
+                            ("id", &id),
+                            ("type", "text"),
+                            ("class", "typed"),
+                            ("data-param", &p.path),
+                            ("value", &p.value),
+                        ],
+                    )
+                    .el("small", &[("class", "muted")], &p.allowed);
+                if let Some(e) = errors.get(&p.path) {
+                    h.el("p", &[("class", "error"), ("role", "alert")], e);
+                }
+                h.close("li");
+            }
+        });
+        h.finish()
+    };
+    let change = move |ev: leptos::ev::Event| {
+        if let Some(path) = clicked_attr(&ev, "data-param") {
+            app.set_param(&path, event_target_value(&ev).trim());
+        }
+    };
     view! {
         <details class="advanced" on:toggle=move |ev| {
             let el: web_sys::HtmlDetailsElement = wasm_bindgen::JsCast::unchecked_into(event_target::<web_sys::HtmlElement>(&ev));
@@ -230,21 +282,7 @@ fn Advanced() -> impl IntoView {
             <summary>"Advanced: every parameter"</summary>
             <label for="adv-filter" class="muted">"Filter"</label>
             <input id="adv-filter" type="search" placeholder="gogc, probe, limit…" on:input=move |ev| set_filter.set(event_target_value(&ev)) />
-            <ul class="params">
-                <For each=move || rows.get() key=|p| (p.path.clone(), p.value.clone()) children=move |p| {
-                    let path = p.path.clone();
-                    let id = format!("adv-{}", p.path.replace('.', "-"));
-                    view! {
-                        <li>
-                            <label for=id.clone() title=p.help.clone()>{p.path.clone()}</label>
-                            <input id=id type="text" class="typed" prop:value=p.value.clone()
-                                on:change=move |ev| app.set_param(&path, event_target_value(&ev).trim()) />
-                            <small class="muted">{p.allowed.clone()}</small>
-                            {let path = p.path.clone(); move || app.control_errors.with(|e| e.get(&path).cloned()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                        </li>
-                    }
-                } />
-            </ul>
+            <ul class="params" on:change=change inner_html=html></ul>
         </details>
     }
 }
