@@ -104,14 +104,16 @@ pub fn compare(path: &Path, format: CompareFormat) -> Result<(), CliError> {
                 .map(|(what, unit, r, m)| json!({ "what": what, "unit": unit, "real": r, "model": m, "relative_error": relative_error(*r, *m) }))
                 .collect();
             let doc = json!({ "scenario": real.scenario.name, "real_source": real.source, "duration_s": real.summary.duration_s, "rows": items });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            crate::stdout::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         CompareFormat::Table => {
-            println!(
+            crate::stdout::outln!(
                 "{} — {} trace against the model, {:.0} s",
-                real.scenario.name, real.source, real.summary.duration_s
+                real.scenario.name,
+                real.source,
+                real.summary.duration_s
             );
-            println!("{:<40}{:>12}{:>12}{:>10}", "", "REAL", "MODEL", "ERROR");
+            crate::stdout::outln!("{:<40}{:>12}{:>12}{:>10}", "", "REAL", "MODEL", "ERROR");
             let show = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());
             for (what, unit, r, m) in &rows {
                 let label = if unit.is_empty() {
@@ -122,7 +124,7 @@ pub fn compare(path: &Path, format: CompareFormat) -> Result<(), CliError> {
                 let err = relative_error(*r, *m)
                     .map(|e| format!("{:+.0} %", e * 100.0))
                     .unwrap_or_else(|| "—".into());
-                println!("{label:<40}{:>12}{:>12}{err:>10}", show(*r), show(*m));
+                crate::stdout::outln!("{label:<40}{:>12}{:>12}{err:>10}", show(*r), show(*m));
             }
         }
     }

@@ -739,7 +739,7 @@ pub fn write(sc: &Scenario, target: Target, dir: Option<&Path>) -> Result<(), Cl
     let files = files(sc, target, &workloads);
     match dir {
         None if files.len() == 1 => {
-            print!("{}", files[0].1);
+            crate::stdout::out!("{}", files[0].1);
             Ok(())
         }
         None => Err(CliError::input(

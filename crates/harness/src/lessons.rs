@@ -130,7 +130,7 @@ pub fn check(
             }
             Ok(lesson) => {
                 let questions = lesson.steps.iter().filter(|s| s.question.is_some()).count();
-                println!(
+                crate::stdout::outln!(
                     "ok  {}  {} ({} steps, {} questions; every answer comes from its run)",
                     path.display(),
                     lesson.title,
@@ -147,7 +147,7 @@ pub fn check(
     if matches!(format, LessonFormat::Json) && problems.is_empty() {
         let text = serde_json::to_string_pretty(&json!({ "lessons": documents }))
             .map_err(|e| CliError::Failed(e.to_string()))?;
-        println!("{text}");
+        crate::stdout::outln!("{text}");
     }
     if problems.is_empty() {
         Ok(())
@@ -163,7 +163,7 @@ fn print_answers(lesson: &Lesson, seed: Option<u64>) {
         };
         let trace = incident_core::simulate(&scenario);
         let answer = q.expected(&trace).unwrap_or_else(|| "(never)".into());
-        println!(
+        crate::stdout::outln!(
             "      step {} {:<28} {} -> {answer}",
             i + 1,
             step.title,

@@ -81,7 +81,7 @@ pub fn apply_overrides(
 pub fn write_output(out: Option<&Path>, text: &str) -> Result<(), CliError> {
     match out {
         None => {
-            print!("{text}");
+            crate::stdout::out!("{text}");
             Ok(())
         }
         Some(path) => std::fs::write(path, text)

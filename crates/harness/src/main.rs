@@ -11,6 +11,7 @@ mod lessons;
 mod load;
 mod run;
 mod simulate;
+mod stdout;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cli_error::CliError;
@@ -174,12 +175,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
             load::write_output(out.as_deref(), &text)
         }
         Command::Presets { format } => {
-            print!("{}", simulate::presets_listing(format));
+            crate::stdout::out!("{}", simulate::presets_listing(format));
             Ok(())
         }
         Command::Params { scenario, format } => {
             let sc = load::scenario(&scenario)?;
-            print!("{}", simulate::params_listing(&sc, format));
+            crate::stdout::out!("{}", simulate::params_listing(&sc, format));
             Ok(())
         }
         Command::Export { scenario, to, out } => {

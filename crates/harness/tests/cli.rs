@@ -430,3 +430,26 @@ fn run_against_your_own_containers_needs_a_target_and_a_known_service() {
         stderr(&o)
     );
 }
+
+/// `incident simulate … | head -1`: the reader closes the pipe after one
+/// line; the CLI stops writing and exits cleanly instead of panicking.
+#[test]
+fn a_closed_output_pipe_is_not_a_crash() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(["simulate", "checkout-spike", "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run incident");
+    let mut header = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut header)
+        .unwrap();
+    // The reader is dropped here: the pipe is closed with rows still to come.
+    assert!(header.starts_with("time_s,"), "{header}");
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

@@ -380,11 +380,11 @@ async fn run_async(
     std::fs::write(&out, trace.to_json())
         .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
     let _ = std::fs::remove_file(&partial_path);
-    print!(
+    crate::stdout::out!(
         "{}",
         crate::simulate::summary_table(&trace.scenario, &trace.summary)
     );
-    println!("trace written to {}", out.display());
+    crate::stdout::outln!("trace written to {}", out.display());
     if interrupted {
         return Err(CliError::Failed(
             "interrupted; the trace up to that moment was written".into(),
