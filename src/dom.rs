@@ -201,13 +201,19 @@ pub fn print() {
     let _ = window().print();
 }
 
-/// The `attr` of the nearest element, at or above the click, that has it: one
-/// click handler serves a list of buttons rendered as HTML (`crate::html`).
+/// The `attr` of the nearest element, at or above the click, that has it,
+/// looking no higher than the element the handler is on: one click handler
+/// serves a list of buttons rendered as HTML (`crate::html`).
 pub fn clicked_attr(ev: &web_sys::Event, attr: &str) -> Option<String> {
     let target: web_sys::Element = ev.target()?.dyn_into().ok()?;
-    target
-        .closest(&format!("[{attr}]"))
-        .ok()
-        .flatten()?
-        .get_attribute(attr)
+    let hit = target.closest(&format!("[{attr}]")).ok().flatten()?;
+    let within = ev
+        .current_target()
+        .and_then(|c| c.dyn_into::<web_sys::Node>().ok())
+        .is_some_and(|c| c != *hit.as_ref() && c.contains(Some(&hit)));
+    if within {
+        hit.get_attribute(attr)
+    } else {
+        None
+    }
 }

@@ -12,10 +12,10 @@ use crate::format::{clock, paragraphs};
 use crate::html::Html;
 use crate::lesson::{self, LessonState};
 use incident_core::checks::Check;
-use incident_core::lesson::{Answer, Lesson, Response, Step};
+use incident_core::lesson::{Answer, Lesson, Question, Response, Step};
 use incident_core::units::{parse_f64, SimTime};
 use leptos::prelude::*;
-use std::sync::Arc;
+use wasm_bindgen::JsCast;
 
 fn lesson_cards(ls: LessonState) -> String {
     let open = ls.open.with(|o| o.as_ref().map(|o| o.name.clone()));
@@ -112,34 +112,6 @@ fn step_head(lesson: &Lesson, step: &Step, step_index: usize) -> String {
     h.finish()
 }
 
-#[component]
-pub fn LessonPanel() -> impl IntoView {
-    let app = expect_context::<AppState>();
-    let ls = expect_context::<LessonState>();
-    move || {
-        let lesson = ls.open.get()?;
-        let step_index = ls.step(&app);
-        let step = lesson.steps.get(step_index)?.clone();
-        let instructor = app.share.with(|s| s.instructor);
-        let first = step_index == 0;
-        let last = step_index + 1 >= lesson.steps.len();
-        Some(view! {
-            <section class="lesson" aria-labelledby="lesson-h" data-lesson=lesson.name.clone() data-step=step_index + 1>
-                <div inner_html=step_head(&lesson, &step, step_index)></div>
-                <Checks step=step.clone() />
-                <Fixes step=step.clone() />
-                <QuestionForm step=step />
-                <nav class="lesson-nav" aria-label="Lesson steps">
-                    <button disabled=first on:click=move |_| lesson::go_to(app, ls, step_index.saturating_sub(1))>"← Back"</button>
-                    <button class="primary" disabled=last data-action="next" on:click=move |_| lesson::go_to(app, ls, step_index + 1)>"Next step →"</button>
-                    <button class="link" on:click=move |_| lesson::leave(app, ls)>"Leave lesson"</button>
-                </nav>
-                {instructor.then(|| view! { <Instructor lesson=lesson.clone() /> })}
-            </section>
-        })
-    }
-}
-
 /// The service a step's checks and answers are about.
 fn step_service(app: &AppState, step: &Step) -> String {
     step.question
@@ -148,8 +120,30 @@ fn step_service(app: &AppState, step: &Step) -> String {
         .unwrap_or_else(|| app.service.get_untracked())
 }
 
-fn check_chips(checks: &[Check], pressed: Option<Check>) -> String {
+/// The checklist: a chip per check, and what the pressed one prints at the
+/// scrub time.
+fn checks_html(
+    app: AppState,
+    ls: LessonState,
+    checks: &[Check],
+    highlight: bool,
+    service: &str,
+) -> String {
+    let pressed = ls.check.get();
     let mut h = Html::new();
+    h.open(
+        "div",
+        &[(
+            "class",
+            if highlight {
+                "checks highlight"
+            } else {
+                "checks"
+            },
+        )],
+    )
+    .el("h3", &[], "The checklist")
+    .open("div", &[("class", "chips")]);
     for &check in checks {
         let is_pressed = if pressed == Some(check) {
             "true"
@@ -166,105 +160,56 @@ fn check_chips(checks: &[Check], pressed: Option<Check>) -> String {
             check.label(),
         );
     }
+    h.close("div");
+    if let (Some(check), Some(trace)) = (pressed, app.trace.get()) {
+        let t = SimTime::from_secs_f64(app.scrub_s.get());
+        let caption = if t.0 == 0 {
+            "At the start of the run (drag the time slider to run it later):".to_string()
+        } else {
+            format!("At {} into the run:", clock(t.as_secs_f64()))
+        };
+        h.open(
+            "figure",
+            &[("class", "check-output"), ("data-check", check.name())],
+        )
+        .el("figcaption", &[], &caption)
+        .open("pre", &[])
+        .open("code", &[])
+        .el("span", &[("class", "prompt")], "$ ")
+        .text(&check.command(&trace, service))
+        .text("\n")
+        .text(&check.output(&trace, service, t))
+        .close("code")
+        .close("pre")
+        .close("figure");
+    }
+    h.close("div");
     h.finish()
 }
 
-fn check_output(app: AppState, check: Check, service: &str) -> String {
-    let Some(trace) = app.trace.get() else {
-        return String::new();
-    };
-    let t = SimTime::from_secs_f64(app.scrub_s.get());
-    let caption = if t.0 == 0 {
-        "At the start of the run (drag the time slider to run it later):".to_string()
-    } else {
-        format!("At {} into the run:", clock(t.as_secs_f64()))
-    };
+/// The fixes a step offers; an applied one is pressed and disabled.
+fn fixes_html(app: AppState, labels: &[String]) -> String {
     let mut h = Html::new();
-    h.open(
-        "figure",
-        &[("class", "check-output"), ("data-check", check.name())],
-    )
-    .el("figcaption", &[], &caption)
-    .open("pre", &[])
-    .open("code", &[])
-    .el("span", &[("class", "prompt")], "$ ")
-    .text(&check.command(&trace, service))
-    .text("\n")
-    .text(&check.output(&trace, service, t))
-    .close("code")
-    .close("pre")
-    .close("figure");
-    h.finish()
-}
-
-#[component]
-fn Checks(step: Step) -> impl IntoView {
-    let app = expect_context::<AppState>();
-    let ls = expect_context::<LessonState>();
-    if step.checks.is_empty() {
-        return None;
-    }
-    let service = step_service(&app, &step);
-    let checks = step.checks;
-    let press = move |ev: leptos::ev::MouseEvent| {
-        if let Some(check) = clicked_attr(&ev, "data-check").and_then(|n| Check::parse(&n)) {
-            ls.check.set(Some(check));
-        }
-    };
-    let output = move || {
-        ls.check
-            .get()
-            .map(|c| check_output(app, c, &service))
-            .unwrap_or_default()
-    };
-    Some(view! {
-        <div class="checks" class:highlight=move || ls.highlights(&app).iter().any(|h| h == "checks")>
-            <h3>"The checklist"</h3>
-            <div class="chips" on:click=press inner_html=move || check_chips(&checks, ls.check.get())></div>
-            <div inner_html=output></div>
-        </div>
-    })
-}
-
-#[component]
-fn Fixes(step: Step) -> impl IntoView {
-    let app = expect_context::<AppState>();
-    let ls = expect_context::<LessonState>();
-    if step.fixes.is_empty() {
-        return None;
-    }
-    let labels: Vec<String> = step.fixes.iter().map(|f| f.label.clone()).collect();
-    let chips = move || {
-        let mut h = Html::new();
-        app.share.with(|s| {
-            for (i, label) in labels.iter().enumerate() {
-                let index = i.to_string();
-                let applied = s.fixes.contains(&i);
-                let pressed = if applied { "true" } else { "false" };
-                let mut attrs = vec![
-                    ("class", "chip"),
-                    ("data-fix", index.as_str()),
-                    ("aria-pressed", pressed),
-                ];
-                if applied {
-                    attrs.push(("disabled", ""));
-                }
-                h.el("button", &attrs, label);
+    h.open("div", &[("class", "fixes")])
+        .el("h3", &[], "Try a fix")
+        .open("div", &[("class", "chips")]);
+    app.share.with(|s| {
+        for (i, label) in labels.iter().enumerate() {
+            let index = i.to_string();
+            let applied = s.fixes.contains(&i);
+            let mut attrs = vec![
+                ("class", "chip"),
+                ("data-fix", index.as_str()),
+                ("aria-pressed", if applied { "true" } else { "false" }),
+            ];
+            if applied {
+                attrs.push(("disabled", ""));
             }
-        });
-        h.finish()
-    };
-    let apply = move |ev: leptos::ev::MouseEvent| {
-        if let Some(i) = clicked_attr(&ev, "data-fix").and_then(|i| i.parse().ok()) {
-            lesson::apply_fix(app, ls, i);
+            h.el("button", &attrs, label);
         }
-    };
-    Some(view! {
-        <div class="fixes">
-            <h3>"Try a fix"</h3>
-            <div class="chips" on:click=apply inner_html=chips></div>
-        </div>
-    })
+    });
+    h.close("div").close("div");
+    h.finish()
 }
 
 fn feedback_html(ls: LessonState) -> String {
@@ -297,104 +242,117 @@ fn feedback_html(ls: LessonState) -> String {
     h.finish()
 }
 
-#[component]
-fn QuestionForm(step: Step) -> impl IntoView {
-    let app = expect_context::<AppState>();
-    let ls = expect_context::<LessonState>();
-    let question = step.question?;
-    let (typed, set_typed) = signal(String::new());
-    let (chosen, set_chosen) = signal(Option::<String>::None);
-    let (error, set_error) = signal(Option::<String>::None);
-    let running = move || app.progress.get().is_some();
-    let kind = match question.answer {
-        Answer::Number { .. } => "number",
-        Answer::Choice { .. } => "choice",
-        Answer::Moment { .. } => "moment",
-    };
-    let input = match &question.answer {
-        Answer::Number { .. } => view! {
-            <label class="answer">"Your prediction "
-                <input name="answer" type="text" inputmode="decimal" autocomplete="off" prop:value=typed
-                    on:input=move |ev| set_typed.set(event_target_value(&ev)) />
-            </label>
+/// The question's prompt and inputs. They are plain HTML: the browser keeps
+/// what the learner types or picks, and the submit handler reads it.
+fn question_fields(question: &Question) -> String {
+    let mut h = Html::new();
+    h.el("p", &[("class", "prompt")], &question.prompt);
+    match &question.answer {
+        Answer::Number { .. } => {
+            h.open("label", &[("class", "answer")])
+                .text("Your prediction ")
+                .open(
+                    "input",
+                    &[
+                        ("name", "answer"),
+                        ("type", "text"),
+                        ("inputmode", "decimal"),
+                        ("autocomplete", "off"),
+                    ],
+                )
+                .close("label");
         }
-        .into_any(),
-        // Radios are plain HTML: the browser keeps which one is checked, and
-        // one change handler on the fieldset reads it.
         Answer::Choice { choices, .. } => {
-            let mut h = Html::new();
+            h.open("fieldset", &[("class", "choices")]).el(
+                "legend",
+                &[("class", "sr-only")],
+                "Choices",
+            );
             for c in choices {
                 h.open("label", &[("class", "choice")])
-                    .open("input", &[("type", "radio"), ("name", "answer"), ("value", c)])
+                    .open(
+                        "input",
+                        &[("type", "radio"), ("name", "answer"), ("value", c)],
+                    )
                     .text(" ")
                     .text(c)
                     .close("label");
             }
-            let options = h.finish();
-            view! {
-                <fieldset class="choices" on:change=move |ev| set_chosen.set(Some(event_target_value(&ev)))>
-                    <legend class="sr-only">"Choices"</legend>
-                    <div inner_html=options></div>
-                </fieldset>
-            }
-            .into_any()
+            h.close("fieldset");
         }
-        Answer::Moment { .. } => view! {
-            <p class="hint">"Click a chart or drag the time slider to the moment, then answer."</p>
+        Answer::Moment { .. } => {
+            h.el(
+                "p",
+                &[("class", "hint")],
+                "Click a chart or drag the time slider to the moment, then answer.",
+            );
         }
-        .into_any(),
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let response = match kind {
-            "number" => match parse_f64(typed.get_untracked().trim()) {
-                Some(n) if n.is_finite() => Response::Number(n),
-                _ => {
-                    set_error.set(Some("Type a number, like 11.5.".into()));
-                    return;
-                }
-            },
-            "choice" => match chosen.get_untracked() {
-                Some(c) => Response::Choice(c),
-                None => {
-                    set_error.set(Some("Pick one of the choices.".into()));
-                    return;
-                }
-            },
-            _ => Response::MomentS(app.scrub_s.get_untracked()),
-        };
-        set_error.set(None);
-        lesson::answer(app, ls, response);
-    };
-    let button_text = move || match kind {
-        "moment" => format!("Answer with {}", clock(app.scrub_s.get())),
-        _ => "Check my answer".to_string(),
-    };
-    let error_html = move || {
-        let mut h = Html::new();
-        if let Some(e) = error.get() {
-            h.el("p", &[("class", "error"), ("role", "alert")], &e);
-        }
-        h.finish()
-    };
-    Some(view! {
-        <form class="question" data-kind=kind on:submit=submit>
-            <p class="prompt">{question.prompt}</p>
-            {input}
-            <button type="submit" class="primary" disabled=running>{button_text}</button>
-            <div inner_html=error_html></div>
-        </form>
-        <div inner_html=move || feedback_html(ls)></div>
-    })
+    }
+    h.finish()
 }
 
-fn instructor_steps(lesson: &Lesson, current: usize, ls: LessonState) -> String {
+/// What the learner answered, read from the form's inputs.
+fn read_response(
+    app: AppState,
+    form: &web_sys::Element,
+    answer: &Answer,
+) -> Result<Response, &'static str> {
+    let input = |selector: &str| {
+        form.query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|i| i.value())
+    };
+    match answer {
+        Answer::Number { .. } => {
+            match input("input[name=answer]").and_then(|v| parse_f64(v.trim())) {
+                Some(n) if n.is_finite() => Ok(Response::Number(n)),
+                _ => Err("Type a number, like 11.5."),
+            }
+        }
+        Answer::Choice { .. } => input("input[name=answer]:checked")
+            .map(Response::Choice)
+            .ok_or("Pick one of the choices."),
+        Answer::Moment { .. } => Ok(Response::MomentS(app.scrub_s.get_untracked())),
+    }
+}
+
+fn instructor_html(app: AppState, ls: LessonState, lesson: &Lesson, step_index: usize) -> String {
+    let expected = lesson
+        .steps
+        .get(step_index)
+        .and_then(|s| s.question.as_ref())
+        .zip(app.trace.get())
+        .map(|(q, trace)| {
+            q.expected(&trace)
+                .unwrap_or_else(|| "never happens in this run".into())
+        })
+        .unwrap_or_default();
     let mut h = Html::new();
+    h.open(
+        "div",
+        &[("class", "instructor"), ("aria-label", "Instructor")],
+    )
+    .el("h3", &[], "Instructor")
+    .open("p", &[("class", "instructor-answer")])
+    .text("Answer on this run: ")
+    .el("strong", &[], &expected)
+    .close("p");
+    if lesson.case_count(step_index) > 1 {
+        let case = format!(
+            "Case: {} (seed {})",
+            app.scenario.with(|s| s.name.clone()),
+            app.share.with(|s| s.seed.unwrap_or(0))
+        );
+        h.el("p", &[], &case);
+    }
+    h.open("ol", &[("class", "lesson-steps")]);
     ls.done.with(|done| {
         for (i, s) in lesson.steps.iter().enumerate() {
             let index = i.to_string();
-            let mut attrs = vec![("class", "link"), ("data-step", index.as_str())];
-            if i == current {
+            let mut attrs = vec![("class", "link"), ("data-goto", index.as_str())];
+            if i == step_index {
                 attrs.push(("aria-current", "step"));
             }
             h.open("li", &[])
@@ -405,51 +363,150 @@ fn instructor_steps(lesson: &Lesson, current: usize, ls: LessonState) -> String 
             h.close("li");
         }
     });
+    h.close("ol")
+        .el("button", &[("data-action", "print")], "Print handout")
+        .close("div");
     h.finish()
 }
 
+fn nav_html(first: bool, last: bool) -> String {
+    let mut h = Html::new();
+    let back: &[(&str, &str)] = if first {
+        &[("data-action", "back"), ("disabled", "")]
+    } else {
+        &[("data-action", "back")]
+    };
+    let next: &[(&str, &str)] = if last {
+        &[
+            ("class", "primary"),
+            ("data-action", "next"),
+            ("disabled", ""),
+        ]
+    } else {
+        &[("class", "primary"), ("data-action", "next")]
+    };
+    h.el("button", back, "← Back")
+        .el("button", next, "Next step →")
+        .el(
+            "button",
+            &[("class", "link"), ("data-action", "leave")],
+            "Leave lesson",
+        );
+    h.finish()
+}
+
+/// The open step. Everything but the answer button is HTML; one click
+/// handler on the section serves the checks, fixes, step buttons and
+/// instructor links by their `data-*` attributes.
 #[component]
-fn Instructor(lesson: Arc<Lesson>) -> impl IntoView {
+pub fn LessonPanel() -> impl IntoView {
     let app = expect_context::<AppState>();
     let ls = expect_context::<LessonState>();
-    let step_index = ls.step(&app);
-    let question = lesson
-        .steps
-        .get(step_index)
-        .and_then(|s| s.question.clone());
-    let expected = move || {
-        let q = question.as_ref()?;
-        let trace = app.trace.get()?;
-        Some(
-            q.expected(&trace)
-                .unwrap_or_else(|| "never happens in this run".into()),
-        )
-    };
-    let case = move || {
-        let n = ls
-            .open
-            .with(|l| l.as_ref().map(|l| l.case_count(step_index)).unwrap_or(1));
-        (n > 1).then(|| {
-            format!(
-                "Case: {} (seed {})",
-                app.scenario.with(|s| s.name.clone()),
-                app.share.with(|s| s.seed.unwrap_or(0))
-            )
+    move || {
+        let lesson = ls.open.get()?;
+        let step_index = ls.step(&app);
+        let step = lesson.steps.get(step_index)?.clone();
+        let instructor = app.share.with_untracked(|s| s.instructor);
+        let last = step_index + 1 >= lesson.steps.len();
+        let click = move |ev: leptos::ev::MouseEvent| {
+            if let Some(check) = clicked_attr(&ev, "data-check").and_then(|n| Check::parse(&n)) {
+                ls.check.set(Some(check));
+            } else if let Some(i) = clicked_attr(&ev, "data-fix").and_then(|i| i.parse().ok()) {
+                lesson::apply_fix(app, ls, i);
+            } else if let Some(i) = clicked_attr(&ev, "data-goto").and_then(|i| i.parse().ok()) {
+                lesson::go_to(app, ls, i);
+            } else {
+                match clicked_attr(&ev, "data-action").as_deref() {
+                    Some("back") => lesson::go_to(app, ls, step_index.saturating_sub(1)),
+                    Some("next") => lesson::go_to(app, ls, step_index + 1),
+                    Some("leave") => lesson::leave(app, ls),
+                    Some("print") => crate::dom::print(),
+                    _ => {}
+                }
+            }
+        };
+        let service = step_service(&app, &step);
+        let checks = step.checks.clone();
+        let highlight = step.highlight.iter().any(|h| h == "checks");
+        let checks = move || {
+            if checks.is_empty() {
+                String::new()
+            } else {
+                checks_html(app, ls, &checks, highlight, &service)
+            }
+        };
+        let labels: Vec<String> = step.fixes.iter().map(|f| f.label.clone()).collect();
+        let fixes = move || {
+            if labels.is_empty() {
+                String::new()
+            } else {
+                fixes_html(app, &labels)
+            }
+        };
+        let question = step.question.clone();
+        let form = question.map(|q| {
+            let (error, set_error) = signal(Option::<String>::None);
+            let moment = matches!(q.answer, Answer::Moment { .. });
+            let kind = match q.answer {
+                Answer::Number { .. } => "number",
+                Answer::Choice { .. } => "choice",
+                Answer::Moment { .. } => "moment",
+            };
+            let fields = question_fields(&q);
+            let submit = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+                match read_response(app, &form, &q.answer) {
+                    Ok(response) => {
+                        set_error.set(None);
+                        lesson::answer(app, ls, response);
+                    }
+                    Err(message) => set_error.set(Some(message.to_string())),
+                }
+            };
+            let button_text = move || {
+                if moment {
+                    format!("Answer with {}", clock(app.scrub_s.get()))
+                } else {
+                    "Check my answer".to_string()
+                }
+            };
+            let error_html = move || {
+                let mut h = Html::new();
+                if let Some(e) = error.get() {
+                    h.el("p", &[("class", "error"), ("role", "alert")], &e);
+                }
+                h.finish()
+            };
+            view! {
+                <form class="question" data-kind=kind on:submit=submit>
+                    <div inner_html=fields></div>
+                    <button type="submit" class="primary" disabled=move || app.progress.get().is_some()>{button_text}</button>
+                    <div inner_html=error_html></div>
+                </form>
+            }
+        });
+        let open_lesson = lesson.clone();
+        let instructor_part = move || {
+            if instructor {
+                instructor_html(app, ls, &open_lesson, step_index)
+            } else {
+                String::new()
+            }
+        };
+        let head = step_head(&lesson, &step, step_index);
+        let name = lesson.name.clone();
+        Some(view! {
+            <section class="lesson" aria-labelledby="lesson-h" data-lesson=name data-step=step_index + 1 on:click=click>
+                <div inner_html=head></div>
+                <div inner_html=checks></div>
+                <div inner_html=fixes></div>
+                {form}
+                <div inner_html=move || feedback_html(ls)></div>
+                <nav class="lesson-nav" aria-label="Lesson steps" inner_html=nav_html(step_index == 0, last)></nav>
+                <div inner_html=instructor_part></div>
+            </section>
         })
-    };
-    let go = move |ev: leptos::ev::MouseEvent| {
-        if let Some(i) = clicked_attr(&ev, "data-step").and_then(|i| i.parse().ok()) {
-            lesson::go_to(app, ls, i);
-        }
-    };
-    view! {
-        <div class="instructor" aria-label="Instructor">
-            <h3>"Instructor"</h3>
-            <p class="instructor-answer">"Answer on this run: "<strong>{expected}</strong></p>
-            <p>{case}</p>
-            <ol class="lesson-steps" on:click=go inner_html=move || instructor_steps(&lesson, step_index, ls)></ol>
-            <button on:click=move |_| crate::dom::print()>"Print handout"</button>
-        </div>
     }
 }
 

@@ -200,3 +200,26 @@ test('a phone-sized screen in dark mode still works', async () => {
   await page.screenshot({ path: join(ARTIFACTS, 'phone-dark-python-leaks.png'), fullPage: true });
   await context.close();
 });
+
+test('the advanced fold sets any parameter, and a bad value is explained', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  const hash = await hashOf(page);
+  await page.click('details.advanced summary');
+  await page.fill('#adv-filter', 'gomaxprocs');
+  const input = page.locator('.params input[data-param="services.checkout.go.gomaxprocs"]');
+  await input.waitFor();
+  let before = await drawCount(page);
+  await input.fill('4');
+  await input.press('Enter');
+  await ready(page, before);
+  assert.notEqual(await hashOf(page), hash, 'GOMAXPROCS 4 is another run');
+  assert.match(page.url(), /services\.checkout\.go\.gomaxprocs=4/);
+  // The list was drawn again for the new value; a bad one gets the core's words.
+  await page.locator('.params input[data-param="services.checkout.go.gomaxprocs"]').fill('0');
+  await page.locator('.params input[data-param="services.checkout.go.gomaxprocs"]').press('Enter');
+  const error = page.locator('.params li:has(input[data-param="services.checkout.go.gomaxprocs"]) .error');
+  await error.waitFor();
+  assert.match(await error.textContent(), /below the minimum 1/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
