@@ -133,7 +133,9 @@ async fn load_catalogue(app: AppState, ls: LessonState, from_link: Option<String
     }
     for name in names {
         let lesson = match crate::dom::fetch_text(&format!("{LESSONS_DIR}{name}.toml")).await {
-            Ok(text) => Lesson::parse(&text)
+            // Only the file's shape here: building every step's scenario
+            // takes tens of milliseconds per lesson, so it waits for `open`.
+            Ok(text) => Lesson::read(&text)
                 .map(Arc::new)
                 .map_err(|e| first_problem(&e)),
             Err(e) => Err(e),
@@ -189,8 +191,33 @@ fn scenario_for_state(
     Some(crate::state::apply_state(scenario, share, notices))
 }
 
+/// Whether every step of the lesson builds its scenario; if not, says why.
+fn openable(app: AppState, lesson: &Lesson) -> bool {
+    let problems = lesson.scenario_problems();
+    match problems.first() {
+        None => true,
+        Some(p) => {
+            app.notices.update(|n| {
+                n.push(format!(
+                    "The lesson “{}” could not be opened: {p}",
+                    lesson.name
+                ))
+            });
+            false
+        }
+    }
+}
+
 /// Opens a lesson from a link: its step, fixes, overrides and seed.
 fn restore(app: AppState, ls: LessonState, lesson: Arc<Lesson>) {
+    if !openable(app, &lesson) {
+        app.share.update(|s| {
+            s.lesson = None;
+            s.step = None;
+            s.fixes.clear();
+        });
+        return;
+    }
     let (stored_step, done) = load_progress(&lesson.name);
     let mut share = app.share.get_untracked();
     if share.step.is_none() {
@@ -229,6 +256,9 @@ fn show(app: AppState, share: crate::state::ShareState, scenario: incident_core:
 
 /// Opens a lesson where the learner left it (or at the start).
 pub fn open(app: AppState, ls: LessonState, lesson: Arc<Lesson>) {
+    if !openable(app, &lesson) {
+        return;
+    }
     let (stored_step, done) = load_progress(&lesson.name);
     app.share.update(|s| {
         s.lesson = Some(lesson.name.clone());

@@ -161,8 +161,12 @@ pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
                     let mine = generation.get() + 1;
                     generation.set(mine);
                     let (slots, generation) = (to_draw.clone(), generation.clone());
-                    // After the DOM has laid the canvases out.
-                    request_animation_frame(move || draw_all(app, slots, generation, mine));
+                    // After the DOM has laid the canvases out, and in a task of
+                    // its own: drawn inside the frame callback, a chart's
+                    // milliseconds add to the frame's layout and paint.
+                    request_animation_frame(move || {
+                        crate::dom::yield_then(move || draw_all(app, slots, generation, mine))
+                    });
                 });
                 slots.into_iter().map(|slot| view! { <Chart chart=slot /> }).collect_view()
             }}

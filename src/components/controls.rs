@@ -109,77 +109,90 @@ fn enum_options(options: &[&str], current: &str) -> String {
     h.finish()
 }
 
+/// A parameter's control. Its elements are built once per *shape* (kind,
+/// range, scale) and the value flows into them as properties: a slider that
+/// was rebuilt on every change would drop the learner's drag after one step.
 #[component]
 pub fn Control(path: String) -> impl IntoView {
     let app = expect_context::<AppState>();
     let p = path.clone();
     let info = Memo::new(move |_| app.param(&p));
+    let shape = Memo::new(move |_| {
+        info.with(|i| {
+            i.as_ref().map(|i| {
+                (
+                    i.kind,
+                    i.min.map(f64::to_bits),
+                    i.max.map(f64::to_bits),
+                    i.log_scale,
+                    i.allowed.clone(),
+                )
+            })
+        })
+    });
+    let value = move || info.with(|i| i.as_ref().map(|i| i.value.clone()).unwrap_or_default());
     let id = format!("ctl-{}", path.replace('.', "-"));
     let label = label_of(&path);
     let error = {
         let path = path.clone();
         move || app.control_errors.with(|e| e.get(&path).cloned())
     };
-    let path_for_input = path.clone();
-    let path_for_text = path.clone();
-    let path_for_check = path.clone();
-    let path_for_select = path.clone();
+    let body_path = path.clone();
+    let body_id = id.clone();
     let body = move || {
-        let Some(i) = info.get() else {
+        shape.track();
+        let Some(i) = info.get_untracked() else {
             return view! { <span class="muted">"not in this scenario"</span> }.into_any();
         };
+        let (id, path) = (body_id.clone(), body_path.clone());
         match i.kind {
-            ParamKind::Bool => {
-                let path = path_for_check.clone();
-                let checked = i.value == "true";
-                view! {
-                    <input type="checkbox" id=id.clone() prop:checked=checked
-                        on:change=move |ev| app.set_param(&path, if event_target_checked(&ev) { "true" } else { "false" }) />
-                }
-                .into_any()
+            ParamKind::Bool => view! {
+                <input type="checkbox" id=id prop:checked=move || value() == "true"
+                    on:change=move |ev| app.set_param(&path, if event_target_checked(&ev) { "true" } else { "false" }) />
             }
-            ParamKind::Enum(options) => {
-                let path = path_for_select.clone();
-                let current = i.value.clone();
-                view! {
-                    <select id=id.clone() inner_html=enum_options(options, &current) on:change=move |ev| app.set_param(&path, &event_target_value(&ev))>
-                    </select>
-                }
-                .into_any()
+            .into_any(),
+            ParamKind::Enum(options) => view! {
+                <select id=id inner_html=enum_options(options, &i.value) prop:value=value
+                    on:change=move |ev| app.set_param(&path, &event_target_value(&ev))></select>
             }
-            ParamKind::Text => view! { <code>{i.value.clone()}</code> }.into_any(),
+            .into_any(),
+            ParamKind::Text => view! { <code>{value}</code> }.into_any(),
             _ => {
-                let number = i.number.unwrap_or(i.min.unwrap_or(0.0));
-                let position = to_position(&i, number);
-                let slider_info = i.clone();
-                let path = path_for_input.clone();
-                let path2 = path_for_text.clone();
-                let value_text = i.value.clone();
-                let allowed = i.allowed.clone();
+                let position = move || {
+                    info.with(|i| {
+                        i.as_ref()
+                            .map(|i| to_position(i, i.number.unwrap_or(i.min.unwrap_or(0.0))))
+                            .unwrap_or(0.0)
+                            .to_string()
+                    })
+                };
+                let path2 = path.clone();
                 let scale = if i.log_scale { "log scale" } else { "" };
+                let range_id = format!("{id}-range");
+                let typed_label = format!("{} value", label_of(&path));
+                let allowed = i.allowed.clone();
                 view! {
                     <div class="slider-row">
-                        <input type="range" id=id.clone() min="0" max="1000" step="1" prop:value=position.to_string()
-                            aria-describedby=format!("{}-range", id)
+                        <input type="range" id=id min="0" max="1000" step="1" prop:value=position
+                            aria-describedby=range_id.clone()
                             on:input=move |ev| {
                                 let pos = parse_f64(&event_target_value(&ev)).unwrap_or(0.0);
-                                let v = from_position(&slider_info, pos);
-                                app.set_param(&path, &slider_info.format(v));
+                                let v = from_position(&i, pos);
+                                app.set_param(&path, &i.format(v));
                             } />
-                        <input type="text" class="typed" inputmode="decimal" aria-label=format!("{} value", label_of(&path2))
-                            prop:value=value_text
+                        <input type="text" class="typed" inputmode="decimal" aria-label=typed_label
+                            prop:value=value
                             on:change=move |ev| app.set_param(&path2, event_target_value(&ev).trim()) />
                     </div>
-                    <small id=format!("{}-range", id) class="muted">{allowed} " " {scale}</small>
+                    <small id=range_id class="muted">{allowed} " " {scale}</small>
                 }
                 .into_any()
             }
         }
     };
-    let id2 = format!("ctl-{}", path.replace('.', "-"));
     view! {
         <div class="control" data-param=path.clone()>
-            <label for=id2>{label}</label>
+            <label for=id>{label}</label>
             {body}
             <div inner_html=move || error_html(error())></div>
         </div>

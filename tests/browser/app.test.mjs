@@ -223,3 +223,31 @@ test('the advanced fold sets any parameter, and a bad value is explained', async
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a mouse drag on a slider keeps going: every step re-simulates', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  await page.evaluate(() => {
+    window.__inputs = 0;
+    document.addEventListener('input', () => (window.__inputs += 1), true);
+  });
+  const slider = page.locator(`.control[data-param="${FLAG}"] input[type="range"]`);
+  const box = await slider.boundingBox();
+  const y = box.y + box.height / 2;
+  const before = await drawCount(page);
+  // Press in the middle, then drag left in ten steps, as a hand does.
+  await page.mouse.move(box.x + box.width * 0.5, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) {
+    await page.mouse.move(box.x + box.width * (0.5 - 0.03 * i), y);
+    await page.waitForTimeout(30);
+  }
+  await page.mouse.up();
+  await ready(page, before);
+  assert.ok((await page.evaluate(() => window.__inputs)) >= 5, 'the drag was not cut short');
+  const position = Number(await slider.inputValue());
+  assert.ok(position > 150 && position < 260, `the slider followed the pointer to ${position}`);
+  const typed = Number(await page.locator(`.control[data-param="${FLAG}"] input.typed`).inputValue());
+  assert.ok(typed < 40, `the flag followed the slider: ${typed}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

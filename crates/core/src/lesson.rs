@@ -380,7 +380,32 @@ fn format_answer(n: f64) -> String {
 }
 
 impl Lesson {
+    /// Reads a lesson and checks everything `validate` checks.
     pub fn parse(text: &str) -> Result<Lesson, Problems> {
+        let lesson = Lesson::decode(text)?;
+        let problems = lesson.validate();
+        if problems.is_empty() {
+            Ok(lesson)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    /// Reads a lesson and checks its shape (fields, names, highlights,
+    /// limits) without building any step's scenario. That is cheap, for a
+    /// catalogue of cards; `scenario_problems` does the rest before the
+    /// lesson is opened, and `parse` does both.
+    pub fn read(text: &str) -> Result<Lesson, Problems> {
+        let lesson = Lesson::decode(text)?;
+        let problems = lesson.shape_problems();
+        if problems.is_empty() {
+            Ok(lesson)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    fn decode(text: &str) -> Result<Lesson, Problems> {
         if text.len() > MAX_LESSON_BYTES {
             return Err(Problem::new(
                 "",
@@ -393,13 +418,7 @@ impl Lesson {
             .into());
         }
         let value = crate::toml_reader::parse(text).map_err(|e| Problem::new("", e.to_string()))?;
-        let lesson = Lesson::from_value(&value, Path::Root)?;
-        let problems = lesson.validate();
-        if problems.is_empty() {
-            Ok(lesson)
-        } else {
-            Err(Problems(problems))
-        }
+        Lesson::from_value(&value, Path::Root)
     }
 
     /// The scenario step `index` runs with the preset's own seed, and the
@@ -478,6 +497,13 @@ impl Lesson {
 
     /// Every problem with the lesson that needs no simulation.
     pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = self.shape_problems();
+        problems.extend(self.scenario_problems());
+        problems
+    }
+
+    /// Problems visible in the file itself.
+    fn shape_problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.steps.is_empty() {
             problems.push(Problem::new("steps", "a lesson needs at least one step"));
@@ -528,6 +554,16 @@ impl Lesson {
                     ));
                 }
             }
+        }
+        problems
+    }
+
+    /// Problems that show only when each step's scenario (and each case's)
+    /// is built: presets, `set` paths and values, timeline actions, the
+    /// question's measure and the fixes.
+    pub fn scenario_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
             for case in 0..self.case_count(i).min(MAX_CASES) as u64 {
                 match self.scenario_for(i, Some(case)) {
                     Ok(scenario) => {

@@ -204,3 +204,30 @@ fn moment_measures_follow_the_run() {
     let site = top.expected(&incident_core::simulate(&no_leak)).unwrap();
     assert!(!site.contains("response_cache"), "{site}");
 }
+
+/// A catalogue reads lessons cheaply: `read` checks the file's shape only,
+/// and the problems that need each step's scenario come from
+/// `scenario_problems`, which `parse` also runs.
+#[test]
+fn reading_a_lesson_defers_the_scenario_checks() {
+    let text = r#"
+name = "later"
+title = "t"
+[[steps]]
+title = "s"
+prose = "p"
+preset = "no-such-preset"
+"#;
+    let lesson = Lesson::read(text).expect("the shape is fine");
+    let later = lesson.scenario_problems();
+    assert!(
+        later
+            .iter()
+            .any(|p| p.to_string().contains("no-such-preset")),
+        "{later:?}"
+    );
+    assert!(Lesson::parse(text).is_err());
+    // A shape problem is caught at once.
+    let bad = text.replace("\"later\"", "\"Not A Name\"");
+    assert!(Lesson::read(&bad).unwrap_err().to_string().contains("name"));
+}
