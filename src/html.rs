@@ -5,6 +5,9 @@
 //! wasm. Everything that reaches the string goes through `text` or `attr`,
 //! which escape it, so scenario text from a file cannot inject markup.
 
+/// Attribute names and (unescaped) values.
+pub type Attrs<'a> = [(&'static str, &'a str)];
+
 /// An HTML fragment being built. Tags are `'static` names from this crate;
 /// text and attribute values are escaped.
 #[derive(Default)]
@@ -16,7 +19,7 @@ impl Html {
     }
 
     /// `<tag a="v" …>`; close it with [`Html::close`].
-    pub fn open(&mut self, tag: &'static str, attrs: &[(&'static str, &str)]) -> &mut Self {
+    pub fn open(&mut self, tag: &'static str, attrs: &Attrs<'_>) -> &mut Self {
         self.0.push('<');
         self.0.push_str(tag);
         for (name, value) in attrs {
@@ -43,17 +46,35 @@ impl Html {
     }
 
     /// `<tag …>text</tag>`.
-    pub fn el(
-        &mut self,
-        tag: &'static str,
-        attrs: &[(&'static str, &str)],
-        text: &str,
-    ) -> &mut Self {
+    pub fn el(&mut self, tag: &'static str, attrs: &Attrs<'_>, text: &str) -> &mut Self {
         self.open(tag, attrs).text(text).close(tag)
+    }
+
+    /// A problem with a control or a form, announced to screen readers.
+    pub fn error(&mut self, message: &str) -> &mut Self {
+        self.el("p", &[("class", "error"), ("role", "alert")], message)
     }
 
     pub fn finish(self) -> String {
         self.0
+    }
+}
+
+/// The error paragraph for a message, or nothing.
+pub fn error_paragraph(message: Option<&str>) -> String {
+    let mut h = Html::new();
+    if let Some(m) = message {
+        h.error(m);
+    }
+    h.finish()
+}
+
+/// An HTML boolean attribute's value: `aria-pressed`, `data-correct`.
+pub fn flag(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -84,6 +105,16 @@ mod tests {
             h.finish(),
             "<li class=\"a&quot; onclick=&quot;x\">&lt;script&gt;&amp;&#39;</li>"
         );
+    }
+
+    #[test]
+    fn an_error_is_an_alert_paragraph_or_nothing() {
+        assert_eq!(error_paragraph(None), "");
+        assert_eq!(
+            error_paragraph(Some("below the minimum <1>")),
+            "<p class=\"error\" role=\"alert\">below the minimum &lt;1&gt;</p>"
+        );
+        assert_eq!((flag(true), flag(false)), ("true", "false"));
     }
 
     #[test]

@@ -143,16 +143,7 @@ async fn load_catalogue(app: AppState, ls: LessonState, from_link: Option<String
         if from_link.as_deref() == Some(name.as_str()) {
             match &lesson {
                 Ok(l) => restore(app, ls, l.clone()),
-                Err(e) => {
-                    app.notices.update(|n| {
-                        n.push(format!("The lesson “{name}” could not be opened: {e}"))
-                    });
-                    app.share.update(|s| {
-                        s.lesson = None;
-                        s.step = None;
-                        s.fixes.clear();
-                    });
-                }
+                Err(e) => refuse_link(app, &name, e),
             }
         }
         ls.catalogue.update(|c| c.push(Entry { name, lesson }));
@@ -193,29 +184,34 @@ fn scenario_for_state(
 
 /// Whether every step of the lesson builds its scenario; if not, says why.
 fn openable(app: AppState, lesson: &Lesson) -> bool {
-    let problems = lesson.scenario_problems();
-    match problems.first() {
+    match lesson.scenario_problems().first() {
         None => true,
         Some(p) => {
-            app.notices.update(|n| {
-                n.push(format!(
-                    "The lesson “{}” could not be opened: {p}",
-                    lesson.name
-                ))
-            });
+            say_cannot_open(app, &lesson.name, &p.to_string());
             false
         }
     }
 }
 
+fn say_cannot_open(app: AppState, name: &str, why: &str) {
+    app.notices
+        .update(|n| n.push(format!("The lesson “{name}” could not be opened: {why}")));
+}
+
+/// The lesson a link names cannot be opened: say why and drop it from the link.
+fn refuse_link(app: AppState, name: &str, why: &str) {
+    say_cannot_open(app, name, why);
+    app.share.update(|s| {
+        s.lesson = None;
+        s.step = None;
+        s.fixes.clear();
+    });
+}
+
 /// Opens a lesson from a link: its step, fixes, overrides and seed.
 fn restore(app: AppState, ls: LessonState, lesson: Arc<Lesson>) {
-    if !openable(app, &lesson) {
-        app.share.update(|s| {
-            s.lesson = None;
-            s.step = None;
-            s.fixes.clear();
-        });
+    if let Some(p) = lesson.scenario_problems().first() {
+        refuse_link(app, &lesson.name, &p.to_string());
         return;
     }
     let (stored_step, done) = load_progress(&lesson.name);

@@ -3,7 +3,7 @@
 use crate::app::AppState;
 use crate::dom::clicked_attr;
 use crate::format;
-use crate::html::Html;
+use crate::html::{flag, Attrs, Html};
 use incident_core::presets;
 use leptos::prelude::*;
 
@@ -20,14 +20,13 @@ fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>
         for (name, title, description, doc) in cards {
             let is_current = *name == current;
             let class = if is_current { "card current" } else { "card" };
-            let pressed = if is_current { "true" } else { "false" };
             let headline = headlines.get(name).map(String::as_str).unwrap_or("…");
             h.open("li", &[])
                 .open(
                     "button",
                     &[
                         ("class", class),
-                        ("aria-pressed", pressed),
+                        ("aria-pressed", flag(is_current)),
                         ("data-preset", name),
                     ],
                 )
@@ -173,32 +172,28 @@ fn summary_html(app: AppState) -> String {
             .latency_ms_p95
             .map(format::millis)
             .unwrap_or_else(|| "—".into());
-        h.open("dl", &[("class", "headline")])
-            .open("div", &[])
-            .el("dt", &[], "First OOM after load")
-            .el(
-                "dd",
+        let restarts = restarts.to_string();
+        let failures = format::percent(r.failure_ratio);
+        let alerts = s.alerts.len().to_string();
+        let rows: [(&str, &Attrs, &str); 5] = [
+            (
+                "First OOM after load",
                 &[("id", "first-oom"), ("data-seconds", &first_oom_s)],
                 &ooms,
-            )
-            .close("div")
-            .open("div", &[])
-            .el("dt", &[], "Restarts")
-            .el("dd", &[], &restarts.to_string())
-            .close("div")
-            .open("div", &[])
-            .el("dt", &[], "P95")
-            .el("dd", &[], &p95)
-            .close("div")
-            .open("div", &[])
-            .el("dt", &[], "Failures")
-            .el("dd", &[], &format::percent(r.failure_ratio))
-            .close("div")
-            .open("div", &[])
-            .el("dt", &[], "Alerts")
-            .el("dd", &[], &s.alerts.len().to_string())
-            .close("div")
-            .close("dl");
+            ),
+            ("Restarts", &[], &restarts),
+            ("P95", &[], &p95),
+            ("Failures", &[], &failures),
+            ("Alerts", &[], &alerts),
+        ];
+        h.open("dl", &[("class", "headline")]);
+        for (term, attrs, detail) in rows {
+            h.open("div", &[])
+                .el("dt", &[], term)
+                .el("dd", attrs, detail)
+                .close("div");
+        }
+        h.close("dl");
     });
     h.finish()
 }

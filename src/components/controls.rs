@@ -4,7 +4,7 @@
 
 use crate::app::AppState;
 use crate::dom::clicked_attr;
-use crate::html::Html;
+use crate::html::{error_paragraph, Html};
 use incident_core::scenario::{ParamInfo, ParamKind};
 use incident_core::units::parse_f64;
 use leptos::prelude::*;
@@ -89,14 +89,6 @@ fn label_of(path: &str) -> String {
     }
 }
 
-fn error_html(error: Option<String>) -> String {
-    let mut h = Html::new();
-    if let Some(e) = error {
-        h.el("p", &[("class", "error"), ("role", "alert")], &e);
-    }
-    h.finish()
-}
-
 fn enum_options(options: &[&str], current: &str) -> String {
     let mut h = Html::new();
     for &o in options {
@@ -119,15 +111,8 @@ pub fn Control(path: String) -> impl IntoView {
     let info = Memo::new(move |_| app.param(&p));
     let shape = Memo::new(move |_| {
         info.with(|i| {
-            i.as_ref().map(|i| {
-                (
-                    i.kind,
-                    i.min.map(f64::to_bits),
-                    i.max.map(f64::to_bits),
-                    i.log_scale,
-                    i.allowed.clone(),
-                )
-            })
+            i.as_ref()
+                .map(|i| (i.kind, i.min, i.max, i.log_scale, i.allowed.clone()))
         })
     });
     let value = move || info.with(|i| i.as_ref().map(|i| i.value.clone()).unwrap_or_default());
@@ -194,7 +179,7 @@ pub fn Control(path: String) -> impl IntoView {
         <div class="control" data-param=path.clone()>
             <label for=id>{label}</label>
             {body}
-            <div inner_html=move || error_html(error())></div>
+            <div inner_html=move || error_paragraph(error().as_deref())></div>
         </div>
     }
 }
@@ -224,7 +209,7 @@ pub fn Controls() -> impl IntoView {
                         on:change=move |ev| app.set_param("seed", event_target_value(&ev).trim()) />
                     <button on:click=new_seed>"New seed"</button>
                 </div>
-                <div inner_html=move || error_html(app.control_errors.with(|e| e.get("seed").cloned()))></div>
+                <div inner_html=move || app.control_errors.with(|e| error_paragraph(e.get("seed").map(String::as_str)))></div>
             </div>
             <Advanced />
         </section>
@@ -275,7 +260,7 @@ fn Advanced() -> impl IntoView {
                     )
                     .el("small", &[("class", "muted")], &p.allowed);
                 if let Some(e) = errors.get(&p.path) {
-                    h.el("p", &[("class", "error"), ("role", "alert")], e);
+                    h.error(e);
                 }
                 h.close("li");
             }

@@ -9,7 +9,7 @@
 use crate::app::AppState;
 use crate::dom::clicked_attr;
 use crate::format::{clock, paragraphs};
-use crate::html::Html;
+use crate::html::{error_paragraph, flag, Html};
 use crate::lesson::{self, LessonState};
 use incident_core::checks::Check;
 use incident_core::lesson::{Answer, Lesson, Question, Response, Step};
@@ -145,16 +145,11 @@ fn checks_html(
     .el("h3", &[], "The checklist")
     .open("div", &[("class", "chips")]);
     for &check in checks {
-        let is_pressed = if pressed == Some(check) {
-            "true"
-        } else {
-            "false"
-        };
         h.el(
             "button",
             &[
                 ("class", "chip"),
-                ("aria-pressed", is_pressed),
+                ("aria-pressed", flag(pressed == Some(check))),
                 ("data-check", check.name()),
             ],
             check.label(),
@@ -200,7 +195,7 @@ fn fixes_html(app: AppState, labels: &[String]) -> String {
             let mut attrs = vec![
                 ("class", "chip"),
                 ("data-fix", index.as_str()),
-                ("aria-pressed", if applied { "true" } else { "false" }),
+                ("aria-pressed", flag(applied)),
             ];
             if applied {
                 attrs.push(("disabled", ""));
@@ -216,16 +211,12 @@ fn feedback_html(ls: LessonState) -> String {
     let mut h = Html::new();
     ls.feedback.with(|f| {
         let Some(f) = f else { return };
-        let (verdict, correct) = if f.correct {
-            ("Right.", "true")
-        } else {
-            ("Not quite.", "false")
-        };
+        let verdict = if f.correct { "Right." } else { "Not quite." };
         h.open(
             "div",
             &[
                 ("class", "feedback"),
-                ("data-correct", correct),
+                ("data-correct", flag(f.correct)),
                 ("role", "status"),
             ],
         )
@@ -471,18 +462,11 @@ pub fn LessonPanel() -> impl IntoView {
                     "Check my answer".to_string()
                 }
             };
-            let error_html = move || {
-                let mut h = Html::new();
-                if let Some(e) = error.get() {
-                    h.el("p", &[("class", "error"), ("role", "alert")], &e);
-                }
-                h.finish()
-            };
             view! {
                 <form class="question" data-kind=kind on:submit=submit>
                     <div inner_html=fields></div>
                     <button type="submit" class="primary" disabled=move || app.progress.get().is_some()>{button_text}</button>
-                    <div inner_html=error_html></div>
+                    <div inner_html=move || error_paragraph(error.get().as_deref())></div>
                 </form>
             }
         });

@@ -382,13 +382,7 @@ fn format_answer(n: f64) -> String {
 impl Lesson {
     /// Reads a lesson and checks everything `validate` checks.
     pub fn parse(text: &str) -> Result<Lesson, Problems> {
-        let lesson = Lesson::decode(text)?;
-        let problems = lesson.validate();
-        if problems.is_empty() {
-            Ok(lesson)
-        } else {
-            Err(Problems(problems))
-        }
+        Lesson::decode_checked(text, Lesson::validate)
     }
 
     /// Reads a lesson and checks its shape (fields, names, highlights,
@@ -396,8 +390,12 @@ impl Lesson {
     /// catalogue of cards; `scenario_problems` does the rest before the
     /// lesson is opened, and `parse` does both.
     pub fn read(text: &str) -> Result<Lesson, Problems> {
+        Lesson::decode_checked(text, Lesson::shape_problems)
+    }
+
+    fn decode_checked(text: &str, check: fn(&Lesson) -> Vec<Problem>) -> Result<Lesson, Problems> {
         let lesson = Lesson::decode(text)?;
-        let problems = lesson.shape_problems();
+        let problems = check(&lesson);
         if problems.is_empty() {
             Ok(lesson)
         } else {
