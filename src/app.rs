@@ -6,7 +6,6 @@ use crate::state::{self, Embed, ShareState};
 use incident_core::scenario::{apply_set, list_params, Action, ParamInfo};
 use incident_core::{presets, Scenario, Trace};
 use leptos::prelude::*;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy)]
@@ -29,14 +28,34 @@ pub struct AppState {
     pub speed: RwSignal<f64>,
     pub notices: RwSignal<Vec<String>>,
     /// Problems with the last control change, by parameter path.
-    pub control_errors: RwSignal<BTreeMap<String, String>>,
+    pub control_errors: RwSignal<ByKey>,
     pub dark: RwSignal<bool>,
     /// Bumped when the layout changes size: charts redraw.
     pub layout: RwSignal<u64>,
-    pub headlines: RwSignal<BTreeMap<String, String>>,
+    pub headlines: RwSignal<ByKey>,
     pub service: RwSignal<String>,
     /// When the last change was made (performance.now), for redraw timing.
     pub changed_at: RwSignal<Option<f64>>,
+}
+
+/// A few texts by name (a control's error, a preset's headline). A short
+/// list: one per parameter or preset, so a map's code is not worth its size.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ByKey(Vec<(String, String)>);
+
+impl ByKey {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn insert(&mut self, key: &str, value: String) {
+        self.remove(key);
+        self.0.push((key.to_string(), value));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
 }
 
 thread_local! {
@@ -75,7 +94,7 @@ impl AppState {
                     .collect::<Vec<_>>()
                     .join("; ");
                 self.control_errors.update(|e| {
-                    e.insert(path.to_string(), message);
+                    e.insert(path, message);
                 });
             }
         }
@@ -93,7 +112,7 @@ impl AppState {
                 s.compare = None;
             });
             self.pinned.set(None);
-            self.control_errors.set(BTreeMap::new());
+            self.control_errors.set(ByKey::default());
             self.service.set(incident_core::view::focus_service(&sc));
             self.scrub_s.set(0.0);
             self.changed_at.set(Some(crate::dom::now_ms()));
@@ -202,10 +221,10 @@ pub fn provide() -> AppState {
         playing: RwSignal::new(false),
         speed: RwSignal::new(60.0),
         notices: RwSignal::new(loaded.notices),
-        control_errors: RwSignal::new(BTreeMap::new()),
+        control_errors: RwSignal::new(ByKey::default()),
         dark: RwSignal::new(dark),
         layout: RwSignal::new(0),
-        headlines: RwSignal::new(BTreeMap::new()),
+        headlines: RwSignal::new(ByKey::default()),
         service: RwSignal::new(service),
         changed_at: RwSignal::new(Some(crate::dom::now_ms())),
     };
@@ -331,7 +350,7 @@ pub fn compute_headlines(app: AppState) {
                     move |trace, _| {
                         let h = incident_core::view::headline(&trace);
                         app.headlines.update(|m| {
-                            m.insert(name.to_string(), h);
+                            m.insert(name, h);
                         });
                         set_timeout(
                             move || next(app, names, i + 1),
@@ -346,4 +365,24 @@ pub fn compute_headlines(app: AppState) {
         move || next(app, names, 0),
         std::time::Duration::from_millis(800),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByKey;
+
+    #[test]
+    fn by_key_keeps_one_text_per_key() {
+        let mut errors = ByKey::default();
+        errors.insert("workload.users", "too many".into());
+        errors.insert("seed", "not a number".into());
+        errors.insert("workload.users", "below the minimum 1".into());
+        assert_eq!(
+            errors.get("workload.users").map(String::as_str),
+            Some("below the minimum 1")
+        );
+        errors.remove("workload.users");
+        assert_eq!(errors.get("workload.users"), None);
+        assert_eq!(errors.get("seed").map(String::as_str), Some("not a number"));
+    }
 }

@@ -15,7 +15,7 @@ use app::AppState;
 use charts::specs::ChartKind;
 use components::charts_view::Charts;
 use components::chrome::{Gallery, Notices, Playback, Summary, Toolbar};
-use components::controls::{Control, Controls};
+use components::controls::{ControlList, Controls};
 use components::lesson_panel::{Handout, LessonList, LessonPanel};
 use components::panels::{About, Alerts, Events, Pods, Tracemalloc};
 use leptos::prelude::*;
@@ -98,16 +98,6 @@ fn EmbedView(kind: Embed) -> impl IntoView {
         Embed::Go => ChartKind::Go,
         Embed::Pods => ChartKind::Pods,
     };
-    let controls = Memo::new(move |_| {
-        app.scenario.with(|s| {
-            s.controls
-                .iter()
-                .filter(|c| c.as_str() != "seed")
-                .take(2)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
     let full = move || {
         let mut s = app.share.get();
         s.embed = None;
@@ -118,7 +108,7 @@ fn EmbedView(kind: Embed) -> impl IntoView {
         <p class="embed-title">{move || app.scenario.with(|s| s.title.clone())}</p>
         <Charts only=chart />
         <div class="embed-controls">
-            <For each=move || controls.get() key=|c| c.clone() children=move |c| view! { <Control path=c /> } />
+            <ControlList max=2 />
         </div>
         <Playback />
         <p class="embed-link"><a href=full target="_blank" rel="noopener">"Open in Incident Lab ↗"</a></p>

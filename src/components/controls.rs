@@ -184,24 +184,33 @@ pub fn Control(path: String) -> impl IntoView {
     }
 }
 
+/// The loaded scenario's own controls (the seed has its own row), at most
+/// `max` of them. The side panel and the embed share this one list.
 #[component]
-pub fn Controls() -> impl IntoView {
+pub fn ControlList(max: usize) -> impl IntoView {
     let app = expect_context::<AppState>();
     let controls = Memo::new(move |_| {
         app.scenario.with(|s| {
             s.controls
                 .iter()
                 .filter(|c| c.as_str() != "seed")
+                .take(max)
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
+    view! { <For each=move || controls.get() key=|c| c.clone() children=move |c| view! { <Control path=c /> } /> }
+}
+
+#[component]
+pub fn Controls() -> impl IntoView {
+    let app = expect_context::<AppState>();
     let new_seed = move |_| app.set_param("seed", &crate::dom::random_seed().to_string());
     let seed = move || app.scenario.with(|s| s.seed.to_string());
     view! {
         <section class="controls" aria-labelledby="controls-h">
             <h2 id="controls-h">"Controls"</h2>
-            <For each=move || controls.get() key=|c| c.clone() children=move |c| view! { <Control path=c /> } />
+            <ControlList max=usize::MAX />
             <div class="control" data-param="seed">
                 <label for="ctl-seed">"Seed"</label>
                 <div class="slider-row">
