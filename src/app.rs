@@ -146,7 +146,7 @@ impl AppState {
     }
 
     pub fn import_trace_text(&self, filename: &str, text: &str) {
-        match incident_core::trace::import(text) {
+        match incident_core::trace::import_series(text) {
             Ok(trace) => {
                 self.notices.set(vec![format!(
                     "Overlaying {filename}: {} trace of {}, {} samples.",

@@ -31,7 +31,8 @@ impl Runner {
         let world = Rc::new(RefCell::new(Some(World::new(scenario))));
         let current = self.generation.clone();
         let started = crate::dom::now_ms();
-        let done = Rc::new(RefCell::new(Some(done)));
+        // Boxed: one copy of the slicing code for every caller.
+        let done: Done = Rc::new(RefCell::new(Some(Box::new(done))));
         let progress: Rc<dyn Fn(f64)> = Rc::new(progress);
         // The first slice runs in its own task, so the input event that
         // started the run returns at once.
@@ -43,13 +44,15 @@ impl Runner {
     }
 }
 
-fn slice<D: FnOnce(Trace, f64) + 'static>(
+type Done = Rc<RefCell<Option<Box<dyn FnOnce(Trace, f64)>>>>;
+
+fn slice(
     world: Rc<RefCell<Option<World>>>,
     current: Rc<Cell<u64>>,
     generation: u64,
     started: f64,
     progress: Rc<dyn Fn(f64)>,
-    done: Rc<RefCell<Option<D>>>,
+    done: Done,
 ) {
     if current.get() != generation {
         return;

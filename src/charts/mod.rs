@@ -6,6 +6,7 @@
 
 pub mod specs;
 
+use libm::{log10, pow};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -225,7 +226,7 @@ fn segments(points: &[(f64, Option<f64>)], log: bool) -> Vec<Vec<(f64, f64)>> {
     let mut current = Vec::new();
     for &(t, v) in points {
         match v {
-            Some(v) => current.push((t, if log { v.max(0.1).log10() } else { v })),
+            Some(v) => current.push((t, if log { log10(v.max(0.1)) } else { v })),
             None => {
                 if !current.is_empty() {
                     out.push(std::mem::take(&mut current));
@@ -256,7 +257,7 @@ fn y_range(panel: &Panel) -> (f64, f64) {
     if panel.log {
         let lo = if lo.is_finite() { lo.max(0.1) } else { 1.0 };
         let hi = hi.max(lo * 10.0);
-        (lo.log10().floor(), hi.log10().ceil())
+        (log10(lo).floor(), log10(hi).ceil())
     } else {
         (0.0, if hi > 0.0 { hi * 1.08 } else { 1.0 })
     }
@@ -453,7 +454,7 @@ fn draw_panel(
     ctx.set_text_align("right");
     ctx.set_text_baseline("middle");
     for v in &ticks {
-        let value = if panel.log { 10f64.powf(*v) } else { *v };
+        let value = if panel.log { pow(10.0, *v) } else { *v };
         let _ = ctx.fill_text(&panel.unit.format(value), area.left - 6.0, area.y(*v));
     }
     // Everything else stays inside the plot.
@@ -468,7 +469,7 @@ fn draw_panel(
     ctx.clip();
     let y_of = |v: f64| {
         if panel.log {
-            area.y(v.max(0.1).log10())
+            area.y(log10(v.max(0.1)))
         } else {
             area.y(v)
         }

@@ -8,6 +8,8 @@ use crate::html::{error_paragraph, Html};
 use incident_core::scenario::{ParamInfo, ParamKind};
 use incident_core::units::parse_f64;
 use leptos::prelude::*;
+// The core's maths functions: one copy of each in the wasm, not two.
+use libm::{exp, log, log10, pow};
 
 /// Slider position (0..=1000) to a value and back. Log scale maps through
 /// log(1 + v − min), so a range that starts at 0 still works.
@@ -15,7 +17,7 @@ pub fn to_position(info: &ParamInfo, value: f64) -> f64 {
     let (min, max) = (info.min.unwrap_or(0.0), info.max.unwrap_or(1.0));
     let span = (max - min).max(1e-12);
     let p = if info.log_scale {
-        (1.0 + (value - min).max(0.0)).ln() / (1.0 + span).ln()
+        log(1.0 + (value - min).max(0.0)) / log(1.0 + span)
     } else {
         (value - min) / span
     };
@@ -26,7 +28,7 @@ pub fn from_position(info: &ParamInfo, position: f64) -> f64 {
     let (min, max) = (info.min.unwrap_or(0.0), info.max.unwrap_or(1.0));
     let p = (position / 1000.0).clamp(0.0, 1.0);
     let raw = if info.log_scale {
-        min + ((1.0 + (max - min)).ln() * p).exp() - 1.0
+        min + exp(log(1.0 + (max - min)) * p) - 1.0
     } else {
         min + (max - min) * p
     };
@@ -59,7 +61,7 @@ fn nice(kind: ParamKind, v: f64) -> f64 {
         }
         ParamKind::Cpu => round_to(10.0),
         _ => {
-            let magnitude = 10f64.powf(v.abs().max(1e-9).log10().floor() - 1.0);
+            let magnitude = pow(10.0, log10(v.abs().max(1e-9)).floor() - 1.0);
             (v / magnitude).round() * magnitude
         }
     }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARTIFACTS,
@@ -155,6 +155,28 @@ test('pinning a run overlays it on the next one', async () => {
   assert.match(page.url(), /compare=/);
   const legend = await page.locator('#charts canvas.base').first().getAttribute('data-legend');
   assert.match(legend, /pinned/i, `legend: ${legend}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a trace from the native CLI imports as the real run, overlaid on the charts', async () => {
+  const bin = process.env.INCIDENT_BIN;
+  assert.ok(bin, 'INCIDENT_BIN must point at the native `incident` binary');
+  const path = join(ARTIFACTS, 'checkout-gradual.trace.json');
+  writeFileSync(path, execFileSync(bin, ['simulate', 'checkout-gradual', '--format', 'trace'], { maxBuffer: 1 << 28 }));
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  await page.locator('input[type=file][accept=".json"]').setInputFiles(path);
+  await page.getByText('Overlaying checkout-gradual.trace.json').waitFor();
+  assert.match(await page.locator('#notice').innerText(), /model trace of checkout-gradual, \d+ samples/);
+  await page.waitForFunction(() => /\(real\)/.test(document.querySelector('#charts canvas.base')?.dataset.legend ?? ''));
+  // Not a trace: a notice that says why, and the overlay stays.
+  const bad = join(ARTIFACTS, 'not-a-trace.json');
+  writeFileSync(bad, '{"format": "something/2"}');
+  await page.locator('input[type=file][accept=".json"]').setInputFiles(bad);
+  await page.getByText('not-a-trace.json is not a trace').waitFor();
+  assert.match(await page.locator('#charts canvas.base').first().getAttribute('data-legend'), /\(real\)/);
+  await page.getByRole('button', { name: 'Remove real trace' }).click();
+  await page.waitForFunction(() => !/\(real\)/.test(document.querySelector('#charts canvas.base')?.dataset.legend ?? ''));
   assert.deepEqual(problems, []);
   await context.close();
 });

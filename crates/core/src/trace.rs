@@ -234,6 +234,35 @@ pub const MAX_TRACE_BYTES: usize = 64 * 1024 * 1024;
 /// harness, and checks it is one: its format, its scenario (validated like
 /// any scenario file) and that every series has one value per sample.
 pub fn import(text: &str) -> Result<Trace, String> {
+    import_with(text, Trace::from_value)
+}
+
+/// What the app overlays from a real run: [`import`] without the pods,
+/// events, alerts and summary, which stay empty. The same checks of the
+/// format, the scenario and the series; their decoders stay out of the
+/// browser bundle.
+pub fn import_series(text: &str) -> Result<Trace, String> {
+    import_with(text, |value, path| {
+        let mut f = Fields::new(value, path)?;
+        let trace = Trace {
+            format: f.required("format"),
+            source: f.required("source"),
+            scenario: scenario_of(value)?,
+            sample_times_us: f.required("sample_times_us"),
+            series: f.required("series"),
+            pods: Vec::new(),
+            events: Vec::new(),
+            alerts: Vec::new(),
+            summary: Summary::default(),
+        };
+        f.finish(trace)
+    })
+}
+
+fn import_with(
+    text: &str,
+    decode: fn(&Value, Path<'_>) -> Result<Trace, Problems>,
+) -> Result<Trace, String> {
     if text.len() > MAX_TRACE_BYTES {
         return Err(format!(
             "the file is larger than {} MiB",
@@ -247,8 +276,7 @@ pub fn import(text: &str) -> Result<Trace, String> {
             "not a trace file: its format is `{format}`, not `{TRACE_FORMAT}`"
         ));
     }
-    let trace =
-        Trace::from_value(&value, Path::Root).map_err(|p| format!("not a trace file: {p}"))?;
+    let trace = decode(&value, Path::Root).map_err(|p| format!("not a trace file: {p}"))?;
     let samples = trace.sample_times_us.len();
     if let Some(s) = trace.series.iter().find(|s| s.values.len() != samples) {
         return Err(format!(
@@ -260,21 +288,26 @@ pub fn import(text: &str) -> Result<Trace, String> {
     Ok(trace)
 }
 
+/// A trace's scenario, validated like any scenario file; problems are
+/// reported under `scenario.`.
+fn scenario_of(trace: &Value) -> Result<Scenario, Problems> {
+    let value = trace.get("scenario").cloned().unwrap_or(Value::Null);
+    Scenario::from_value(value).map_err(|p| {
+        Problems(
+            p.0.into_iter()
+                .map(|q| Problem::new(format!("scenario.{}", q.path), q.message))
+                .collect(),
+        )
+    })
+}
+
 impl FromValue for Trace {
     fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
         let mut f = Fields::new(value, path)?;
-        let scenario_value = value.get("scenario").cloned().unwrap_or(Value::Null);
-        let scenario = Scenario::from_value(scenario_value).map_err(|p| {
-            Problems(
-                p.0.into_iter()
-                    .map(|q| Problem::new(format!("scenario.{}", q.path), q.message))
-                    .collect(),
-            )
-        })?;
         let trace = Trace {
             format: f.required("format"),
             source: f.required("source"),
-            scenario,
+            scenario: scenario_of(value)?,
             sample_times_us: f.required("sample_times_us"),
             series: f.required("series"),
             pods: f.or("pods", Vec::new()),
@@ -500,6 +533,32 @@ mod tests {
         assert!(import(&wrong.to_json())
             .unwrap_err()
             .contains("`something/2`"));
+    }
+
+    #[test]
+    fn the_overlay_import_reads_the_series_and_checks_them_alike() {
+        let sc = crate::presets::load("checkout-spike").unwrap();
+        let t = crate::simulate(&sc);
+        let overlay = import_series(&t.to_json()).unwrap();
+        let full = import(&t.to_json()).unwrap();
+        assert_eq!(overlay.source, full.source);
+        assert_eq!(overlay.scenario, full.scenario);
+        assert_eq!(overlay.sample_times_us, full.sample_times_us);
+        assert_eq!(overlay.series, full.series);
+        assert!(!full.events.is_empty() && overlay.events.is_empty());
+        assert_eq!(overlay.summary, Summary::default());
+
+        let mut broken: Value = serde_json::from_str(&t.to_json()).unwrap();
+        broken["series"][0]["values"][3] = Value::from("high");
+        broken["scenario"]["seed"] = Value::from("soon");
+        let err = import_series(&broken.to_string()).unwrap_err();
+        assert!(err.contains("scenario.seed"), "{err}");
+        let mut short: Value = serde_json::from_str(&t.to_json()).unwrap();
+        short["sample_times_us"].as_array_mut().unwrap().pop();
+        let err = import_series(&short.to_string()).unwrap_err();
+        assert!(err.contains("values for"), "{err}");
+        assert_eq!(err, import(&short.to_string()).unwrap_err());
+        assert!(import_series("{}").unwrap_err().contains("not a trace"));
     }
 
     #[test]
