@@ -38,6 +38,16 @@ pub struct AppState {
     pub changed_at: RwSignal<Option<f64>>,
 }
 
+/// Runs `run` now and again whenever a signal it read changes. Boxed: one
+/// copy of leptos's effect code for all of the app's effects.
+pub fn effect(run: impl Fn() + 'static) {
+    effect_boxed(Box::new(run));
+}
+
+fn effect_boxed(run: Box<dyn Fn()>) {
+    Effect::new(move |_| run());
+}
+
 /// A few texts by name (a control's error, a preset's headline). A short
 /// list: one per parameter or preset, so a map's code is not worth its size.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -249,7 +259,7 @@ pub fn provide() -> AppState {
     }
 
     // Re-simulate whenever the scenario changes.
-    Effect::new(move |_| {
+    effect(move || {
         let sc = app.scenario.get();
         app.progress.set(Some(0.0));
         RUNNER.with(|r| {
@@ -271,7 +281,7 @@ pub fn provide() -> AppState {
     });
 
     // Keep the URL in step with what is on screen.
-    Effect::new(move |_| {
+    effect(move || {
         let mut s = app.share.get();
         s.t_s = Some(app.scrub_s.get()).filter(|t| *t > 0.0);
         let service = app.service.get();
@@ -283,7 +293,7 @@ pub fn provide() -> AppState {
     });
 
     // Theme: remember it and tell the page.
-    Effect::new(move |_| {
+    effect(move || {
         let dark = app.dark.get();
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
@@ -296,7 +306,7 @@ pub fn provide() -> AppState {
     std::mem::forget(handle);
 
     // Playback: advance the scrub time while playing.
-    Effect::new(move |_| {
+    effect(move || {
         if app.playing.get() {
             play_frame(app, crate::dom::now_ms());
         }

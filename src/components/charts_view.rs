@@ -151,7 +151,7 @@ pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
                 let to_draw = slots.clone();
                 // Redraw everything when the data, the theme, the size or the
                 // followed service change.
-                Effect::new(move |_| {
+                crate::app::effect(move || {
                     app.trace.track();
                     app.pinned.track();
                     app.imported.track();
@@ -181,7 +181,7 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
     let kind = slot.kind;
     let (base, overlay, geometry) = (slot.base, slot.overlay, slot.geometry);
     // The overlay follows the scrub and the pointer.
-    Effect::new(move |_| {
+    crate::app::effect(move || {
         let scrub = app.scrub_s.get();
         let hover = app.hover_s.get();
         let g = geometry.get();

@@ -60,14 +60,16 @@ pub fn Gallery() -> impl IntoView {
             <ul on:click=pick inner_html=move || gallery_cards(app, &cards)></ul>
             <label class="file">
                 "Open a scenario file (TOML or JSON) "
-                <input type="file" accept=".toml,.json,application/json,text/plain" on:change=move |ev| read_file(ev, move |name, text| app.load_scenario_text(&name, &text)) />
+                <input type="file" accept=".toml,.json,application/json,text/plain" on:change=move |ev| read_file(ev, Box::new(move |name, text| app.load_scenario_text(&name, &text))) />
             </label>
         </nav>
     }
 }
 
 /// Reads the chosen file as text, then calls `then(name, text)`.
-pub fn read_file(ev: leptos::ev::Event, then: impl Fn(String, String) + 'static) {
+/// Reads the chosen file as text and hands over its name and text. Boxed:
+/// one copy of this code for every file input.
+pub fn read_file(ev: leptos::ev::Event, then: Box<dyn Fn(String, String)>) {
     let input: web_sys::HtmlInputElement = event_target(&ev);
     let Some(file) = input.files().and_then(|f| f.get(0)) else {
         return;
@@ -289,7 +291,7 @@ pub fn Toolbar() -> impl IntoView {
             <button id="share" on:click=share>{move || if copied.get() { "Link copied" } else { "Share link" }}</button>
             <button id="export-csv" on:click=csv>"CSV"</button>
             <button on:click=trace_json title="The whole trace, for later or for import">"Trace"</button>
-            <label class="file">"Import trace " <input type="file" accept=".json" on:change=move |ev| crate::components::chrome::read_file(ev, move |name, text| app.import_trace_text(&name, &text)) /></label>
+            <label class="file">"Import trace " <input type="file" accept=".json" on:change=move |ev| crate::components::chrome::read_file(ev, Box::new(move |name, text| app.import_trace_text(&name, &text))) /></label>
             {move || app.imported.with(|i| i.is_some()).then(|| view! { <button on:click=move |_| app.imported.set(None)>"Remove real trace"</button> })}
             <button on:click=move |_| app.dark.update(|d| *d = !*d) aria-label="Switch light and dark theme">{move || if app.dark.get() { "☀ Light" } else { "☾ Dark" }}</button>
             <details class="embed-help">

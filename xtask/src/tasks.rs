@@ -32,10 +32,10 @@ fn trunk() -> Command {
     c.env("RUSTUP_TOOLCHAIN", setup::WASM_TOOLCHAIN)
         .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
         .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
-        // Replaces the config file's flags for this target, so it repeats them.
+        // Cargo appends this to `.cargo/config.toml`'s flags for the target.
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "--cfg erase_components -Zlocation-detail=none",
+            "-Zlocation-detail=none",
         );
     c
 }
