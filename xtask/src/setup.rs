@@ -195,14 +195,19 @@ fn terser() -> Result {
         note(&format!("terser {TERSER_VERSION} (npm): present"));
         return Ok(());
     }
+    npm_tool("terser", &format!("terser@{TERSER_VERSION}"))
+}
+
+/// Installs one pinned npm package into target/tools (next to the others).
+fn npm_tool(what: &str, package: &str) -> Result {
     note(&format!(
-        "terser: installing terser@{TERSER_VERSION} from npm into target/tools"
+        "{what}: installing {package} from npm into target/tools"
     ));
     std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
     let mut c = command("npm");
     c.args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(tools_dir())
-        .arg(format!("terser@{TERSER_VERSION}"));
+        .arg(package);
     run(c)
 }
 
@@ -223,15 +228,7 @@ fn binaryen() -> Result {
         ));
         return Ok(());
     }
-    note(&format!(
-        "wasm-opt: installing binaryen@{BINARYEN_VERSION} from npm into target/tools"
-    ));
-    std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
-    let mut c = command("npm");
-    c.args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(tools_dir())
-        .arg(format!("binaryen@{BINARYEN_VERSION}"));
-    run(c)
+    npm_tool("wasm-opt", &format!("binaryen@{BINARYEN_VERSION}"))
 }
 
 /// Browser-test tools pinned by tests/browser/package-lock.json.

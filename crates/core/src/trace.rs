@@ -244,18 +244,24 @@ pub fn import(text: &str) -> Result<Trace, String> {
 pub fn import_series(text: &str) -> Result<Trace, String> {
     import_with(text, |value, path| {
         let mut f = Fields::new(value, path)?;
-        let trace = Trace {
-            format: f.required("format"),
-            source: f.required("source"),
-            scenario: scenario_of(value)?,
-            sample_times_us: f.required("sample_times_us"),
-            series: f.required("series"),
-            pods: Vec::new(),
-            events: Vec::new(),
-            alerts: Vec::new(),
-            summary: Summary::default(),
-        };
+        let trace = series_part(&mut f, value)?;
         f.finish(trace)
+    })
+}
+
+/// A trace's format, source, scenario and series; the rest left empty.
+/// Both imports start here.
+fn series_part(f: &mut Fields<'_, '_>, value: &Value) -> Result<Trace, Problems> {
+    Ok(Trace {
+        format: f.required("format"),
+        source: f.required("source"),
+        scenario: scenario_of(value)?,
+        sample_times_us: f.required("sample_times_us"),
+        series: f.required("series"),
+        pods: Vec::new(),
+        events: Vec::new(),
+        alerts: Vec::new(),
+        summary: Summary::default(),
     })
 }
 
@@ -304,17 +310,11 @@ fn scenario_of(trace: &Value) -> Result<Scenario, Problems> {
 impl FromValue for Trace {
     fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
         let mut f = Fields::new(value, path)?;
-        let trace = Trace {
-            format: f.required("format"),
-            source: f.required("source"),
-            scenario: scenario_of(value)?,
-            sample_times_us: f.required("sample_times_us"),
-            series: f.required("series"),
-            pods: f.or("pods", Vec::new()),
-            events: f.or("events", Vec::new()),
-            alerts: f.or("alerts", Vec::new()),
-            summary: f.required("summary"),
-        };
+        let mut trace = series_part(&mut f, value)?;
+        trace.pods = f.or("pods", Vec::new());
+        trace.events = f.or("events", Vec::new());
+        trace.alerts = f.or("alerts", Vec::new());
+        trace.summary = f.required("summary");
         f.finish(trace)
     }
 }
