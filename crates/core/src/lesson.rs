@@ -970,7 +970,7 @@ fn set_pairs(set: Option<std::collections::BTreeMap<String, Value>>) -> Vec<(Str
         .map(|(k, v)| {
             let text = match v {
                 Value::String(s) => s,
-                other => other.to_string(),
+                other => crate::json::to_compact(&other),
             };
             (k, text)
         })

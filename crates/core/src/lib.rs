@@ -1,7 +1,7 @@
 //! `incident-core`: the deterministic model behind Incident Lab.
 //!
 //! A run is a pure function `(Scenario, seed) -> Trace`: integer
-//! microsecond time, a `(time, seq)` event queue, ChaCha8 streams per
+//! microsecond time, a `(time, seq)` event queue, PCG64 streams per
 //! subsystem and `libm` for every transcendental, so the same scenario
 //! gives the same trace — and the same hash — natively and in the browser.
 //! No I/O, no clock, no async, no web dependency.
@@ -11,6 +11,7 @@ pub mod checks;
 pub mod decode;
 pub mod engine;
 pub mod histogram;
+pub mod json;
 pub mod lesson;
 pub mod model;
 pub mod presets;

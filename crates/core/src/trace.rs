@@ -222,7 +222,7 @@ impl Trace {
     pub fn to_json(&self) -> String {
         // Through a Value: the trace's serializer is compiled once (smaller wasm).
         serde_json::to_value(self)
-            .map(|v| v.to_string())
+            .map(|v| crate::json::to_compact(&v))
             .unwrap_or_default()
     }
 }
@@ -275,7 +275,7 @@ fn import_with(
             MAX_TRACE_BYTES / (1024 * 1024)
         ));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let value = crate::json::parse(text).map_err(|e| format!("not JSON ({e})"))?;
     let format = value.get("format").and_then(Value::as_str).unwrap_or("");
     if format != TRACE_FORMAT {
         return Err(format!(

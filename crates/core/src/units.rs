@@ -209,6 +209,7 @@ impl FromValue for Dur {
         match value {
             Value::String(text) => parse_duration(text).map(Dur).map_err(|m| path.problem(m)),
             Value::Number(n) => {
+                let n = crate::json::number_text(n);
                 Err(path.problem(format!("{n} has no unit; write it like \"{n}s\"")))
             }
             other => expected(
@@ -323,7 +324,8 @@ impl FromValue for Bytes {
             Value::Number(n) => match n.as_u64() {
                 Some(v) => Ok(Bytes(v)),
                 None => Err(path.problem(format!(
-                    "{n} is not a size: sizes are whole bytes, 0 or more"
+                    "{} is not a size: sizes are whole bytes, 0 or more",
+                    crate::json::number_text(n)
                 ))),
             },
             other => expected(other, path, "a size like \"20Mi\", \"256Mi\" or \"16MiB\""),
@@ -377,7 +379,7 @@ impl FromValue for Millicores {
         let text = match value {
             Value::String(text) => text.clone(),
             // `cpu_limit = 2` means two cores, as in Kubernetes.
-            Value::Number(n) => n.to_string(),
+            Value::Number(n) => crate::json::number_text(n),
             other => return expected(other, path, "a CPU amount like \"300m\" or \"2\""),
         };
         parse_millicores(&text)

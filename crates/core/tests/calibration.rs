@@ -175,7 +175,10 @@ fn gradual_gc_frequency_and_tail_latency_rise_with_utilization() {
 
 #[test]
 fn flag_table_rows_land_in_the_seed_ranges() {
-    // Seed 001, "Comparing Flag Values (25 users)": time to OOM.
+    // Seed 001, "Comparing Flag Values (25 users)": time to OOM. The seed
+    // document reports one load test per row; the model is judged by its
+    // median over five seeds, because one seed's draw moves flag 500's OOM
+    // by about a minute either way (5.7–8.1 min over seeds 1–12).
     let rows = [
         ("checkout-flag-100", 30.0, 40.0),
         ("checkout-flag-200", 15.0, 20.0),
@@ -183,16 +186,14 @@ fn flag_table_rows_land_in_the_seed_ranges() {
         ("checkout-flag-500", 5.0, 7.0),
     ];
     for (name, low, high) in rows {
-        let t = run(name);
-        let minutes = oom_after_load(&t, "checkout").expect(name) / 60.0;
+        let minutes = median_oom(name, &[]) / 60.0;
         assert!(
             (low..=high).contains(&minutes),
             "{name}: {minutes:.1} min, seed says {low}–{high}"
         );
     }
     // "2000 → ~90 s" at 25 users: within a factor of two.
-    let t = run("checkout-flag-2000");
-    let secs = oom_after_load(&t, "checkout").unwrap();
+    let secs = median_oom("checkout-flag-2000", &[]);
     assert!((45.0..=180.0).contains(&secs), "flag 2000: {secs:.0} s");
 }
 

@@ -618,7 +618,7 @@ impl Scenario {
 
     pub fn from_json(text: &str) -> Result<Scenario, Problems> {
         check_size(text)?;
-        let value: serde_json::Value = serde_json::from_str(text)
+        let value = crate::json::parse(text)
             .map_err(|e| Problem::new("", format!("not valid JSON: {e}")))?;
         Scenario::from_value(value)
     }
@@ -679,7 +679,7 @@ impl Scenario {
     pub fn to_json(&self) -> String {
         serde_json::to_value(self)
             .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .map(|v| crate::json::to_pretty(&v))
             .unwrap_or_default()
     }
 

@@ -1180,7 +1180,10 @@ pub(super) fn schema_problems(value: &Value) -> Vec<Problem> {
                 };
                 problems.push(Problem::new(
                     joined(path),
-                    format!("expected {expected}, found {other}"),
+                    format!(
+                        "expected {expected}, found {}",
+                        crate::json::to_compact(other)
+                    ),
                 ));
             }
         }
@@ -1211,7 +1214,7 @@ pub(super) fn check_ranges(scenario: &Scenario) -> Vec<Problem> {
             Ok(Some(v)) if !v.is_finite() || v < rule.min || v > rule.max => {
                 let shown = match leaf {
                     Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    other => crate::json::to_compact(other),
                 };
                 let relation = if v < rule.min {
                     "below the minimum"
@@ -1285,7 +1288,7 @@ fn info(path: String, rule: &Rule, leaf: Option<&Value>) -> ParamInfo {
                 .flatten(),
         ),
         Some(other) => (
-            other.to_string(),
+            crate::json::to_compact(other),
             base_value(rule.kind, other).ok().flatten(),
         ),
     };

@@ -1,0 +1,598 @@
+//! JSON text to and from `serde_json::Value`, written by hand.
+//!
+//! serde_json's reader and writer are generic over readers, writers,
+//! formatters and visitors; compiled for the browser they cost about 6 KB of
+//! gzip for two things the app needs: text to a `Value` (scenario and trace
+//! files) and a `Value` to text (the downloads). This module does only that.
+//!
+//! Reading gives serde_json's values: integers that fit become `u64` (`i64`
+//! when negative), every other number an `f64`, correctly rounded by
+//! `units::parse_f64`. Errors name the line and column, as serde_json's do.
+//! Writing gives serde_json's text, compact or indented by two spaces, except
+//! that a float is written in plain decimals, never with an exponent (`1e-7`
+//! is `0.0000001`): the shortest digits that read back as the same `f64`.
+//! Both directions are tested against serde_json.
+
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// Arrays and objects nest at most this deep (serde_json's own limit), so a
+/// hostile file cannot overflow the stack.
+const MAX_DEPTH: usize = 128;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Reads one JSON document; whitespace may surround it, nothing else.
+pub fn parse(text: &str) -> Result<Value, JsonError> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    let value = reader.value().map_err(|m| reader.error(m))?;
+    reader.skip_space();
+    if reader.pos < reader.bytes.len() {
+        return Err(reader.error("trailing characters after the document".into()));
+    }
+    Ok(value)
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    depth: usize,
+}
+
+type Read<T> = Result<T, String>;
+
+impl Reader<'_> {
+    fn error(&self, message: String) -> JsonError {
+        let before = &self.bytes[..self.pos.min(self.bytes.len())];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        JsonError {
+            message,
+            line,
+            column: self.text[line_start..self.pos.min(self.text.len())]
+                .chars()
+                .count(),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// What stands at the cursor, for a message.
+    fn found(&self) -> String {
+        match self.text[self.pos..].chars().next() {
+            None => "the end of the file".into(),
+            Some(c) => format!("`{c}`"),
+        }
+    }
+
+    fn value(&mut self) -> Read<Value> {
+        self.skip_space();
+        match self.peek() {
+            Some(b'{') => self.nested(Reader::object),
+            Some(b'[') => self.nested(Reader::array),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => {
+                for (word, value) in [
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
+                ] {
+                    if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+                        self.pos += word.len();
+                        return Ok(value);
+                    }
+                }
+                Err(format!("expected a value, found {}", self.found()))
+            }
+            None => Err("expected a value, found the end of the file".into()),
+        }
+    }
+
+    fn nested(&mut self, read: fn(&mut Self) -> Read<Value>) -> Read<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} deep"));
+        }
+        let value = read(self)?;
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    /// After an item of a list or object: `,` goes on, `close` ends.
+    fn more(&mut self, close: u8) -> Read<bool> {
+        self.skip_space();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(format!(
+                "expected `,` or `{}`, found {}",
+                close as char,
+                self.found()
+            )),
+        }
+    }
+
+    /// `[` is at the cursor.
+    fn array(&mut self) -> Read<Value> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_space();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            if !self.more(b']')? {
+                return Ok(Value::Array(items));
+            }
+        }
+    }
+
+    /// `{` is at the cursor. A repeated key keeps its last value, as in
+    /// serde_json.
+    fn object(&mut self) -> Read<Value> {
+        self.pos += 1;
+        let mut map = Map::new();
+        self.skip_space();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(map));
+        }
+        loop {
+            self.skip_space();
+            if self.peek() != Some(b'"') {
+                return Err(format!("expected a key in quotes, found {}", self.found()));
+            }
+            let key = self.string()?;
+            self.skip_space();
+            if self.peek() != Some(b':') {
+                return Err(format!("expected `:`, found {}", self.found()));
+            }
+            self.pos += 1;
+            let value = self.value()?;
+            map.insert(key, value);
+            if !self.more(b'}')? {
+                return Ok(Value::Object(map));
+            }
+        }
+    }
+
+    /// `"` is at the cursor.
+    fn string(&mut self) -> Read<String> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            // Copy the run up to the next quote, backslash or control byte.
+            let run = self.bytes[self.pos..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(self.bytes.len() - self.pos);
+            // The run ends at an ASCII byte or the end, so it is whole UTF-8.
+            out.push_str(&self.text[self.pos..self.pos + run]);
+            self.pos += run;
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    out.push(self.escape()?);
+                }
+                Some(_) => return Err("control character in a string".into()),
+                None => return Err("the string is not closed".into()),
+            }
+        }
+    }
+
+    /// After a backslash.
+    fn escape(&mut self) -> Read<char> {
+        let b = self.peek().ok_or("the string is not closed")?;
+        self.pos += 1;
+        Ok(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(),
+            _ => {
+                self.pos -= 1;
+                return Err(format!(
+                    "`\\{}` is not an escape",
+                    self.found().trim_matches('`')
+                ));
+            }
+        })
+    }
+
+    /// After `\u`: four hex digits, and a second `\uXXXX` for a surrogate pair.
+    fn unicode_escape(&mut self) -> Read<char> {
+        let high = self.hex4()?;
+        if !(0xD800..0xE000).contains(&high) {
+            return char::from_u32(high).ok_or_else(|| "invalid \\u escape".into());
+        }
+        if high >= 0xDC00 || !self.bytes[self.pos..].starts_with(b"\\u") {
+            return Err("a lone surrogate in a \\u escape".into());
+        }
+        self.pos += 2;
+        let low = self.hex4()?;
+        if !(0xDC00..0xE000).contains(&low) {
+            return Err("a lone surrogate in a \\u escape".into());
+        }
+        let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+        char::from_u32(code).ok_or_else(|| "invalid \\u escape".into())
+    }
+
+    fn hex4(&mut self) -> Read<u32> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
+            .ok_or("a \\u escape needs four hex digits")?;
+        self.pos += 4;
+        // Four ASCII hex digits: always a valid u32.
+        Ok(digits.iter().fold(0, |acc, &d| {
+            acc * 16 + (d as char).to_digit(16).unwrap_or(0)
+        }))
+    }
+
+    /// JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Read<Value> {
+        let start = self.pos;
+        let digits = |r: &mut Self| {
+            let from = r.pos;
+            while r.peek().is_some_and(|b| b.is_ascii_digit()) {
+                r.pos += 1;
+            }
+            r.pos - from
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        let int_digits = digits(self);
+        let bad = |r: &Self| format!("`{}` is not a number", &r.text[start..r.pos]);
+        if int_digits == 0 || (int_digits > 1 && self.bytes[int_start] == b'0') {
+            return Err(bad(self));
+        }
+        let mut is_float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            is_float = true;
+            if digits(self) == 0 {
+                return Err(bad(self));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            is_float = true;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(bad(self));
+            }
+        }
+        let token = &self.text[start..self.pos];
+        let negative = token.starts_with('-');
+        if !is_float {
+            // Integers keep their exact value when they fit, as serde_json's
+            // do; `-0` is the float -0.0 there too.
+            if negative {
+                if let Ok(v) = token.parse::<i64>() {
+                    if v != 0 {
+                        return Ok(Value::from(v));
+                    }
+                }
+            } else if let Ok(v) = token.parse::<u64>() {
+                return Ok(Value::from(v));
+            }
+        }
+        let v = crate::units::parse_f64(token).ok_or_else(|| bad(self))?;
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| format!("`{token}` is too large for a number"))
+    }
+}
+
+/// `value` as compact JSON: no spaces, as `serde_json::to_string`.
+pub fn to_compact(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, None);
+    out
+}
+
+/// `value` as JSON indented by two spaces, as `serde_json::to_string_pretty`.
+pub fn to_pretty(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, Some(0));
+    out
+}
+
+/// A number as JSON writes it: integers exactly, floats in the shortest
+/// decimals that read back as the same value, with `.0` if they would
+/// otherwise read as an integer.
+pub fn number_text(n: &Number) -> String {
+    if let Some(v) = n.as_u64() {
+        v.to_string()
+    } else if let Some(v) = n.as_i64() {
+        v.to_string()
+    } else {
+        // A `Number` is never NaN or infinite; Display never uses an exponent.
+        let mut text = n.as_f64().unwrap_or(0.0).to_string();
+        if !text.contains('.') {
+            text.push_str(".0");
+        }
+        text
+    }
+}
+
+/// `indent` is the current depth when pretty, `None` when compact.
+fn write_value(out: &mut String, value: &Value, indent: Option<usize>) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number_text(n)),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => write_nested(out, b'[', items.iter().map(|v| (None, v)), indent),
+        Value::Object(map) => write_nested(
+            out,
+            b'{',
+            map.iter().map(|(k, v)| (Some(k.as_str()), v)),
+            indent,
+        ),
+    }
+}
+
+fn write_nested<'v>(
+    out: &mut String,
+    open: u8,
+    items: impl ExactSizeIterator<Item = (Option<&'v str>, &'v Value)>,
+    indent: Option<usize>,
+) {
+    let close = if open == b'[' { ']' } else { '}' };
+    out.push(open as char);
+    let empty = items.len() == 0;
+    let inner = indent.map(|depth| depth + 1);
+    let new_line = |out: &mut String, depth: Option<usize>| {
+        if let Some(depth) = depth {
+            out.push('\n');
+            (0..depth).for_each(|_| out.push_str("  "));
+        }
+    };
+    for (i, (key, value)) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        new_line(out, inner);
+        if let Some(key) = key {
+            write_string(out, key);
+            out.push_str(if indent.is_some() { ": " } else { ":" });
+        }
+        write_value(out, value, inner);
+    }
+    if !empty {
+        new_line(out, indent);
+    }
+    out.push(close);
+}
+
+/// Escapes what JSON requires (quote, backslash, control characters) and
+/// nothing else, as serde_json does.
+fn write_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => {
+                out.push_str("\\u00");
+                out.push(char::from_digit(c as u32 >> 4, 16).unwrap_or('0'));
+                out.push(char::from_digit(c as u32 & 15, 16).unwrap_or('0'));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn agree(text: &str) {
+        let ours = parse(text);
+        let theirs: Result<Value, _> = serde_json::from_str(text);
+        match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{text}: ours {ours:?}, serde_json {theirs:?}"),
+        }
+    }
+
+    #[test]
+    fn edge_cases_agree_with_serde_json() {
+        for text in [
+            "0",
+            "-0",
+            "-1",
+            "12",
+            "1.5",
+            "-2.5e3",
+            "1E400",
+            "1e-400",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "0.1",
+            "123456789012345678901234567890",
+            "2.2250738585072014e-308",
+            "true",
+            "false",
+            "null",
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u20ac\ud83d\ude00""#,
+            "\"plain ünïcödé €\"",
+            "[]",
+            "{}",
+            " [ 1 , 2 , [ 3 ] ] ",
+            r#"{"a": {"b": [true, null]}, "c": "d"}"#,
+            r#"{"a": 1, "a": 2}"#,
+            // Broken: each must be refused by both.
+            "",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{a: 1}",
+            "{\"a\": 1,}",
+            "\"open",
+            "\"tab\there\"",
+            r#""\x""#,
+            r#""\ud83d""#,
+            r#""\udc00x""#,
+            r#""\u12""#,
+            "tru",
+            "nul",
+            "[1] 2",
+            "NaN",
+            "Infinity",
+        ] {
+            agree(text);
+        }
+    }
+
+    #[test]
+    fn every_shipped_trace_and_scenario_reads_as_serde_json_reads_it() {
+        for name in crate::presets::names() {
+            agree(&crate::presets::load(name).unwrap().to_json());
+        }
+        for name in ["checkout-spike", "sockshop-outage", "python-leaks"] {
+            let mut scenario = crate::presets::load(name).unwrap();
+            scenario.duration = crate::units::Dur::secs(10 * 60);
+            agree(&crate::engine::simulate(&scenario).to_json());
+        }
+    }
+
+    #[test]
+    fn written_text_is_serde_json_text() {
+        let values = [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!([[], {}, [1, [2, {"a": []}]]]),
+            json!({"b": true, "a": false, "n": null, "u": u64::MAX, "i": i64::MIN}),
+            json!({"s": "quote \" back \\ slash / nl \n cr \r tab \t bs \u{8} ff \u{c}"}),
+            json!(["\u{0}\u{1f}\u{7f} é € 😀", {"nested": {"deeper": [0, -1]}}]),
+            json!({"float": 1.5, "whole": 2.0, "neg": -0.25}),
+        ];
+        for value in values {
+            assert_eq!(to_compact(&value), serde_json::to_string(&value).unwrap());
+            assert_eq!(
+                to_pretty(&value),
+                serde_json::to_string_pretty(&value).unwrap()
+            );
+            assert_eq!(parse(&to_pretty(&value)).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn floats_are_plain_decimals_that_read_back_to_the_same_bits() {
+        for f in [
+            0.1,
+            -0.0,
+            1.0,
+            1e-7,
+            1e21,
+            2.5e15,
+            123_456.789,
+            5e-324,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            -f64::MAX,
+        ] {
+            let text = to_compact(&json!(f));
+            assert!(!text.contains('e') && text.contains('.'), "{text}");
+            let ours = parse(&text).unwrap().as_f64().unwrap();
+            let theirs: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(ours.to_bits(), f.to_bits(), "{text}");
+            assert_eq!(theirs.to_bits(), f.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = parse("{\n  \"a\": 1,\n  \"b\": tru\n}").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 7), "{e}");
+        assert!(e.to_string().contains("expected a value"), "{e}");
+        let e = parse("[1, 2").unwrap_err();
+        assert!(e.to_string().contains("found the end of the file"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let text = "[".repeat(100_000);
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("nested more than"), "{e}");
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+    }
+}
