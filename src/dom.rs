@@ -23,9 +23,14 @@ pub fn query() -> String {
     window().location().search().unwrap_or_default()
 }
 
-/// Replaces the URL's query without a reload or a history entry.
+/// Replaces the URL's query without a reload or a history entry. Nothing to
+/// do when it is already the query (as at start-up): `replaceState` costs a
+/// few milliseconds.
 pub fn replace_query(query: &str) {
     let location = window().location();
+    if location.search().is_ok_and(|q| q == query) {
+        return;
+    }
     let path = location.pathname().unwrap_or_default();
     let url = format!("{path}{query}");
     if let Ok(history) = window().history() {

@@ -71,12 +71,22 @@ fn slice(
         }
     };
     if finished {
-        let t0 = crate::dom::now_ms();
-        let trace = world.borrow_mut().take().expect("world").into_trace();
-        crate::dom::record_metric("traceMs", crate::dom::now_ms() - t0);
-        if let Some(d) = done.borrow_mut().take() {
-            d(trace, crate::dom::now_ms() - started);
-        }
+        // Building the trace and drawing it get a task of their own, so no
+        // task holds both a full slice and that work.
+        crate::dom::yield_then(move || {
+            if current.get() != generation {
+                return;
+            }
+            let t0 = crate::dom::now_ms();
+            let Some(w) = world.borrow_mut().take() else {
+                return;
+            };
+            let trace = w.into_trace();
+            crate::dom::record_metric("traceMs", crate::dom::now_ms() - t0);
+            if let Some(d) = done.borrow_mut().take() {
+                d(trace, crate::dom::now_ms() - started);
+            }
+        });
         return;
     }
     let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);

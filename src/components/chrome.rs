@@ -7,7 +7,7 @@ use crate::html::{flag, Attrs, Html};
 use incident_core::presets;
 use leptos::prelude::*;
 
-fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>)]) -> String {
+fn gallery_cards(app: AppState, cards: &[presets::Card]) -> String {
     let current = app.share.with(|s| {
         if s.scenario_json.is_some() {
             String::new()
@@ -17,7 +17,8 @@ fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>
     });
     let mut h = Html::new();
     app.headlines.with(|headlines| {
-        for (name, title, description, doc) in cards {
+        for card in cards {
+            let name = &card.name;
             let is_current = *name == current;
             let class = if is_current { "card current" } else { "card" };
             let headline = headlines.get(name).map(String::as_str).unwrap_or("…");
@@ -30,10 +31,10 @@ fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>
                         ("data-preset", name),
                     ],
                 )
-                .el("span", &[("class", "card-title")], title)
-                .el("span", &[("class", "card-desc")], description)
+                .el("span", &[("class", "card-title")], &card.title)
+                .el("span", &[("class", "card-desc")], &card.description)
                 .el("span", &[("class", "card-headline")], headline);
-            if let Some(d) = doc {
+            if let Some(d) = &card.seed_doc {
                 h.el("span", &[("class", "card-doc")], &format!("seed {d}"));
             }
             h.close("button").close("li");
@@ -45,10 +46,7 @@ fn gallery_cards(app: AppState, cards: &[(String, String, String, Option<String>
 #[component]
 pub fn Gallery() -> impl IntoView {
     let app = expect_context::<AppState>();
-    let cards: Vec<(String, String, String, Option<String>)> = presets::all()
-        .into_iter()
-        .map(|p| (p.name, p.title, p.description, p.seed_doc))
-        .collect();
+    let cards = presets::cards();
     let pick = move |ev: leptos::ev::MouseEvent| {
         if let Some(name) = clicked_attr(&ev, "data-preset") {
             app.load_preset(&name);
