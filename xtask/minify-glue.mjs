@@ -30,8 +30,8 @@ const only = (suffix) => {
   if (found.length !== 1) fail(`expected one ${suffix} file in ${dist}, found ${found.length}`);
   return found[0];
 };
-const glue = [only(".js")];
-const jsPath = join(dist, glue[0]);
+const jsName = only(".js");
+const jsPath = join(dist, jsName);
 const wasmName = only(".wasm");
 const wasmPath = join(dist, wasmName);
 const before = readFileSync(jsPath);
@@ -150,7 +150,7 @@ writeFileSync(jsPath, out.code);
 const htmlPath = join(dist, "index.html");
 let html = readFileSync(htmlPath, "utf8");
 for (const [file, old, now] of [
-  [glue[0], before, Buffer.from(out.code)],
+  [jsName, before, Buffer.from(out.code)],
   [wasmName, wasmBefore, wasmAfter],
 ]) {
   const oldHash = sri(old);
@@ -162,6 +162,6 @@ for (const [file, old, now] of [
 }
 writeFileSync(htmlPath, html);
 console.log(
-  `${glue[0]}: ${before.length} -> ${Buffer.byteLength(out.code)} bytes; ` +
+  `${jsName}: ${before.length} -> ${Buffer.byteLength(out.code)} bytes; ` +
     `${wasmName}: ${wasmBefore.length} -> ${wasmAfter.length} bytes, ${renamed.size} names shortened`,
 );

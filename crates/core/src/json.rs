@@ -66,18 +66,12 @@ type Read<T> = Result<T, String>;
 
 impl Reader<'_> {
     fn error(&self, message: String) -> JsonError {
-        let before = &self.bytes[..self.pos.min(self.bytes.len())];
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+        let end = self.pos.min(self.text.len());
+        let line_start = self.text[..end].rfind('\n').map_or(0, |i| i + 1);
         JsonError {
             message,
-            line,
-            column: self.text[line_start..self.pos.min(self.text.len())]
-                .chars()
-                .count(),
+            line: crate::toml_reader::line_at(self.text, self.pos),
+            column: self.text[line_start..end].chars().count(),
         }
     }
 
@@ -153,50 +147,51 @@ impl Reader<'_> {
         }
     }
 
-    /// `[` is at the cursor.
-    fn array(&mut self) -> Read<Value> {
+    /// The opening bracket is at the cursor: reads items with `item` until
+    /// `close`, with commas between them.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_space();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(Value::Array(items));
+            return Ok(());
         }
         loop {
-            items.push(self.value()?);
-            if !self.more(b']')? {
-                return Ok(Value::Array(items));
+            item(self)?;
+            if !self.more(close)? {
+                return Ok(());
             }
         }
     }
 
-    /// `{` is at the cursor. A repeated key keeps its last value, as in
-    /// serde_json.
+    fn array(&mut self) -> Read<Value> {
+        let mut items = Vec::new();
+        self.items(b']', |r| {
+            items.push(r.value()?);
+            Ok(())
+        })?;
+        Ok(Value::Array(items))
+    }
+
+    /// A repeated key keeps its last value, as in serde_json.
     fn object(&mut self) -> Read<Value> {
-        self.pos += 1;
         let mut map = Map::new();
-        self.skip_space();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Object(map));
-        }
-        loop {
-            self.skip_space();
-            if self.peek() != Some(b'"') {
-                return Err(format!("expected a key in quotes, found {}", self.found()));
+        self.items(b'}', |r| {
+            r.skip_space();
+            if r.peek() != Some(b'"') {
+                return Err(format!("expected a key in quotes, found {}", r.found()));
             }
-            let key = self.string()?;
-            self.skip_space();
-            if self.peek() != Some(b':') {
-                return Err(format!("expected `:`, found {}", self.found()));
+            let key = r.string()?;
+            r.skip_space();
+            if r.peek() != Some(b':') {
+                return Err(format!("expected `:`, found {}", r.found()));
             }
-            self.pos += 1;
-            let value = self.value()?;
+            r.pos += 1;
+            let value = r.value()?;
             map.insert(key, value);
-            if !self.more(b'}')? {
-                return Ok(Value::Object(map));
-            }
-        }
+            Ok(())
+        })?;
+        Ok(Value::Object(map))
     }
 
     /// `"` is at the cursor.
@@ -271,15 +266,12 @@ impl Reader<'_> {
 
     fn hex4(&mut self) -> Read<u32> {
         let digits = self
-            .bytes
+            .text
             .get(self.pos..self.pos + 4)
-            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or("a \\u escape needs four hex digits")?;
         self.pos += 4;
-        // Four ASCII hex digits: always a valid u32.
-        Ok(digits.iter().fold(0, |acc, &d| {
-            acc * 16 + (d as char).to_digit(16).unwrap_or(0)
-        }))
+        u32::from_str_radix(digits, 16).map_err(|_| "a \\u escape needs four hex digits".into())
     }
 
     /// JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

@@ -2,8 +2,9 @@
 //!
 //! PCG64 (XSL-RR over a 128-bit LCG) is specified bit for bit, so native
 //! and wasm32 draw the same numbers. It replaced ChaCha8: the same
-//! portability for a tenth of the code in the browser bundle. Each subsystem gets its own stream derived from the scenario
-//! seed: adding a draw to one model never reshuffles another. Floats are
+//! portability for a tenth of the code in the browser bundle. Each
+//! subsystem gets its own stream derived from the scenario seed: adding a
+//! draw to one model never reshuffles another. Floats are
 //! built from raw bits and shaped with `libm`, never with the platform's
 //! `ln`/`exp`, so the same seed gives the same trace everywhere.
 

@@ -51,7 +51,8 @@ pub fn parse(text: &str) -> Result<Value, TomlError> {
     Ok(Value::Object(doc.root))
 }
 
-fn line_at(text: &str, pos: usize) -> usize {
+/// The 1-based line of byte `pos` (the JSON reader counts alike).
+pub(crate) fn line_at(text: &str, pos: usize) -> usize {
     let end = pos.min(text.len());
     text.as_bytes()[..end]
         .iter()
