@@ -50,17 +50,22 @@ pub fn all(needs: Needs) -> Result {
         apt.extend(["chromium", "chromium-driver"]);
     }
     if needs.docker {
-        apt.extend(["docker.io", "golang-go"]);
+        // The Python and Node workloads run the host's /usr/bin/python3 and
+        // /usr/bin/node, bind-mounted read-only (run/docker.rs).
+        apt.extend(["docker.io", "golang-go", "python3", "nodejs"]);
     }
     // wasm-opt and the browser tools come from npm; a bare machine may have
     // no Node.js at all.
     if (needs.app || needs.browser || needs.bench) && !have("npm") {
         apt.extend(["nodejs", "npm"]);
     }
+    apt.sort_unstable();
+    apt.dedup();
     apt_packages(&apt)?;
     if needs.app {
         rust_target()?;
         wasm_toolchain()?;
+        crate_sources()?;
         trunk()?;
         wasm_bindgen()?;
         binaryen()?;
@@ -89,10 +94,12 @@ fn rust_target() -> Result {
         note("rustup target wasm32-unknown-unknown: present");
         return Ok(());
     }
-    note("rustup target wasm32-unknown-unknown: installing");
     let mut c = command("rustup");
     c.args(["target", "add", "wasm32-unknown-unknown"]);
-    run(c)
+    timed(
+        "rustup target wasm32-unknown-unknown: installing (under a minute)",
+        c,
+    )
 }
 
 /// The pinned nightly with the standard library's source (`-Z build-std`
@@ -117,9 +124,6 @@ fn wasm_toolchain() -> Result {
         ));
         return Ok(());
     }
-    note(&format!(
-        "rust toolchain {WASM_TOOLCHAIN} with rust-src: installing (about a minute)"
-    ));
     let mut c = command("rustup");
     c.args([
         "toolchain",
@@ -130,7 +134,73 @@ fn wasm_toolchain() -> Result {
         "--component",
         "rust-src",
     ]);
-    run(c)
+    timed(
+        &format!("rust toolchain {WASM_TOOLCHAIN} with rust-src: installing (about a minute)"),
+        c,
+    )
+}
+
+/// Trunk builds with `offline = true` (it must never download a tool), which
+/// also runs cargo with `--offline`: every crate the wasm build compiles must
+/// already be in the cargo cache. That is the project's wasm32 dependencies
+/// and, because `-Z build-std` compiles the standard library from source,
+/// std's own dependencies (`wasip1`, `rustc-demangle`, ...) from the
+/// toolchain's `library/Cargo.lock`. A warm machine has them; a new one does
+/// not, so fetch both here. `cargo fetch --offline` succeeding means present.
+fn crate_sources() -> Result {
+    let project = || {
+        let mut c = command("cargo");
+        c.args(["fetch", "--locked", "--target", "wasm32-unknown-unknown"]);
+        c
+    };
+    fetch_if_missing("crates for the wasm build (Cargo.lock)", project)?;
+    let sysroot = output({
+        let mut c = command("rustc");
+        c.args([&format!("+{WASM_TOOLCHAIN}"), "--print", "sysroot"]);
+        c
+    })?;
+    let library =
+        std::path::Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library/Cargo.toml");
+    let std_deps = || {
+        let mut c = command("cargo");
+        c.arg(format!("+{WASM_TOOLCHAIN}"))
+            .args(["fetch", "--locked", "--manifest-path"])
+            .arg(&library);
+        c
+    };
+    fetch_if_missing(
+        &format!("crates of {WASM_TOOLCHAIN}'s standard library (for -Z build-std)"),
+        std_deps,
+    )
+}
+
+fn fetch_if_missing(what: &str, fetch: impl Fn() -> Command) -> Result {
+    let mut offline = fetch();
+    offline
+        .arg("--offline")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if offline.status().is_ok_and(|s| s.success()) {
+        note(&format!("{what}: present"));
+        return Ok(());
+    }
+    timed(&format!("{what}: downloading (seconds)"), fetch())
+}
+
+/// Runs one install step, saying what it is and how long it took.
+fn timed(what: &str, c: Command) -> Result {
+    note(what);
+    let started = std::time::Instant::now();
+    let result = run(c);
+    let seconds = started.elapsed().as_secs_f64();
+    if result.is_ok() {
+        if seconds >= 90.0 {
+            note(&format!("    done in {:.1} min", seconds / 60.0));
+        } else {
+            note(&format!("    done in {seconds:.0} s"));
+        }
+    }
+    result
 }
 
 fn trunk() -> Result {
@@ -138,15 +208,17 @@ fn trunk() -> Result {
         note(&format!("trunk {TRUNK_VERSION}: present"));
         return Ok(());
     }
-    note(&format!(
-        "trunk {TRUNK_VERSION}: installing with cargo (about 10 minutes on 2 cores)"
-    ));
     let mut c = command("cargo");
     c.args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")])
         // Thin LTO and more codegen units: a third faster to build, same tool.
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
-    run(c)
+    timed(
+        &format!(
+            "trunk {TRUNK_VERSION}: compiling with cargo install (about 6 minutes on 2 cores)"
+        ),
+        c,
+    )
 }
 
 /// The wasm-bindgen crate version the lock file pins.
@@ -175,13 +247,13 @@ fn wasm_bindgen() -> Result {
         note(&format!("wasm-bindgen-cli {version}: present"));
         return Ok(());
     }
-    note(&format!(
-        "wasm-bindgen-cli {version}: installing with cargo (about 4 minutes)"
-    ));
     // Not --locked: the CLI's own lock pins a webpki-roots the registry no longer serves.
     let mut c = command("cargo");
     c.args(["install", "--force", &format!("wasm-bindgen-cli@{version}")]);
-    run(c)
+    timed(
+        &format!("wasm-bindgen-cli {version}: compiling with cargo install (about 2 minutes)"),
+        c,
+    )
 }
 
 fn terser() -> Result {
@@ -200,15 +272,15 @@ fn terser() -> Result {
 
 /// Installs one pinned npm package into target/tools (next to the others).
 fn npm_tool(what: &str, package: &str) -> Result {
-    note(&format!(
-        "{what}: installing {package} from npm into target/tools"
-    ));
     std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
     let mut c = command("npm");
     c.args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(tools_dir())
         .arg(package);
-    run(c)
+    timed(
+        &format!("{what}: installing {package} from npm into target/tools (seconds)"),
+        c,
+    )
 }
 
 fn binaryen() -> Result {
@@ -243,10 +315,12 @@ fn node_modules() -> Result {
     if !have("npm") {
         return Err("npm is missing: install Node.js 18 or newer (it ships npm)".into());
     }
-    note("browser test tools: npm ci in tests/browser");
     let mut c = command("npm");
     c.current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]);
-    run(c)
+    timed(
+        "browser test tools: npm ci in tests/browser (under a minute)",
+        c,
+    )
 }
 
 fn dpkg_installed(package: &str) -> bool {
@@ -269,10 +343,6 @@ fn apt_packages(packages: &[&str]) -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    note(&format!(
-        "Debian packages: installing {}",
-        missing.join(" ")
-    ));
     let root_user = output({
         let mut c = Command::new("id");
         c.arg("-u");
@@ -292,10 +362,19 @@ fn apt_packages(packages: &[&str]) -> Result {
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         c
     };
-    run(apt(&["update", "-q"]))?;
+    timed(
+        "Debian packages: apt-get update (seconds)",
+        apt(&["update", "-q"]),
+    )?;
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
-    run(apt(&args))
+    timed(
+        &format!(
+            "Debian packages: installing {} (a minute or two)",
+            missing.join(" ")
+        ),
+        apt(&args),
+    )
 }
 
 /// The venv the export tests' tools live in (locust, kubernetes-validate).
@@ -338,9 +417,19 @@ fn python_packages() -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    note(&format!("PyPI: installing {}", missing.join(" ")));
     let mut c = Command::new(bin.join("pip"));
-    c.args(["install", "--quiet", "--disable-pip-version-check"])
-        .args(&missing);
-    run(c)
+    c.args([
+        "install",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+    ])
+    .args(&missing);
+    timed(
+        &format!(
+            "PyPI: installing {} into target/tools/venv (under a minute)",
+            missing.join(" ")
+        ),
+        c,
+    )
 }

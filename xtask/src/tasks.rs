@@ -134,8 +134,11 @@ pub struct Dockerd {
 
 impl Drop for Dockerd {
     fn drop(&mut self) {
-        // The guard stops the daemon first (field order); then tidy up.
+        // The guard stops the daemon first (field order); then tidy up. Its
+        // images go too: the next run builds its own from workloads/, so no
+        // image left from an earlier run can hide a broken build.
         let _ = std::fs::remove_dir_all(self.dir.join("exec"));
+        let _ = std::fs::remove_dir_all(self.dir.join("data"));
     }
 }
 

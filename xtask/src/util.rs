@@ -17,16 +17,19 @@ pub fn tools_dir() -> PathBuf {
     root().join("target").join("tools")
 }
 
-/// PATH with the project's own tools (npm's wasm-opt, cargo bin) first.
+/// PATH with the project's own tools first: npm's wasm-opt, then where
+/// `cargo install` puts trunk and wasm-bindgen (`$CARGO_HOME/bin`, which CI
+/// points at a fresh directory), then `~/.cargo/bin`.
 pub fn tool_path() -> String {
-    let mut parts = vec![
-        tools_dir()
-            .join("node_modules")
-            .join(".bin")
-            .display()
-            .to_string(),
-        home().join(".cargo").join("bin").display().to_string(),
-    ];
+    let mut parts = vec![tools_dir()
+        .join("node_modules")
+        .join(".bin")
+        .display()
+        .to_string()];
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        parts.push(PathBuf::from(cargo_home).join("bin").display().to_string());
+    }
+    parts.push(home().join(".cargo").join("bin").display().to_string());
     if let Ok(path) = std::env::var("PATH") {
         parts.push(path);
     }
