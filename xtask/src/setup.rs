@@ -215,7 +215,7 @@ fn trunk() -> Result {
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     timed(
         &format!(
-            "trunk {TRUNK_VERSION}: compiling with cargo install (about 6 minutes on 2 cores)"
+            "trunk {TRUNK_VERSION}: compiling with cargo install (6 to 10 minutes on 2 cores)"
         ),
         c,
     )
@@ -251,7 +251,7 @@ fn wasm_bindgen() -> Result {
     let mut c = command("cargo");
     c.args(["install", "--force", &format!("wasm-bindgen-cli@{version}")]);
     timed(
-        &format!("wasm-bindgen-cli {version}: compiling with cargo install (about 2 minutes)"),
+        &format!("wasm-bindgen-cli {version}: compiling with cargo install (2 to 3 minutes)"),
         c,
     )
 }
