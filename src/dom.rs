@@ -175,8 +175,15 @@ pub fn record_metric(key: &str, value: f64) {
     }
 }
 
+/// A new seed for the learner's run, below a million so that it reads well
+/// in a link. From the OS's randomness (getrandom: the browser's
+/// `crypto.getRandomValues`); the model itself never asks for any.
 pub fn random_seed() -> u64 {
-    (js_sys::Math::random() * 1_000_000.0) as u64
+    const SEED_RANGE: u64 = 1_000_000;
+    // getrandom fails only where the platform has no random source; the
+    // page's clock is then a fair stand-in for a seed a person asked for.
+    let raw = getrandom::u64().unwrap_or_else(|_| now_ms().to_bits());
+    raw % SEED_RANGE
 }
 
 /// Fetches a file next to the page as text; the error says what failed.
