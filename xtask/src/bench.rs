@@ -19,7 +19,8 @@ const CHECKOUT_EVENTS_PER_S: f64 = 10_000_000.0;
 /// Wall time every preset's full duration should fit in.
 const PRESET_WALL_MS: f64 = 100.0;
 /// Transfer size budget of the app.
-const BUNDLE_GZIP_BYTES: u64 = 300 * 1024;
+/// Issue 18 raised it from 300 KB for the chart library (plotters).
+const BUNDLE_GZIP_BYTES: u64 = 340 * 1024;
 
 pub struct BundleSizes {
     pub wasm_raw: u64,
