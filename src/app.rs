@@ -8,8 +8,16 @@ use incident_core::{presets, Scenario, Trace};
 use leptos::prelude::*;
 use std::sync::Arc;
 
+/// What the page shows: the landing page for a newcomer, or the lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Landing,
+    Dashboard,
+}
+
 #[derive(Clone, Copy)]
 pub struct AppState {
+    pub page: RwSignal<Page>,
     pub share: RwSignal<ShareState>,
     pub scenario: RwSignal<Scenario>,
     /// Every parameter of the scenario, computed once per change; controls
@@ -36,6 +44,10 @@ pub struct AppState {
     pub service: RwSignal<String>,
     /// When the last change was made (performance.now), for redraw timing.
     pub changed_at: RwSignal<Option<f64>>,
+    /// The playhead may not pass this while a lesson's question is open.
+    pub scrub_max_s: RwSignal<Option<f64>>,
+    /// Charts draw the run only up to here (a lesson holding back the future).
+    pub cutoff_s: RwSignal<Option<f64>>,
 }
 
 /// Runs `run` now and again whenever a signal it read changes. Boxed: one
@@ -112,6 +124,7 @@ impl AppState {
 
     pub fn load_preset(&self, name: &str) {
         if let Some(sc) = presets::load(name) {
+            self.page.set(Page::Dashboard);
             self.share.update(|s| {
                 s.preset = name.to_string();
                 s.overrides.clear();
@@ -200,6 +213,24 @@ impl AppState {
     pub fn duration_s(&self) -> f64 {
         self.scenario.with(|s| s.duration.as_secs_f64())
     }
+
+    /// The furthest the playhead may go now: the run's end, or a lesson's
+    /// reveal point while its question is open.
+    pub fn scrub_end_s(&self) -> f64 {
+        let end = self.duration_s();
+        self.scrub_max_s.get().map_or(end, |m| m.min(end))
+    }
+
+    /// Moves the playhead, no further than it may go.
+    pub fn scrub_to(&self, t: f64) {
+        let end = self.scrub_max_s.get_untracked().unwrap_or(f64::INFINITY);
+        self.scrub_s.set(t.clamp(0.0, end.min(self.duration_s())));
+    }
+
+    /// Goes from the landing page into the lab.
+    pub fn enter(&self) {
+        self.page.set(Page::Dashboard);
+    }
 }
 
 /// Builds the state from the URL and wires the effects.
@@ -217,7 +248,14 @@ pub fn provide() -> AppState {
         .filter(|s| loaded.scenario.services.contains_key(s))
         .unwrap_or_else(|| incident_core::view::focus_service(&loaded.scenario));
     let scenario = RwSignal::new(loaded.scenario.clone());
+    // A bare address is a newcomer: the landing page. Any link is the lab.
+    let page = if crate::dom::query().trim_start_matches('?').is_empty() {
+        Page::Landing
+    } else {
+        Page::Dashboard
+    };
     let app = AppState {
+        page: RwSignal::new(page),
         share: RwSignal::new(loaded.state.clone()),
         scenario,
         params: Memo::new(move |_| Arc::new(scenario.with(list_params))),
@@ -237,6 +275,8 @@ pub fn provide() -> AppState {
         headlines: RwSignal::new(ByKey::default()),
         service: RwSignal::new(service),
         changed_at: RwSignal::new(Some(crate::dom::now_ms())),
+        scrub_max_s: RwSignal::new(None),
+        cutoff_s: RwSignal::new(None),
     };
     provide_context(app);
 
@@ -258,9 +298,13 @@ pub fn provide() -> AppState {
         });
     }
 
-    // Re-simulate whenever the scenario changes.
+    // Re-simulate whenever the scenario changes (not on the landing page,
+    // which shows no run).
     effect(move || {
         let sc = app.scenario.get();
+        if app.page.get() == Page::Landing {
+            return;
+        }
         app.progress.set(Some(0.0));
         RUNNER.with(|r| {
             r.start(
@@ -282,6 +326,9 @@ pub fn provide() -> AppState {
 
     // Keep the URL in step with what is on screen.
     effect(move || {
+        if app.page.get() == Page::Landing {
+            return;
+        }
         let mut s = app.share.get();
         s.t_s = Some(app.scrub_s.get()).filter(|t| *t > 0.0);
         let service = app.service.get();
@@ -322,7 +369,10 @@ fn play_frame(app: AppState, last: f64) {
         }
         let now = crate::dom::now_ms();
         let dt = ((now - last) / 1000.0).min(0.25);
-        let end = app.duration_s();
+        let end = app
+            .scrub_max_s
+            .get_untracked()
+            .map_or(app.duration_s(), |m| m.min(app.duration_s()));
         let next = app.scrub_s.get_untracked() + dt * app.speed.get_untracked();
         if next >= end {
             app.scrub_s.set(end);

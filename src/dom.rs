@@ -229,3 +229,52 @@ pub fn clicked_attr(ev: &web_sys::Event, attr: &str) -> Option<String> {
         None
     }
 }
+
+pub fn scroll_to_top() {
+    window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+/// The tab's title: what a learner sees in the tab strip and a screen
+/// reader announces first.
+pub fn set_title(title: &str) {
+    if let Some(d) = window().document() {
+        if d.title() != title {
+            d.set_title(title);
+        }
+    }
+}
+
+/// Whether a key press belongs to a control the learner is typing or
+/// choosing in, so the page's own shortcuts stay out of its way.
+pub fn typing_in(ev: &web_sys::KeyboardEvent) -> bool {
+    let Some(el) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    let tag = el.tag_name().to_ascii_lowercase();
+    matches!(
+        tag.as_str(),
+        "input" | "textarea" | "select" | "button" | "summary" | "a"
+    ) || el.has_attribute("contenteditable")
+}
+
+/// Draws into a canvas that is not on the page, at a given CSS size, and
+/// returns it as a PNG data URL (the handout's chart images).
+pub fn offscreen_png(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&web_sys::HtmlCanvasElement),
+) -> Option<String> {
+    let canvas: web_sys::HtmlCanvasElement = window()
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(width);
+    canvas.set_height(height);
+    draw(&canvas);
+    canvas.to_data_url_with_type("image/png").ok()
+}

@@ -5,6 +5,8 @@
 //! wasm. Everything that reaches the string goes through `text` or `attr`,
 //! which escape it, so scenario text from a file cannot inject markup.
 
+use incident_core::lesson::prose::Shown;
+
 /// Attribute names and (unescaped) values.
 pub type Attrs<'a> = [(&'static str, &'a str)];
 
@@ -58,6 +60,101 @@ impl Html {
     pub fn finish(self) -> String {
         self.0
     }
+}
+
+impl Html {
+    /// A lesson text as paragraphs: the run's measures in `.measured`
+    /// spans, the seed's words in `<q>`, `code` in backticks as code.
+    pub fn prose(&mut self, pieces: &[Shown]) -> &mut Self {
+        let mut paragraphs: Vec<Vec<Shown>> = vec![Vec::new()];
+        for piece in pieces {
+            match piece {
+                Shown::Text(t) => {
+                    for (i, part) in t.split("\n\n").enumerate() {
+                        if i > 0 {
+                            paragraphs.push(Vec::new());
+                        }
+                        if let Some(last) = paragraphs.last_mut() {
+                            last.push(Shown::Text(part.to_string()));
+                        }
+                    }
+                }
+                other => {
+                    if let Some(last) = paragraphs.last_mut() {
+                        last.push(other.clone());
+                    }
+                }
+            }
+        }
+        for para in paragraphs {
+            let empty = para
+                .iter()
+                .all(|p| matches!(p, Shown::Text(t) if t.trim().is_empty()));
+            if empty {
+                continue;
+            }
+            self.open("p", &[]);
+            let last = para.len() - 1;
+            for (i, piece) in para.iter().enumerate() {
+                match piece {
+                    Shown::Text(t) => {
+                        let mut t = collapse(t);
+                        if i == 0 {
+                            t = t.trim_start().to_string();
+                        }
+                        if i == last {
+                            t = t.trim_end().to_string();
+                        }
+                        self.code_spans(&t);
+                    }
+                    Shown::Measured(m) => {
+                        self.el("span", &[("class", "measured")], m);
+                    }
+                    Shown::Quote(q) => {
+                        self.el(
+                            "q",
+                            &[("class", "seed"), ("title", "the seed document's words")],
+                            q,
+                        );
+                    }
+                }
+            }
+            self.close("p");
+        }
+        self
+    }
+
+    /// Text with `backticked` parts as `<code>`.
+    fn code_spans(&mut self, text: &str) {
+        for (i, part) in text.split('`').enumerate() {
+            if i % 2 == 1 {
+                self.el("code", &[], part);
+            } else {
+                self.text(part);
+            }
+        }
+    }
+}
+
+/// Runs of whitespace as one space, keeping one at either end.
+fn collapse(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    if space {
+        out.push(' ');
+    }
+    out
 }
 
 /// The error paragraph for a message, or nothing.
@@ -115,6 +212,22 @@ mod tests {
             "<p class=\"error\" role=\"alert\">below the minimum &lt;1&gt;</p>"
         );
         assert_eq!((flag(true), flag(false)), ("true", "false"));
+    }
+
+    #[test]
+    fn prose_marks_measures_quotes_and_code() {
+        let mut h = Html::new();
+        h.prose(&[
+            Shown::Text("Dies after\n  ".into()),
+            Shown::Measured("11.5 min".into()),
+            Shown::Text("; the seed says ".into()),
+            Shown::Quote("10–15 minutes".into()),
+            Shown::Text(".\n\nSet `GOGC`.".into()),
+        ]);
+        assert_eq!(
+            h.finish(),
+            "<p>Dies after <span class=\"measured\">11.5 min</span>; the seed says <q class=\"seed\" title=\"the seed document&#39;s words\">10–15 minutes</q>.</p><p>Set <code>GOGC</code>.</p>"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ const RESERVED: &[&str] = &[
     "compare",
     "instructor",
     "fixes",
+    "projector",
 ];
 
 /// Which single chart an iframe embed shows.
@@ -85,6 +86,8 @@ pub struct ShareState {
     pub fixes: Vec<usize>,
     /// Instructor mode: answers shown, every step reachable, a handout.
     pub instructor: bool,
+    /// Projector mode: larger text and thicker lines for a room.
+    pub projector: bool,
 }
 
 /// What a query turned into, and what could not be used.
@@ -360,6 +363,7 @@ pub fn load(query: &str) -> Loaded {
                     .collect()
             }
             "instructor" => state.instructor = value != "0" && value != "false",
+            "projector" => state.projector = value != "0" && value != "false",
             "theme" => {}
             path if path.contains('.') || path == "duration" || path == "sample_interval" => {
                 if state.overrides.len() < MAX_OVERRIDES {
@@ -393,9 +397,12 @@ pub fn load(query: &str) -> Loaded {
 /// The query that reproduces a state (starting with `?`).
 pub fn to_query(state: &ShareState) -> String {
     let mut parts = Vec::new();
-    match &state.scenario_json {
-        Some(json) => parts.push(format!("scenario={}", base64url(json.as_bytes()))),
-        None => parts.push(format!("preset={}", encode(&state.preset))),
+    // A lesson's step names its own preset: the link does not, so a
+    // diagnostic case's name never shows in the address bar.
+    match (&state.scenario_json, &state.lesson) {
+        (Some(json), _) => parts.push(format!("scenario={}", base64url(json.as_bytes()))),
+        (None, None) => parts.push(format!("preset={}", encode(&state.preset))),
+        (None, Some(_)) => {}
     }
     for (path, value) in &state.overrides {
         parts.push(format!("{}={}", encode(path), encode(value)));
@@ -430,6 +437,9 @@ pub fn to_query(state: &ShareState) -> String {
         if state.instructor {
             parts.push("instructor=1".to_string());
         }
+    }
+    if state.projector {
+        parts.push("projector=1".to_string());
     }
     let _ = RESERVED;
     format!("?{}", parts.join("&"))
@@ -525,9 +535,20 @@ mod tests {
             q.contains("lesson=not-growing&step=2&fixes=0,3&instructor=1"),
             "{q}"
         );
+        assert!(
+            !q.contains("not-growing-flag-off"),
+            "a diagnostic case's name stays out of the link: {q}"
+        );
         let l = load(&q);
         assert!(l.notices.is_empty(), "{:?}", l.notices);
-        assert_eq!(l.state, state);
+        // The step's own preset comes back when the lesson opens.
+        assert_eq!(
+            l.state,
+            ShareState {
+                preset: DEFAULT_PRESET.into(),
+                ..state
+            }
+        );
         let l = load("?lesson=../../etc/passwd&step=0");
         assert_eq!(l.state.lesson, None);
         assert_eq!(l.state.step, None);

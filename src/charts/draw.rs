@@ -7,7 +7,9 @@
 //! length here (fonts, margins, line widths) is given in CSS pixels and
 //! scaled by `Px`. The geometry handed back is in CSS pixels again.
 
-use super::{Body, ChartSpec, Geometry, Line, Marker, Panel, Rgb, Status, StripRow, Theme, Unit};
+use super::{
+    Body, ChartSpec, Geometry, Line, Marker, MarkerKind, Panel, Rgb, Status, StripRow, Theme, Unit,
+};
 use libm::{log10, pow};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::Shift;
@@ -26,19 +28,34 @@ const X_LABELS_PX: f64 = 24.0;
 /// Room on the right: the last time label is centred on the plot's edge.
 const RIGHT_PX: f64 = 24.0;
 
-/// CSS pixels to the backend's pixels.
+/// CSS pixels to the backend's pixels: `dpr` device pixels per CSS pixel,
+/// and every length `zoom` times larger (projector mode).
 #[derive(Clone, Copy, Debug)]
-pub struct Px(pub f64);
+pub struct Px {
+    pub dpr: f64,
+    pub zoom: f64,
+}
 
 impl Px {
+    pub fn new(dpr: f64) -> Px {
+        Px { dpr, zoom: 1.0 }
+    }
+    fn scale(self) -> f64 {
+        self.dpr * self.zoom
+    }
+    /// A length in CSS pixels, in the backend's.
     pub fn i(self, css: f64) -> i32 {
-        (css * self.0).round() as i32
+        (css * self.scale()).round() as i32
+    }
+    /// A position (not a length): CSS pixels to device pixels, unzoomed.
+    pub fn at(self, css: f64) -> i32 {
+        (css * self.dpr).round() as i32
     }
     pub fn u(self, css: f64) -> u32 {
-        (css * self.0).round().max(1.0) as u32
+        (css * self.scale()).round().max(1.0) as u32
     }
     fn font(self, color: Rgb) -> TextStyle<'static> {
-        ("sans-serif", FONT_PX * self.0)
+        ("sans-serif", FONT_PX * self.scale())
             .into_font()
             .color(&rgb(color))
     }
@@ -67,7 +84,7 @@ pub fn chart<DB: DrawingBackend>(
             let mut plot: Option<Plot> = None;
             for (i, (area, panel)) in areas.iter().zip(panels).enumerate() {
                 let last = i + 1 == panels.len();
-                let p = draw_panel(area, panel, &spec.markers, x_max, theme, px, last)?;
+                let p = draw_panel(area, panel, spec, x_max, theme, px, last)?;
                 plot = Some(match plot {
                     None => p,
                     Some(first) => Plot {
@@ -78,11 +95,18 @@ pub fn chart<DB: DrawingBackend>(
             }
             plot
         }
-        Body::Strip(rows) => Some(draw_strip(root, rows, x_max, theme, px)?),
+        Body::Strip(rows) => Some(draw_strip(
+            root,
+            rows,
+            spec.hidden_from_s,
+            x_max,
+            theme,
+            px,
+        )?),
     };
     root.present().map_err(failed)?;
     let plot = plot.unwrap_or_default();
-    let css = |v: i32| f64::from(v) / px.0;
+    let css = |v: i32| f64::from(v) / px.dpr;
     Ok(Geometry {
         left: css(plot.left),
         right: css(plot.right),
@@ -219,14 +243,14 @@ pub fn segments(points: &[(f64, Option<f64>)], log: bool) -> Vec<Vec<(f64, f64)>
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
-    markers: &[Marker],
+    spec: &ChartSpec,
     x_max: f64,
     theme: &Theme,
     px: Px,
     last: bool,
 ) -> DrawResult<Plot> {
     let (lo, hi) = y_range(panel);
-    let height_css = f64::from(area.dim_in_pixel().1) / px.0;
+    let height_css = f64::from(area.dim_in_pixel().1) / px.scale();
     let y_ticks = y_ticks(panel, lo, hi, height_css - 12.0);
     let x_ticks = incident_core::view::time_ticks(x_max, 7);
     let mut chart = ChartBuilder::on(area)
@@ -255,10 +279,58 @@ fn draw_panel<DB: DrawingBackend>(
         .y_label_formatter(&y_label)
         .draw()
         .map_err(failed)?;
-    let y_of = |v: f64| if log { log10(v.max(0.1)) } else { v };
+    draw_hidden(&mut chart, spec.hidden_from_s, x_max, lo, hi, theme)?;
+    let bands = panel.bands.iter().map(|b| {
+        Rectangle::new(
+            [(b.from_s, lo), (b.to_s, hi)],
+            rgb(b.color).mix(0.14).filled(),
+        )
+    });
+    chart.draw_series(bands).map_err(failed)?;
+    draw_hlines(&mut chart, panel, x_max, px)?;
+    draw_markers(&mut chart, &spec.markers, (x_max, lo, hi), px)?;
+    for line in &panel.lines {
+        draw_line(&mut chart, line, log, px)?;
+    }
+    Ok(plot_of(chart.plotting_area()))
+}
+
+/// The held-back part of the time axis: shaded, and said so.
+fn draw_hidden<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    from: Option<f64>,
+    x_max: f64,
+    lo: f64,
+    hi: f64,
+    theme: &Theme,
+) -> DrawResult<()> {
+    let Some(from) = from.filter(|f| *f < x_max) else {
+        return Ok(());
+    };
+    let shade = rgb(theme.muted).mix(0.12).filled();
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(from, lo), (x_max, hi)],
+            shade,
+        )))
+        .map(|_| ())
+        .map_err(failed)
+}
+
+/// Dashed threshold lines, each labelled above its line, or below it when
+/// that would collide with a label already drawn (or the plot's top).
+fn draw_hlines<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    panel: &Panel,
+    x_max: f64,
+    px: Px,
+) -> DrawResult<()> {
+    let y_of = |v: f64| if panel.log { log10(v.max(0.1)) } else { v };
+    let label_h = px.i(FONT_PX + 3.0);
+    let mut taken: Vec<(i32, i32)> = Vec::new();
     for h in &panel.hlines {
-        let style = rgb(h.color).stroke_width(px.u(1.0));
         let y = y_of(h.value);
+        let style = rgb(h.color).stroke_width(px.u(1.0));
         chart
             .draw_series(DashedLineSeries::new(
                 [(0.0, y), (x_max, y)],
@@ -267,32 +339,81 @@ fn draw_panel<DB: DrawingBackend>(
                 style,
             ))
             .map_err(failed)?;
-        // Above the line, or below it when the line is at the very top.
         let plotting = chart.plotting_area();
-        let above =
-            plotting.map_coordinate(&(0.0, y)).1 - px.i(FONT_PX + 4.0) > plot_of(plotting).top;
-        let (dy, v_pos) = if above {
-            (-px.i(2.0), VPos::Bottom)
-        } else {
-            (px.i(2.0), VPos::Top)
+        let top = plot_of(plotting).top;
+        let line_y = plotting.map_coordinate(&(0.0, y)).1;
+        let above = (line_y - label_h - px.i(2.0), line_y - px.i(2.0));
+        let below = (line_y + px.i(2.0), line_y + px.i(2.0) + label_h);
+        let free = |r: (i32, i32)| r.0 >= top && !taken.iter().any(|t| r.0 < t.1 && t.0 < r.1);
+        let Some((range, dy, v_pos)) = [
+            (above, -px.i(2.0), VPos::Bottom),
+            (below, px.i(2.0), VPos::Top),
+        ]
+        .into_iter()
+        .find(|(r, _, _)| free(*r)) else {
+            continue; // no room: the legend still names it
         };
-        let style = px.font(h.color).pos(Pos::new(HPos::Left, v_pos));
+        taken.push(range);
+        let font = px.font(h.color).pos(Pos::new(HPos::Left, v_pos));
         plotting
-            .draw(
-                &(EmptyElement::at((0.0, y)) + Text::new(h.label.clone(), (px.i(4.0), dy), style)),
-            )
+            .draw(&(EmptyElement::at((0.0, y)) + Text::new(h.label.clone(), (px.i(4.0), dy), font)))
             .map_err(failed)?;
     }
+    Ok(())
+}
+
+/// Vertical marks; `range` is the plot's (x_max, lo, hi).
+fn draw_markers<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    markers: &[Marker],
+    range: (f64, f64, f64),
+    px: Px,
+) -> DrawResult<()> {
+    let (x_max, lo, hi) = range;
     for m in markers {
-        let style = rgb(m.color).mix(0.75).stroke_width(px.u(1.5));
-        chart
-            .draw_series(LineSeries::new([(m.at_s, lo), (m.at_s, hi)], style))
-            .map_err(failed)?;
+        let color = rgb(m.color);
+        match m.kind {
+            MarkerKind::Oom => {
+                let style = color.mix(0.75).stroke_width(px.u(1.5));
+                chart
+                    .draw_series(LineSeries::new([(m.at_s, lo), (m.at_s, hi)], style))
+                    .map_err(failed)?;
+            }
+            MarkerKind::OtherOom => {
+                let style = color.stroke_width(px.u(1.5));
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(m.at_s, lo), (m.at_s, hi)],
+                        px.i(3.0),
+                        px.i(3.0),
+                        style,
+                    ))
+                    .map_err(failed)?;
+            }
+            MarkerKind::Alert => {
+                // A triangle hanging from the top, 10 by 10 CSS px, in data units.
+                let plot = plot_of(chart.plotting_area());
+                let (w, h) = (
+                    (plot.right - plot.left).max(1),
+                    (plot.bottom - plot.top).max(1),
+                );
+                let half_s = f64::from(px.i(5.0)) / f64::from(w) * x_max;
+                let depth = f64::from(px.i(10.0)) / f64::from(h) * (hi - lo);
+                let triangle = Polygon::new(
+                    vec![
+                        (m.at_s - half_s, hi),
+                        (m.at_s + half_s, hi),
+                        (m.at_s, hi - depth),
+                    ],
+                    color.filled(),
+                );
+                chart
+                    .draw_series(std::iter::once(triangle))
+                    .map_err(failed)?;
+            }
+        }
     }
-    for line in &panel.lines {
-        draw_line(&mut chart, line, log, px)?;
-    }
-    Ok(plot_of(chart.plotting_area()))
+    Ok(())
 }
 
 type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
@@ -340,12 +461,13 @@ fn status_color(status: Status, theme: &Theme) -> Option<Rgb> {
 fn draw_strip<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rows: &[StripRow],
+    hidden_from_s: Option<f64>,
     x_max: f64,
     theme: &Theme,
     px: Px,
 ) -> DrawResult<Plot> {
     let n = rows.len().max(1) as f64;
-    let width_css = f64::from(root.dim_in_pixel().0) / px.0;
+    let width_css = f64::from(root.dim_in_pixel().0) / px.scale();
     // Row i sits between n - i - 1 and n - i; its label at the middle.
     let centres: Vec<f64> = (0..rows.len()).map(|i| n - i as f64 - 0.5).collect();
     let x_ticks = incident_core::view::time_ticks(x_max, 7);
@@ -382,6 +504,7 @@ fn draw_strip<DB: DrawingBackend>(
         .y_label_formatter(&row_label)
         .draw()
         .map_err(failed)?;
+    draw_hidden(&mut chart, hidden_from_s, x_max, 0.0, n, theme)?;
     let min_width_s = x_max * 0.002;
     for (i, row) in rows.iter().enumerate() {
         let (top, bottom) = (n - i as f64 - 0.15, n - i as f64 - 0.85);
@@ -413,9 +536,9 @@ pub fn overlay<DB: DrawingBackend>(
     theme: &Theme,
     px: Px,
 ) -> DrawResult<()> {
-    let (top, bottom) = (px.i(geometry.top), px.i(geometry.bottom));
+    let (top, bottom) = (px.at(geometry.top), px.at(geometry.bottom));
     if let Some(h) = hover_s {
-        let x = px.i(geometry.x_of(h));
+        let x = px.at(geometry.x_of(h));
         let style = rgb(theme.muted).stroke_width(px.u(1.0));
         root.draw(&plotters::element::DashedPathElement::new(
             [(x, top), (x, bottom)],
@@ -425,7 +548,7 @@ pub fn overlay<DB: DrawingBackend>(
         ))
         .map_err(failed)?;
     }
-    let x = px.i(geometry.x_of(scrub_s));
+    let x = px.at(geometry.x_of(scrub_s));
     let style = rgb(theme.scrub).stroke_width(px.u(2.0));
     root.draw(&PathElement::new([(x, top), (x, bottom)], style))
         .map_err(failed)?;
@@ -449,7 +572,7 @@ mod tests {
         );
         let geometry = {
             let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-            chart(&root, spec, &LIGHT, Px(dpr)).expect("drawn")
+            chart(&root, spec, &LIGHT, Px::new(dpr)).expect("drawn")
         };
         (out, geometry)
     }
@@ -463,6 +586,7 @@ mod tests {
             imported: None,
             theme: &LIGHT,
             buckets: 400,
+            until_s: None,
         };
         specs::memory(&inputs, "checkout")
     }
@@ -471,12 +595,17 @@ mod tests {
     fn memory_chart_draws_limit_thresholds_ooms_and_time_labels() {
         let spec = spike_memory();
         let (text, g) = svg(&spec, (800, 200), 1.0);
-        for label in ["limit 20Mi", "85 %", "70 %", "0:00", "Mi"] {
+        for label in ["limit 20Mi", "85 % critical", "70 % warning", "0:00", "Mi"] {
             assert!(text.contains(label), "no {label:?} in the drawing");
         }
         // One vertical line per OOM kill, drawn at 75 % opacity.
         let markers = text.matches("opacity=\"0.75\"").count();
-        assert_eq!(markers, spec.markers.len());
+        let ooms = spec
+            .markers
+            .iter()
+            .filter(|m| m.kind == MarkerKind::Oom)
+            .count();
+        assert_eq!(markers, ooms);
         assert!(!spec.markers.is_empty());
         assert!(g.left > 40.0 && g.right < 800.0 && g.top >= 0.0 && g.bottom < 200.0);
         // The last time tick is drawn whole: its label fits inside the canvas.
@@ -520,6 +649,7 @@ mod tests {
                 imported: None,
                 theme: &LIGHT,
                 buckets: 300,
+                until_s: None,
             };
             let service = incident_core::view::focus_service(&sc);
             for kind in specs::charts_for(&sc) {
@@ -544,6 +674,7 @@ mod tests {
             imported: None,
             theme: &LIGHT,
             buckets: 300,
+            until_s: None,
         };
         let spec = specs::pods(&inputs);
         let Body::Strip(rows) = &spec.body else {

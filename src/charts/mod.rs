@@ -61,7 +61,8 @@ pub const LIGHT: Theme = Theme {
     ],
     running: Rgb(45, 160, 90),
     creating: Rgb(160, 168, 178),
-    backoff: Rgb(230, 140, 20),
+    // Purple, not orange: far from the amber of "not ready".
+    backoff: Rgb(130, 80, 223),
 };
 
 pub const DARK: Theme = Theme {
@@ -86,7 +87,7 @@ pub const DARK: Theme = Theme {
     ],
     running: Rgb(70, 190, 110),
     creating: Rgb(110, 118, 128),
-    backoff: Rgb(245, 160, 40),
+    backoff: Rgb(176, 131, 240),
 };
 
 /// How a panel prints its values.
@@ -137,12 +138,22 @@ pub struct HLine {
     pub label: String,
 }
 
+/// A shaded span of time behind a panel's lines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub from_s: f64,
+    pub to_s: f64,
+    pub color: Rgb,
+    pub label: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Panel {
     pub title: String,
     pub unit: Unit,
     pub lines: Vec<Line>,
     pub hlines: Vec<HLine>,
+    pub bands: Vec<Band>,
     pub y_max: Option<f64>,
     /// Plot log10 of the values (latency spans decades).
     pub log: bool,
@@ -167,10 +178,22 @@ pub struct StripRow {
     pub restarts: Vec<f64>,
 }
 
+/// What a vertical mark on the time axis is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// An OOM kill of the run on screen: a solid red line.
+    Oom,
+    /// An OOM kill of a pinned or imported run: a dashed line in its colour.
+    OtherOom,
+    /// An alert firing: a small triangle at the top of the plot.
+    Alert,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Marker {
     pub at_s: f64,
     pub color: Rgb,
+    pub kind: MarkerKind,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -183,8 +206,98 @@ pub enum Body {
 pub struct ChartSpec {
     pub x_max_s: f64,
     pub body: Body,
-    /// Vertical markers (OOM kills) across every panel.
+    /// Vertical markers (OOM kills, alerts) across every panel.
     pub markers: Vec<Marker>,
+    /// The run is held back from here on (a lesson's open question): the
+    /// rest of the time axis is shaded and empty.
+    pub hidden_from_s: Option<f64>,
+}
+
+/// One entry of a chart's legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendItem {
+    /// The panel it belongs to, for charts of several panels.
+    pub panel: String,
+    pub label: String,
+    pub color: Rgb,
+    pub style: LegendStyle,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendStyle {
+    Line,
+    Dashed,
+    Threshold,
+    Mark,
+    Triangle,
+    Band,
+}
+
+impl ChartSpec {
+    /// What every colour and mark on the chart means, once each.
+    pub fn legend(&self) -> Vec<LegendItem> {
+        let mut out: Vec<LegendItem> = Vec::new();
+        let mut push = |item: LegendItem| {
+            if !out
+                .iter()
+                .any(|o| o.label == item.label && o.panel == item.panel)
+            {
+                out.push(item);
+            }
+        };
+        let several = matches!(&self.body, Body::Panels(p) if p.len() > 1);
+        if let Body::Panels(panels) = &self.body {
+            for p in panels {
+                let panel = if several {
+                    p.title.clone()
+                } else {
+                    String::new()
+                };
+                for l in &p.lines {
+                    push(LegendItem {
+                        panel: panel.clone(),
+                        label: l.label.clone(),
+                        color: l.color,
+                        style: if l.dashed {
+                            LegendStyle::Dashed
+                        } else {
+                            LegendStyle::Line
+                        },
+                    });
+                }
+                for h in &p.hlines {
+                    push(LegendItem {
+                        panel: panel.clone(),
+                        label: h.label.clone(),
+                        color: h.color,
+                        style: LegendStyle::Threshold,
+                    });
+                }
+                for b in &p.bands {
+                    push(LegendItem {
+                        panel: panel.clone(),
+                        label: b.label.clone(),
+                        color: b.color,
+                        style: LegendStyle::Band,
+                    });
+                }
+            }
+        }
+        for m in &self.markers {
+            let (label, style) = match m.kind {
+                MarkerKind::Oom => ("OOM kill", LegendStyle::Mark),
+                MarkerKind::OtherOom => ("OOM kill (other run)", LegendStyle::Dashed),
+                MarkerKind::Alert => ("alert fired", LegendStyle::Triangle),
+            };
+            push(LegendItem {
+                panel: String::new(),
+                label: label.to_string(),
+                color: m.color,
+                style,
+            });
+        }
+        out
+    }
 }
 
 /// Where the plot areas ended up, in CSS pixels, for the overlay.
@@ -232,15 +345,27 @@ fn canvas_area(
         .ok_or_else(|| "the canvas has no 2d context".to_string())
 }
 
-/// Draws a chart with plotters; returns the plot geometry for the overlay.
+/// Draws a chart with plotters at the canvas's own CSS size; returns the
+/// plot geometry for the overlay.
 pub fn draw(
     canvas: &HtmlCanvasElement,
     spec: &ChartSpec,
     theme: &Theme,
-    dpr: f64,
+    px: draw::Px,
 ) -> DrawResult<Geometry> {
-    fit(canvas, dpr);
-    draw::chart(&canvas_area(canvas)?, spec, theme, draw::Px(dpr))
+    fit(canvas, px.dpr);
+    draw::chart(&canvas_area(canvas)?, spec, theme, px)
+}
+
+/// Draws a chart on a canvas whose backing store is already sized (one off
+/// the page, for the handout's images).
+pub fn draw_sized(
+    canvas: &HtmlCanvasElement,
+    spec: &ChartSpec,
+    theme: &Theme,
+    px: draw::Px,
+) -> DrawResult<Geometry> {
+    draw::chart(&canvas_area(canvas)?, spec, theme, px)
 }
 
 /// The overlay: a scrub line, and a hover line when the pointer is over the plot.
@@ -250,9 +375,9 @@ pub fn draw_overlay(
     scrub_s: f64,
     hover_s: Option<f64>,
     theme: &Theme,
-    dpr: f64,
+    px: draw::Px,
 ) {
-    fit(canvas, dpr);
+    fit(canvas, px.dpr);
     // plotters paints, it does not erase: clearing to transparent is the
     // canvas's own call.
     let context = canvas
@@ -264,7 +389,7 @@ pub fn draw_overlay(
         context.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
     }
     let drawn = canvas_area(canvas)
-        .and_then(|area| draw::overlay(&area, geometry, scrub_s, hover_s, theme, draw::Px(dpr)));
+        .and_then(|area| draw::overlay(&area, geometry, scrub_s, hover_s, theme, px));
     if let Err(e) = drawn {
         leptos::logging::warn!("overlay not drawn: {e}");
     }

@@ -1,6 +1,10 @@
 //! What each chart shows, built from traces. Plain data, tested natively.
 
-use super::{Body, ChartSpec, HLine, Line, Marker, Panel, Rgb, Status, StripRow, Theme, Unit};
+use super::{
+    Band, Body, ChartSpec, HLine, Line, Marker, MarkerKind, Panel, Rgb, Status, StripRow, Theme,
+    Unit,
+};
+use incident_core::alerts::Rule;
 use incident_core::scenario::{Scenario, ServiceKind};
 use incident_core::telemetry::PodStatus;
 use incident_core::view::downsample;
@@ -56,11 +60,11 @@ impl ChartKind {
     /// What to look at, in a line.
     pub fn hint(self) -> &'static str {
         match self {
-            ChartKind::Memory => "Dashed lines: 70 % warning and 85 % critical. Red verticals: OOM kills.",
+            ChartKind::Memory => "Dashed lines: the limit and the alert thresholds. Red lines: OOM kills; triangles: alerts firing. Shaded: at the limit, where the kernel reclaims page cache before it kills.",
             ChartKind::Go => "With GOMEMLIMIT the heap goal shrinks as goroutines pile up: GC runs more and more often.",
             ChartKind::Latency => "Log scale. Locust's view: every response, failures included.",
             ChartKind::Requests => "Completed requests per second, and the failed ones.",
-            ChartKind::Pods => "Green running, amber not ready, red killed, orange back-off; a tick marks each restart.",
+            ChartKind::Pods => "Green running, amber not ready, red killed, purple back-off, grey starting; a tick marks each restart.",
             ChartKind::Node => "Event-loop lag: how long a new callback waits. Above 1 s the liveness probe fails.",
             ChartKind::Python => "Bytes each leak holds. Clear frees the cache and history; listeners wait for gc.",
             ChartKind::Postgres => "One row per delivered Kafka message: the fan-out multiplies writes.",
@@ -104,6 +108,9 @@ pub struct Inputs<'a> {
     pub theme: &'a Theme,
     /// Plot width in CSS pixels: two points per pixel at most.
     pub buckets: usize,
+    /// Show the run on screen only up to here (seconds); pinned and
+    /// imported runs are the learner's own and stay whole.
+    pub until_s: Option<f64>,
 }
 
 fn times(trace: &Trace) -> Vec<f64> {
@@ -120,6 +127,22 @@ pub fn points(trace: &Trace, name: &str, service: &str, buckets: usize) -> Vec<(
         Some(s) => downsample(&times(trace), &s.values, buckets),
         None => Vec::new(),
     }
+}
+
+/// A series of the run on screen, cut at `until_s`.
+fn own(inputs: &Inputs, name: &str, service: &str) -> Vec<(f64, Option<f64>)> {
+    cut(
+        points(inputs.trace, name, service, inputs.buckets),
+        inputs.until_s,
+    )
+}
+
+/// Points after `until_s` dropped.
+fn cut(mut points: Vec<(f64, Option<f64>)>, until_s: Option<f64>) -> Vec<(f64, Option<f64>)> {
+    if let Some(until) = until_s {
+        points.retain(|(t, _)| *t <= until);
+    }
+    points
 }
 
 fn line(label: &str, color: Rgb, points: Vec<(f64, Option<f64>)>) -> Line {
@@ -172,20 +195,75 @@ fn x_max(inputs: &Inputs) -> f64 {
     own.max(pinned).max(real)
 }
 
-fn oom_markers(trace: &Trace, service: &str, theme: &Theme) -> Vec<Marker> {
+fn oom_times<'a>(trace: &'a Trace, service: &'a str) -> impl Iterator<Item = f64> + 'a {
     let prefix = format!("pod/{service}-");
     trace
         .events
         .iter()
-        .filter(|e| {
+        .filter(move |e| {
             e.reason == "OOMKilled" && (service.is_empty() || e.object.starts_with(&prefix))
         })
-        .map(|e| Marker {
-            at_s: e.at_us as f64 / 1e6,
+        .map(|e| e.at_us as f64 / 1e6)
+}
+
+/// OOM kills of the run on screen (up to `until_s`), then of the pinned and
+/// imported runs in their own colours.
+fn oom_markers(inputs: &Inputs, service: &str) -> Vec<Marker> {
+    let theme = inputs.theme;
+    let until = inputs.until_s.unwrap_or(f64::INFINITY);
+    let mut out: Vec<Marker> = oom_times(inputs.trace, service)
+        .filter(|t| *t <= until)
+        .map(|at_s| Marker {
+            at_s,
             color: theme.oom,
+            kind: MarkerKind::Oom,
+        })
+        .collect();
+    for (other, color) in [
+        (inputs.pinned, theme.pinned),
+        (inputs.imported, theme.imported),
+    ] {
+        if let Some(other) = other {
+            out.extend(oom_times(other, service).map(|at_s| Marker {
+                at_s,
+                color,
+                kind: MarkerKind::OtherOom,
+            }));
+        }
+    }
+    out
+}
+
+/// When `rules` fired for the service (any service when it is empty), up to
+/// `until_s`.
+fn alert_markers(inputs: &Inputs, service: &str, rules: &[Rule]) -> Vec<Marker> {
+    let until = inputs.until_s.unwrap_or(f64::INFINITY);
+    inputs
+        .trace
+        .alerts
+        .iter()
+        .filter(|a| (service.is_empty() || a.service == service) && rules.contains(&a.rule))
+        .map(|a| a.at_us as f64 / 1e6)
+        .filter(|t| *t <= until)
+        .map(|at_s| Marker {
+            at_s,
+            color: inputs.theme.warning,
+            kind: MarkerKind::Alert,
         })
         .collect()
 }
+
+/// The alerts the memory chart marks; latency alerts mark the latency chart.
+const MEMORY_RULES: [Rule; 4] = [
+    Rule::MemoryUtilizationWarning,
+    Rule::MemoryUtilizationCritical,
+    Rule::MemoryGrowthRate,
+    Rule::OomPredicted,
+];
+
+/// Within 2 % of the limit counts as at it (the model's reclaim keeps the
+/// working set just under the limit; 5 s samples land within that).
+const AT_LIMIT_RATIO: f64 = 0.98;
 
 pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
     let t = inputs.trace;
@@ -199,7 +277,7 @@ pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
     let mut lines = vec![line(
         "working set",
         theme.series[0],
-        points(t, "k8s.pod.memory.working_set", service, inputs.buckets),
+        own(inputs, "k8s.pod.memory.working_set", service),
     )];
     overlay_lines(
         inputs,
@@ -217,25 +295,47 @@ pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
         HLine {
             value: limit * t.scenario.alerts.utilization_critical,
             color: theme.critical,
-            label: format!("{:.0} %", t.scenario.alerts.utilization_critical * 100.0),
+            label: format!(
+                "{:.0} % critical",
+                t.scenario.alerts.utilization_critical * 100.0
+            ),
         },
         HLine {
             value: limit * t.scenario.alerts.utilization_warning,
             color: theme.warning,
-            label: format!("{:.0} %", t.scenario.alerts.utilization_warning * 100.0),
+            label: format!(
+                "{:.0} % warning",
+                t.scenario.alerts.utilization_warning * 100.0
+            ),
         },
     ];
+    // Parked at the limit without a kill: the kernel reclaiming page cache.
+    let until = inputs.until_s.unwrap_or(f64::INFINITY);
+    let bands = incident_core::view::at_limit_spans(t, service, AT_LIMIT_RATIO)
+        .into_iter()
+        .filter(|(from, _)| *from <= until)
+        .map(|(from_s, to_s)| Band {
+            from_s,
+            to_s: to_s.min(until),
+            color: theme.warning,
+            label: "at the limit: the kernel reclaims page cache".into(),
+        })
+        .collect();
+    let mut markers = oom_markers(inputs, service);
+    markers.extend(alert_markers(inputs, service, &MEMORY_RULES));
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
             title: format!("{service} working set"),
             unit: Unit::Bytes,
             lines,
             hlines,
+            bands,
             y_max: Some(limit * 1.05),
             log: false,
         }]),
-        markers: oom_markers(t, service, theme),
+        markers,
     }
 }
 
@@ -264,7 +364,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
         line(
             "heap_alloc",
             theme.series[0],
-            points(t, "process.runtime.go.mem.heap_alloc", service, b),
+            own(inputs, "process.runtime.go.mem.heap_alloc", service),
         ),
         Line {
             dashed: true,
@@ -272,7 +372,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
             ..line(
                 "heap goal",
                 theme.series[1],
-                points(t, "go.memory.gc.goal", service, b),
+                own(inputs, "go.memory.gc.goal", service),
             )
         },
     ];
@@ -286,7 +386,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
     let mut goroutines = vec![line(
         "goroutines",
         theme.series[2],
-        points(t, "process.runtime.go.goroutines", service, b),
+        own(inputs, "process.runtime.go.goroutines", service),
     )];
     overlay_lines(
         inputs,
@@ -306,7 +406,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
     let gc = vec![line(
         "GC cycles per minute",
         theme.series[3],
-        downsample(&tt, &vv, b),
+        cut(downsample(&tt, &vv, b), inputs.until_s),
     )];
     let limit = t
         .scenario
@@ -326,12 +426,14 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
         .unwrap_or_default();
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
             Panel {
                 title: "heap".into(),
                 unit: Unit::Bytes,
                 lines: heap,
                 hlines: heap_hlines,
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -340,6 +442,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
                 unit: Unit::Count,
                 lines: goroutines,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -348,66 +451,69 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
                 unit: Unit::Count,
                 lines: gc,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
         ]),
-        markers: oom_markers(t, service, theme),
+        markers: oom_markers(inputs, service),
     }
 }
 
 pub fn latency(inputs: &Inputs) -> ChartSpec {
-    let t = inputs.trace;
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let svc = "load-generator";
     let mut lines = vec![
         line(
             "P50",
             theme.series[2],
-            points(t, "locust.response_time.p50", svc, b),
+            own(inputs, "locust.response_time.p50", svc),
         ),
         line(
             "P95",
             theme.series[1],
-            points(t, "locust.response_time.p95", svc, b),
+            own(inputs, "locust.response_time.p95", svc),
         ),
         line(
             "P99",
             theme.series[3],
-            points(t, "locust.response_time.p99", svc, b),
+            own(inputs, "locust.response_time.p99", svc),
         ),
     ];
     overlay_lines(inputs, "locust.response_time.p95", svc, "P95", &mut lines);
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
             title: "latency".into(),
             unit: Unit::Millis,
             lines,
             hlines: vec![],
+            bands: Vec::new(),
             y_max: None,
             log: true,
         }]),
-        markers: oom_markers(t, "", theme),
+        markers: {
+            let mut m = oom_markers(inputs, "");
+            m.extend(alert_markers(inputs, "", &[Rule::LatencyP95High]));
+            m
+        },
     }
 }
 
 pub fn requests(inputs: &Inputs) -> ChartSpec {
-    let t = inputs.trace;
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let svc = "load-generator";
     let mut lines = vec![
         line(
             "requests/s",
             theme.series[0],
-            points(t, "locust.requests.rate", svc, b),
+            own(inputs, "locust.requests.rate", svc),
         ),
         line(
             "failures/s",
             theme.critical,
-            points(t, "locust.failures.rate", svc, b),
+            own(inputs, "locust.failures.rate", svc),
         ),
     ];
     overlay_lines(
@@ -419,11 +525,13 @@ pub fn requests(inputs: &Inputs) -> ChartSpec {
     );
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
             title: "rate".into(),
             unit: Unit::PerSecond,
             lines,
             hlines: vec![],
+            bands: Vec::new(),
             y_max: None,
             log: false,
         }]),
@@ -432,21 +540,20 @@ pub fn requests(inputs: &Inputs) -> ChartSpec {
 }
 
 pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
-    let t = inputs.trace;
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let lag = vec![line(
         "event-loop lag",
         theme.series[1],
-        points(t, "nodejs.eventloop.lag", service, b),
+        own(inputs, "nodejs.eventloop.lag", service),
     )];
     let conns = vec![line(
         "open connections",
         theme.series[0],
-        points(t, "http.server.open_connections", service, b),
+        own(inputs, "http.server.open_connections", service),
     )];
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
             Panel {
                 title: "lag".into(),
@@ -457,6 +564,7 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
                     color: theme.critical,
                     label: "probe timeout 1 s".into(),
                 }],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -465,6 +573,7 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
                 unit: Unit::Count,
                 lines: conns,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -474,62 +583,60 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
 }
 
 pub fn python(inputs: &Inputs, service: &str) -> ChartSpec {
-    let t = inputs.trace;
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let lines = vec![
         line(
             "cache",
             theme.series[0],
-            points(t, "leak.cache.size", service, b),
+            own(inputs, "leak.cache.size", service),
         ),
         line(
             "listeners",
             theme.series[1],
-            points(t, "leak.listeners.size", service, b),
+            own(inputs, "leak.listeners.size", service),
         ),
         line(
             "history",
             theme.series[2],
-            points(t, "leak.history.size", service, b),
+            own(inputs, "leak.history.size", service),
         ),
         Line {
             dashed: true,
             ..line(
                 "unreachable cycles",
                 theme.series[3],
-                points(t, "leak.cycles.size", service, b),
+                own(inputs, "leak.cycles.size", service),
             )
         },
     ];
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
             title: "leaks".into(),
             unit: Unit::Bytes,
             lines,
             hlines: vec![],
+            bands: Vec::new(),
             y_max: None,
             log: false,
         }]),
-        markers: oom_markers(t, service, theme),
+        markers: oom_markers(inputs, service),
     }
 }
 
 pub fn postgres(inputs: &Inputs) -> ChartSpec {
-    let t = inputs.trace;
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let mut disk = vec![
         line(
             "table",
             theme.series[0],
-            points(t, "postgresql.db_size", "postgresql", b),
+            own(inputs, "postgresql.db_size", "postgresql"),
         ),
         line(
             "WAL",
             theme.series[1],
-            points(t, "postgresql.wal.size", "postgresql", b),
+            own(inputs, "postgresql.wal.size", "postgresql"),
         ),
     ];
     overlay_lines(
@@ -542,21 +649,23 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
     let iops = vec![line(
         "write IOPS",
         theme.series[2],
-        points(t, "postgresql.write_iops", "postgresql", b),
+        own(inputs, "postgresql.write_iops", "postgresql"),
     )];
     let lag = vec![line(
         "fraud-detection lag",
         theme.series[3],
-        points(t, "messaging.kafka.consumer.lag", "fraud-detection", b),
+        own(inputs, "messaging.kafka.consumer.lag", "fraud-detection"),
     )];
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
             Panel {
                 title: "disk".into(),
                 unit: Unit::Bytes,
                 lines: disk,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -565,6 +674,7 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
                 unit: Unit::PerSecond,
                 lines: iops,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -573,6 +683,7 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
                 unit: Unit::Count,
                 lines: lag,
                 hlines: vec![],
+                bands: Vec::new(),
                 y_max: None,
                 log: false,
             },
@@ -595,16 +706,30 @@ fn status_of(s: PodStatus, ready: bool) -> Status {
 pub fn pods(inputs: &Inputs) -> ChartSpec {
     let t = inputs.trace;
     let end = t.scenario.duration.as_secs_f64();
+    let until = inputs.until_s.unwrap_or(f64::INFINITY);
     let rows = t
         .pods
         .iter()
+        // A pod created after the cutoff is part of the hidden future.
+        .filter(|p| {
+            p.changes
+                .first()
+                .is_none_or(|c| c.at_us as f64 / 1e6 <= until)
+        })
         .map(|p| {
             let mut spans = Vec::new();
             let mut restarts = Vec::new();
             let mut previous_restarts = 0;
-            let stop = p.deleted_us.map(|d| d as f64 / 1e6).unwrap_or(end);
+            let stop = p
+                .deleted_us
+                .map(|d| d as f64 / 1e6)
+                .unwrap_or(end)
+                .min(until);
             for (i, c) in p.changes.iter().enumerate() {
                 let from = c.at_us as f64 / 1e6;
+                if from > until {
+                    break;
+                }
                 let to = p
                     .changes
                     .get(i + 1)
@@ -630,6 +755,7 @@ pub fn pods(inputs: &Inputs) -> ChartSpec {
         .collect();
     ChartSpec {
         x_max_s: x_max(inputs),
+        hidden_from_s: inputs.until_s,
         body: Body::Strip(rows),
         markers: vec![],
     }
@@ -827,6 +953,7 @@ mod tests {
                 imported: None,
                 theme: &LIGHT,
                 buckets: 300,
+                until_s: None,
             };
             let service = incident_core::view::focus_service(&sc);
             for kind in charts_for(&sc) {
@@ -869,6 +996,7 @@ mod tests {
             imported: None,
             theme: &LIGHT,
             buckets: 200,
+            until_s: None,
         };
         let spec = memory(&inputs, "checkout");
         assert!(!spec.markers.is_empty());
@@ -911,6 +1039,7 @@ mod tests {
             imported: None,
             theme: &LIGHT,
             buckets: 200,
+            until_s: None,
         };
         let Body::Strip(rows) = pods(&inputs).body else {
             panic!()

@@ -1,12 +1,15 @@
-//! The charts: each is a base canvas drawn once per run and an overlay
-//! canvas for the scrub and hover lines. Charts redraw one per task after
-//! a run, and the time from the change to the last chart is recorded.
+//! The charts: each is a base canvas drawn once per run (or per sample while
+//! a lesson plays the rest of a run), an overlay canvas for the scrub and
+//! hover lines, and a legend in HTML. Charts redraw one per task after a
+//! run, and the time from the change to the last chart is recorded.
 
 use crate::app::AppState;
 use crate::charts::specs::{self, ChartKind, Inputs};
-use crate::charts::{self, Geometry, DARK, LIGHT};
+use crate::charts::{self, draw::Px, Geometry, LegendStyle, DARK, LIGHT};
+use crate::html::Html;
 use incident_core::units::SimTime;
 use incident_core::view::value_at;
+use incident_core::Trace;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::cell::Cell;
@@ -18,6 +21,7 @@ struct ChartSlot {
     base: NodeRef<Canvas>,
     overlay: NodeRef<Canvas>,
     geometry: RwSignal<Geometry>,
+    legend: RwSignal<String>,
 }
 
 fn theme(app: &AppState) -> &'static charts::Theme {
@@ -27,6 +31,20 @@ fn theme(app: &AppState) -> &'static charts::Theme {
         &LIGHT
     }
 }
+
+/// Lengths on the charts: projector mode draws text and lines larger.
+pub fn px(app: &AppState) -> Px {
+    Px {
+        dpr: crate::dom::device_pixel_ratio(),
+        zoom: if app.share.with_untracked(|s| s.projector) {
+            PROJECTOR_ZOOM
+        } else {
+            1.0
+        },
+    }
+}
+
+const PROJECTOR_ZOOM: f64 = 1.3;
 
 /// Time the charts may take in one task before the rest wait for the next.
 const DRAW_SLICE_MS: f64 = 10.0;
@@ -75,82 +93,138 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
     step(app, Rc::new(slots), 0, generation, mine);
 }
 
-fn draw_one(app: &AppState, slot: &ChartSlot) {
-    {
-        if let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), app.trace.get_untracked())
-        {
-            let pinned = app.pinned.get_untracked();
-            let imported = app.imported.get_untracked();
-            let width = canvas.client_width().max(200) as usize;
-            let inputs = Inputs {
-                trace: &trace,
-                pinned: pinned.as_deref(),
-                imported: imported.as_deref(),
-                theme: theme(app),
-                buckets: width / 2,
-            };
-            let t0 = crate::dom::now_ms();
-            let spec = specs::build(slot.kind, &inputs, &app.service.get_untracked());
-            // The legend in words, for screen readers and for tests.
-            let legend = match &spec.body {
-                charts::Body::Panels(panels) => panels
-                    .iter()
-                    .flat_map(|p| p.lines.iter().map(|l| l.label.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                charts::Body::Strip(rows) => rows
-                    .iter()
-                    .map(|r| r.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            };
-            let _ = canvas.set_attribute("data-legend", &legend);
-            let _ = canvas.set_attribute("aria-label", &format!("{}: {legend}", slot.kind.title()));
-            let dpr = crate::dom::device_pixel_ratio();
-            match charts::draw(&canvas, &spec, theme(app), dpr) {
-                Ok(g) => {
-                    slot.geometry.set(g);
-                    let _ = canvas.set_attribute("data-ready", "true");
-                }
-                Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id()),
-            }
-            crate::dom::record_metric("chartMs", crate::dom::now_ms() - t0);
-            if let Some(overlay) = slot.overlay.get_untracked() {
-                charts::draw_overlay(
-                    &overlay,
-                    &slot.geometry.get_untracked(),
-                    app.scrub_s.get_untracked(),
-                    app.hover_s.get_untracked(),
-                    theme(app),
-                    dpr,
-                );
-            }
+/// A chart's legend: a swatch in the series' colour and style, and its name.
+fn legend_html(spec: &charts::ChartSpec) -> String {
+    let mut h = Html::new();
+    let mut panel = String::new();
+    for item in spec.legend() {
+        if item.panel != panel && !item.panel.is_empty() {
+            h.el("li", &[("class", "legend-panel")], &item.panel);
+            panel = item.panel.clone();
         }
+        let style = match item.style {
+            LegendStyle::Line => "line",
+            LegendStyle::Dashed => "dashed",
+            LegendStyle::Threshold => "threshold",
+            LegendStyle::Mark => "mark",
+            LegendStyle::Triangle => "triangle",
+            LegendStyle::Band => "band",
+        };
+        let class = format!("swatch {style}");
+        let color = format!("--c: {}", item.color.css());
+        h.open("li", &[])
+            .el(
+                "span",
+                &[
+                    ("class", &class),
+                    ("style", &color),
+                    ("aria-hidden", "true"),
+                ],
+                "",
+            )
+            .text(&item.label)
+            .close("li");
+    }
+    h.finish()
+}
+
+fn draw_one(app: &AppState, slot: &ChartSlot) {
+    let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), app.trace.get_untracked()) else {
+        return;
+    };
+    let pinned = app.pinned.get_untracked();
+    let imported = app.imported.get_untracked();
+    let width = canvas.client_width().max(200) as usize;
+    let inputs = Inputs {
+        trace: &trace,
+        pinned: pinned.as_deref(),
+        imported: imported.as_deref(),
+        theme: theme(app),
+        buckets: width / 2,
+        until_s: app.cutoff_s.get_untracked(),
+    };
+    let t0 = crate::dom::now_ms();
+    let spec = specs::build(slot.kind, &inputs, &app.service.get_untracked());
+    // The legend in words, for screen readers and for tests.
+    let words: Vec<String> = spec.legend().into_iter().map(|l| l.label).collect();
+    let words = words.join("; ");
+    let _ = canvas.set_attribute("data-legend", &words);
+    let _ = canvas.set_attribute("aria-label", &format!("{}: {words}", slot.kind.title()));
+    slot.legend.set(legend_html(&spec));
+    let px = px(app);
+    match charts::draw(&canvas, &spec, theme(app), px) {
+        Ok(g) => {
+            slot.geometry.set(g);
+            let _ = canvas.set_attribute("data-ready", "true");
+        }
+        Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id()),
+    }
+    crate::dom::record_metric("chartMs", crate::dom::now_ms() - t0);
+    if let Some(overlay) = slot.overlay.get_untracked() {
+        charts::draw_overlay(
+            &overlay,
+            &slot.geometry.get_untracked(),
+            app.scrub_s.get_untracked(),
+            app.hover_s.get_untracked(),
+            theme(app),
+            px,
+        );
+    }
+}
+
+/// The charts a lesson step shows on its own page: those it names (the
+/// memory chart when it names only panels).
+fn lesson_kinds(all: Vec<ChartKind>, highlights: &[String]) -> Vec<ChartKind> {
+    let named: Vec<ChartKind> = all
+        .iter()
+        .copied()
+        .filter(|k| highlights.iter().any(|h| h == k.highlight_name()))
+        .collect();
+    if named.is_empty() {
+        all.into_iter()
+            .filter(|k| *k == ChartKind::Memory)
+            .collect()
+    } else {
+        named
     }
 }
 
 #[component]
 pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
     let app = expect_context::<AppState>();
+    let lessons = use_context::<crate::lesson::LessonState>();
     let kinds = Memo::new(move |_| {
         let all = app.scenario.with(specs::charts_for);
-        match only {
-            Some(k) => vec![k],
-            None => all,
+        match (only, lessons) {
+            (Some(k), _) => vec![k],
+            (None, Some(ls)) if ls.step_page() => lesson_kinds(all, &ls.highlights(&app)),
+            (None, _) => all,
         }
     });
+    let cutoff = move || {
+        app.cutoff_s
+            .get()
+            .map(|c| format!("{c:.0}"))
+            .unwrap_or_default()
+    };
     view! {
-        <section id="charts" class="charts" aria-label="Charts" data-drawn="0">
+        <section id="charts" class="charts" aria-label="Charts" data-drawn="0" data-cutoff=cutoff>
             {move || {
                 let slots: Vec<ChartSlot> = kinds
                     .get()
                     .into_iter()
-                    .map(|kind| ChartSlot { kind, base: NodeRef::new(), overlay: NodeRef::new(), geometry: RwSignal::new(Geometry::default()) })
+                    .map(|kind| ChartSlot {
+                        kind,
+                        base: NodeRef::new(),
+                        overlay: NodeRef::new(),
+                        geometry: RwSignal::new(Geometry::default()),
+                        legend: RwSignal::new(String::new()),
+                    })
                     .collect();
                 let generation = Rc::new(Cell::new(0u64));
                 let to_draw = slots.clone();
-                // Redraw everything when the data, the theme, the size or the
-                // followed service change.
+                // Redraw everything when the data, the theme, the size, the
+                // followed service, the cutoff or projector mode change.
                 crate::app::effect(move || {
                     app.trace.track();
                     app.pinned.track();
@@ -158,6 +232,8 @@ pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
                     app.dark.track();
                     app.layout.track();
                     app.service.track();
+                    app.cutoff_s.track();
+                    app.share.with(|s| s.projector);
                     let mine = generation.get() + 1;
                     generation.set(mine);
                     let (slots, generation) = (to_draw.clone(), generation.clone());
@@ -174,12 +250,48 @@ pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
     }
 }
 
+/// The hover box: the moment, each row's value on the run on screen, and
+/// on the pinned and imported runs when they are overlaid.
+fn tooltip_rows(
+    kind: ChartKind,
+    trace: &Trace,
+    others: &[(&str, Option<&Trace>)],
+    service: &str,
+    t: f64,
+) -> String {
+    let at = SimTime::from_secs_f64(t);
+    let mut h = Html::new();
+    h.el("div", &[("class", "t")], &crate::format::clock(t));
+    for (label, name, svc, unit) in specs::hover_rows(kind, trace, service) {
+        let value = |tr: &Trace| {
+            value_at(tr, name, &svc, at)
+                .map(|v| unit.format(v))
+                .unwrap_or_else(|| "no data".into())
+        };
+        h.open("div", &[])
+            .el("span", &[("class", "k")], label)
+            .text(" ")
+            .el("span", &[("class", "v")], &value(trace))
+            .close("div");
+        for (which, other) in others {
+            if let Some(other) = other {
+                h.open("div", &[("class", "other")])
+                    .el("span", &[("class", "k")], &format!("{label} ({which})"))
+                    .text(" ")
+                    .el("span", &[("class", "v")], &value(other))
+                    .close("div");
+            }
+        }
+    }
+    h.finish()
+}
+
 #[component]
 fn Chart(chart: ChartSlot) -> impl IntoView {
     let slot = chart;
     let app = expect_context::<AppState>();
     let kind = slot.kind;
-    let (base, overlay, geometry) = (slot.base, slot.overlay, slot.geometry);
+    let (base, overlay, geometry, legend) = (slot.base, slot.overlay, slot.geometry, slot.legend);
     // The overlay follows the scrub and the pointer.
     crate::app::effect(move || {
         let scrub = app.scrub_s.get();
@@ -187,59 +299,50 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
         let g = geometry.get();
         app.dark.track();
         if let Some(canvas) = overlay.get() {
-            charts::draw_overlay(
-                &canvas,
-                &g,
-                scrub,
-                hover,
-                theme(&app),
-                crate::dom::device_pixel_ratio(),
-            );
+            charts::draw_overlay(&canvas, &g, scrub, hover, theme(&app), px(&app));
         }
     });
     let pods = kind == ChartKind::Pods;
     let height = move || {
-        if pods {
+        let zoom = if app.share.with(|s| s.projector) {
+            PROJECTOR_ZOOM
+        } else {
+            1.0
+        };
+        let css = if pods {
             let n = app
                 .trace
                 .with(|t| t.as_ref().map(|t| t.pods.len()).unwrap_or(2))
                 .clamp(1, 30);
-            format!("height: {}px", 34 + n * 22)
+            (40 + n * 24) as f64
         } else {
-            format!("height: {}px", kind.height())
-        }
+            f64::from(kind.height())
+        };
+        format!("height: {:.0}px", css * zoom)
     };
+    // Hover never shows what a lesson holds back.
+    let visible = move |t: f64| app.cutoff_s.get_untracked().is_none_or(|c| t <= c);
     let on_move = move |ev: leptos::ev::MouseEvent| {
-        let x = ev.offset_x() as f64;
-        app.hover_s.set(geometry.get_untracked().t_of(x));
+        let t = geometry.get_untracked().t_of(ev.offset_x() as f64);
+        app.hover_s.set(t.filter(|t| visible(*t)));
     };
     let on_click = move |ev: leptos::ev::MouseEvent| {
         if let Some(t) = geometry.get_untracked().t_of(ev.offset_x() as f64) {
-            app.scrub_s.set(t);
+            app.playing.set(false);
+            app.scrub_to(t);
         }
     };
     let tooltip = move || {
         let t = app.hover_s.get()?;
         let trace = app.trace.get()?;
-        let service = app.service.get();
-        let rows = specs::hover_rows(kind, &trace, &service);
-        let at = SimTime::from_secs_f64(t);
-        let items = rows
-            .into_iter()
-            .map(|(label, name, svc, unit)| {
-                let v = value_at(&trace, name, &svc, at)
-                    .map(|v| unit.format(v))
-                    .unwrap_or_else(|| "—".into());
-                view! { <div><span class="k">{label}</span> " " <span class="v">{v}</span></div> }
-            })
-            .collect_view();
+        let pinned = app.pinned.get();
+        let imported = app.imported.get();
+        let others = [("pinned", pinned.as_deref()), ("real", imported.as_deref())];
+        let rows = tooltip_rows(kind, &trace, &others, &app.service.get(), t);
         let x = geometry.get_untracked().x_of(t);
-        Some(view! {
-            <div class="tooltip" style=format!("left: {x:.0}px") role="status">
-                <div class="t">{crate::format::clock(t)}</div>
-                {items}
-            </div>
-        })
+        Some(
+            view! { <div class="tooltip" style=format!("left: {x:.0}px") role="status" inner_html=rows></div> },
+        )
     };
     let download = move |_| {
         if let Some(c) = base.get_untracked() {
@@ -250,9 +353,11 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
     let lessons = use_context::<crate::lesson::LessonState>();
     let highlighted = move || {
         lessons.is_some_and(|ls| {
-            ls.highlights(&app)
-                .iter()
-                .any(|h| h == kind.highlight_name())
+            !ls.step_page()
+                && ls
+                    .highlights(&app)
+                    .iter()
+                    .any(|h| h == kind.highlight_name())
         })
     };
     let queries = move || {
@@ -287,6 +392,7 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
                 <span class="title">{kind.title()}</span>
                 <button class="link" on:click=download title="Download this chart as PNG">"PNG"</button>
             </figcaption>
+            <ul class="legend" inner_html=move || legend.get()></ul>
             <div class="plot" style=height on:mousemove=on_move on:mouseleave=move |_| app.hover_s.set(None) on:click=on_click>
                 <canvas node_ref=base class="base" aria-label=kind.title() role="img"></canvas>
                 <canvas node_ref=overlay class="overlay" aria-hidden="true"></canvas>

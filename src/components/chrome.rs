@@ -8,20 +8,27 @@ use incident_core::presets;
 use leptos::prelude::*;
 
 fn gallery_cards(app: AppState, cards: &[presets::Card]) -> String {
+    // In a lesson the preset on screen may be the case to diagnose: mark none.
     let current = app.share.with(|s| {
-        if s.scenario_json.is_some() {
+        if s.scenario_json.is_some() || s.lesson.is_some() {
             String::new()
         } else {
             s.preset.clone()
         }
     });
+    // A preset's headline could answer an open question: hold them back too.
+    let held = app.scrub_max_s.get().is_some();
     let mut h = Html::new();
     app.headlines.with(|headlines| {
         for card in cards {
             let name = &card.name;
             let is_current = *name == current;
             let class = if is_current { "card current" } else { "card" };
-            let headline = headlines.get(name).map(String::as_str).unwrap_or("…");
+            let headline = if held {
+                "(shown once you answer)"
+            } else {
+                headlines.get(name).map(String::as_str).unwrap_or("…")
+            };
             h.open("li", &[])
                 .open(
                     "button",
@@ -87,38 +94,76 @@ pub fn read_file(ev: leptos::ev::Event, then: Box<dyn Fn(String, String)>) {
 
 const SPEED_OPTIONS: &str = "<option value=\"1\">1×</option><option value=\"10\">10×</option><option value=\"60\" selected>60×</option><option value=\"120\">120×</option><option value=\"600\">600×</option>";
 
+/// Plays or pauses; at the end (or at a lesson's hold) it starts over.
+pub fn toggle_play(app: AppState) {
+    if !app.playing.get_untracked() && app.scrub_s.get_untracked() >= app.scrub_end_s() - 0.01 {
+        app.scrub_s.set(0.0);
+    }
+    app.playing.update(|p| *p = !*p);
+}
+
+/// Jumps to the next notable moment, no further than the playhead may go.
+pub fn next_event(app: AppState) {
+    app.playing.set(false);
+    let t = (app.scrub_s.get_untracked() * 1e6) as u64;
+    if let Some(trace) = app.trace.get_untracked() {
+        let next = incident_core::view::next_notable(&trace, t)
+            .map(|n| n as f64 / 1e6)
+            .unwrap_or(f64::INFINITY);
+        app.scrub_to(next.min(app.scrub_end_s()));
+    }
+}
+
 #[component]
 pub fn Playback() -> impl IntoView {
     let app = expect_context::<AppState>();
     let end = move || app.duration_s();
-    let toggle = move |_| {
-        if app.scrub_s.get_untracked() >= app.duration_s() - 0.01 {
-            app.scrub_s.set(0.0);
-        }
-        app.playing.update(|p| *p = !*p);
+    // Arrow keys step one sample, or a hundredth of a long run. The slider
+    // itself takes any value (`step="any"`), so a lesson's hold point is
+    // exact; its keys are handled here.
+    let step_s = move || {
+        app.scenario.with(|s| {
+            let sample = s.sample_interval.as_secs_f64();
+            sample.max(s.duration.as_secs_f64() / 100.0)
+        })
     };
-    let next = move |_| {
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        let step = step_s();
+        let now = app.scrub_s.get_untracked();
+        let to = match ev.key().as_str() {
+            "ArrowRight" | "ArrowUp" => now + step,
+            "ArrowLeft" | "ArrowDown" => now - step,
+            "PageUp" => now + 10.0 * step,
+            "PageDown" => now - 10.0 * step,
+            "Home" => 0.0,
+            "End" => f64::INFINITY,
+            _ => return,
+        };
+        ev.prevent_default();
         app.playing.set(false);
-        let t = (app.scrub_s.get_untracked() * 1e6) as u64;
-        if let Some(trace) = app.trace.get_untracked() {
-            if let Some(n) = incident_core::view::next_notable(&trace, t) {
-                app.scrub_s.set(n as f64 / 1e6);
-            }
-        }
+        app.scrub_to(to);
+    };
+    let valuetext = move || {
+        format!(
+            "{} of {}",
+            crate::format::clock(app.scrub_s.get()),
+            crate::format::clock(end())
+        )
     };
     view! {
-        <section class="playback" aria-label="Playback">
-            <button on:click=toggle aria-label=move || if app.playing.get() { "Pause" } else { "Play" }>
-                {move || if app.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+        <section class="playback" aria-label="Playback" id="playback">
+            <button class="play" on:click=move |_| toggle_play(app) aria-keyshortcuts="Space" data-playing=move || crate::html::flag(app.playing.get())>
+                {move || if app.playing.get() { "Pause" } else { "Play" }}
             </button>
             <label for="speed" class="sr-only">"Speed"</label>
             <select id="speed" inner_html=SPEED_OPTIONS on:change=move |ev| app.speed.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(60.0))>
             </select>
             <label for="scrub" class="sr-only">"Time"</label>
-            <input id="scrub" type="range" min="0" step="0.1" prop:max=move || end().to_string() prop:value=move || app.scrub_s.get().to_string()
-                on:input=move |ev| { app.playing.set(false); app.scrub_s.set(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(0.0)); } />
+            <input id="scrub" type="range" min="0" step="any" data-step=move || step_s().to_string() prop:max=move || end().to_string() prop:value=move || app.scrub_s.get().to_string()
+                aria-valuetext=valuetext on:keydown=keys
+                on:input=move |ev| { app.playing.set(false); app.scrub_to(incident_core::units::parse_f64(&event_target_value(&ev)).unwrap_or(0.0)); } />
             <output for="scrub" class="clock">{move || format!("{} / {}", crate::format::clock(app.scrub_s.get()), crate::format::clock(end()))}</output>
-            <button on:click=next title="Jump to the next OOM kill, restart, alert or action">"Next event ⏭"</button>
+            <button on:click=move |_| next_event(app) aria-keyshortcuts="N" title="Jump to the next OOM kill, restart, alert or action (key N)">"Next event"</button>
         </section>
     }
 }
@@ -142,6 +187,14 @@ fn summary_html(app: AppState) -> String {
         .close("div")
         .el("p", &[("class", "muted")], "Simulating…");
     }
+    if app.scrub_max_s.get().is_some() {
+        h.el(
+            "p",
+            &[("class", "muted"), ("id", "summary-held")],
+            "The run's summary is held back until you answer the question.",
+        );
+        return h.finish();
+    }
     app.trace.with(|t| {
         let Some(t) = t else { return };
         let s = &t.summary;
@@ -150,8 +203,15 @@ fn summary_html(app: AppState) -> String {
             .services
             .iter()
             .filter_map(|x| {
-                x.first_oom_s
-                    .map(|o| format!("{} {}", x.name, format::span(o - load)))
+                x.first_oom_s.map(|o| {
+                    let minutes = ((o - load) / 60.0).max(0.0);
+                    // The same words as a lesson's answer: "11.5 min".
+                    format!(
+                        "{} {}",
+                        x.name,
+                        incident_core::lesson::Unit::Minutes.format(minutes)
+                    )
+                })
             })
             .collect();
         let first_oom_s = s
@@ -224,6 +284,12 @@ pub fn Notices() -> impl IntoView {
     }
 }
 
+/// The embed snippet's size: the memory chart, its legend, two controls,
+/// the playback bar and the link fit without scrolling (a browser test
+/// loads the embed at this size and finds Play and the time slider).
+pub const EMBED_WIDTH_PX: u32 = 720;
+pub const EMBED_HEIGHT_PX: u32 = 620;
+
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let app = expect_context::<AppState>();
@@ -259,7 +325,7 @@ pub fn Toolbar() -> impl IntoView {
         s.embed = Some(crate::state::Embed::Memory);
         s.t_s = None;
         format!(
-            "<iframe src=\"{}\" width=\"720\" height=\"420\" title=\"Incident Lab\" loading=\"lazy\"></iframe>",
+            "<iframe src=\"{}\" width=\"{EMBED_WIDTH_PX}\" height=\"{EMBED_HEIGHT_PX}\" title=\"Incident Lab\" loading=\"lazy\"></iframe>",
             crate::dom::url_with_query(&crate::state::to_query(&s))
         )
     };
@@ -291,7 +357,8 @@ pub fn Toolbar() -> impl IntoView {
             <button on:click=trace_json title="The whole trace, for later or for import">"Trace"</button>
             <label class="file">"Import trace " <input type="file" accept=".json" on:change=move |ev| crate::components::chrome::read_file(ev, Box::new(move |name, text| app.import_trace_text(&name, &text))) /></label>
             {move || app.imported.with(|i| i.is_some()).then(|| view! { <button on:click=move |_| app.imported.set(None)>"Remove real trace"</button> })}
-            <button on:click=move |_| app.dark.update(|d| *d = !*d) aria-label="Switch light and dark theme">{move || if app.dark.get() { "☀ Light" } else { "☾ Dark" }}</button>
+            <button on:click=move |_| app.dark.update(|d| *d = !*d) aria-pressed=move || crate::html::flag(app.dark.get())>"Dark theme"</button>
+            <button id="projector" on:click=move |_| app.share.update(|s| s.projector = !s.projector) aria-pressed=move || crate::html::flag(app.share.with(|s| s.projector)) title="Larger text and thicker lines, for a room">"Projector"</button>
             <details class="embed-help">
                 <summary>"Embed"</summary>
                 <p>"Paste into a course page:"</p>

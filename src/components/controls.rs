@@ -161,7 +161,7 @@ pub fn Control(path: String) -> impl IntoView {
                 view! {
                     <div class="slider-row">
                         <input type="range" id=id min="0" max="1000" step="1" prop:value=position
-                            aria-describedby=range_id.clone()
+                            aria-describedby=range_id.clone() aria-valuetext=value
                             on:input=move |ev| {
                                 let pos = parse_f64(&event_target_value(&ev)).unwrap_or(0.0);
                                 let v = from_position(&i, pos);

@@ -1,31 +1,35 @@
 //! The lesson list, the open lesson's step (prose, checks, fixes, question,
-//! feedback), instructor mode and the printable handout.
+//! hint and feedback), the end-of-lesson summary, instructor mode and the
+//! printable handout.
 //!
 //! Read-only parts and lists of buttons are rendered as escaped HTML
-//! (`crate::html`) with one click handler per list that reads the button's
-//! `data-*` attribute; only the question form, whose inputs hold what the
-//! learner types, is a tree of reactive views. That keeps the wasm small.
+//! (`crate::html`) with one click handler per section that reads the
+//! button's `data-*` attribute; only the question form, whose inputs hold
+//! what the learner types, is a reactive view. That keeps the wasm small.
 
 use crate::app::AppState;
 use crate::dom::clicked_attr;
-use crate::format::{clock, paragraphs};
+use crate::format::clock;
 use crate::html::{error_paragraph, flag, Html};
-use crate::lesson::{self, LessonState};
+use crate::lesson::{self, LessonState, Outcome};
 use incident_core::checks::Check;
-use incident_core::lesson::{Answer, Lesson, Question, Response, Step};
+use incident_core::lesson::prose::{self as lesson_prose, Shown};
+use incident_core::lesson::{Answer, Feedback, Lesson, Question, Response, Step, Verdict};
 use incident_core::units::{parse_f64, SimTime};
+use incident_core::Trace;
 use leptos::prelude::*;
+use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
-fn lesson_cards(ls: LessonState) -> String {
+pub fn lesson_cards_html(ls: LessonState) -> String {
     let open = ls.open.with(|o| o.as_ref().map(|o| o.name.clone()));
     let mut h = Html::new();
     ls.catalogue.with(|entries| {
         for entry in entries {
             match &entry.lesson {
                 Ok(l) => {
-                    let steps = l.steps.len();
-                    let done = lesson::stored_done(&l.name).min(steps);
+                    let questions = l.steps.iter().filter(|s| s.question.is_some()).count();
+                    let right = lesson::stored_right(&l.name).min(questions);
                     let class = if open.as_deref() == Some(l.name.as_str()) {
                         "card lesson-card current"
                     } else {
@@ -43,7 +47,10 @@ fn lesson_cards(ls: LessonState) -> String {
                         .el(
                             "span",
                             &[("class", "card-doc")],
-                            &format!("{doc}{done} of {steps} answered"),
+                            &format!(
+                                "{doc}{} steps · {right} of {questions} right",
+                                l.steps.len()
+                            ),
                         )
                         .close("button")
                         .close("li");
@@ -61,32 +68,71 @@ fn lesson_cards(ls: LessonState) -> String {
     h.finish()
 }
 
+/// Opens the lesson whose card was clicked.
+pub fn open_clicked(app: AppState, ls: LessonState, ev: &leptos::ev::MouseEvent) {
+    let Some(name) = clicked_attr(ev, "data-lesson") else {
+        return;
+    };
+    let found = ls.catalogue.with_untracked(|c| {
+        c.iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.lesson.clone().ok())
+    });
+    if let Some(l) = found {
+        lesson::open(app, ls, l);
+    }
+}
+
 #[component]
 pub fn LessonList() -> impl IntoView {
     let app = expect_context::<AppState>();
     let ls = expect_context::<LessonState>();
-    let open = move |ev: leptos::ev::MouseEvent| {
-        let Some(name) = clicked_attr(&ev, "data-lesson") else {
-            return;
-        };
-        let found = ls.catalogue.with_untracked(|c| {
-            c.iter()
-                .find(|e| e.name == name)
-                .and_then(|e| e.lesson.clone().ok())
-        });
-        if let Some(l) = found {
-            lesson::open(app, ls, l);
-        }
-    };
     view! {
         <nav class="gallery lessons" aria-label="Lessons">
             <h2>"Lessons"</h2>
-            <ul on:click=open inner_html=move || lesson_cards(ls)></ul>
+            <ul on:click=move |ev| open_clicked(app, ls, &ev) inner_html=move || lesson_cards_html(ls)></ul>
         </nav>
     }
 }
 
-fn step_head(lesson: &Lesson, step: &Step, step_index: usize) -> String {
+/// A text of the step as its run renders it; measures read "…" until the
+/// step's own run is there.
+fn shown(text: &str, trace: Option<&Trace>, args: &[(String, String)]) -> Vec<Shown> {
+    match trace {
+        Some(t) => lesson_prose::render_with(text, t, args),
+        None => lesson_prose::pieces(text)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| match p {
+                lesson_prose::Piece::Text(t) => Shown::Text(t),
+                lesson_prose::Piece::Defined(d) => Shown::Text(d),
+                lesson_prose::Piece::Quote(q) => Shown::Quote(q),
+                _ => Shown::Measured("…".into()),
+            })
+            .collect(),
+    }
+}
+
+/// Plain text of a rendered text (titles, the tab's title).
+fn plain(pieces: &[Shown]) -> String {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Shown::Text(t) | Shown::Measured(t) => t.as_str(),
+            Shown::Quote(q) => q.as_str(),
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The step's title as its run renders it.
+pub fn step_title(step: &Step, trace: Option<&Trace>) -> String {
+    plain(&shown(&step.title, trace, &[]))
+}
+
+fn step_head(lesson: &Lesson, step: &Step, step_index: usize, trace: Option<&Trace>) -> String {
     let seed = lesson
         .seed_doc
         .as_ref()
@@ -97,18 +143,16 @@ fn step_head(lesson: &Lesson, step: &Step, step_index: usize) -> String {
         "p",
         &[("class", "kicker")],
         &format!(
-            "Lesson{seed} · step {} of {}",
+            "{}{seed} · step {} of {}",
+            lesson.title,
             step_index + 1,
             lesson.steps.len()
         ),
     )
-    .el("h2", &[("id", "lesson-h")], &step.title)
-    .el("p", &[("class", "lesson-title")], &lesson.title)
-    .open("div", &[("class", "prose")]);
-    for p in paragraphs(&step.prose) {
-        h.el("p", &[], &p);
-    }
-    h.close("div");
+    .el("h2", &[("id", "lesson-h")], &step_title(step, trace))
+    .open("div", &[("class", "prose")])
+    .prose(&shown(&step.prose, trace, &[]))
+    .close("div");
     h.finish()
 }
 
@@ -122,28 +166,12 @@ fn step_service(app: &AppState, step: &Step) -> String {
 
 /// The checklist: a chip per check, and what the pressed one prints at the
 /// scrub time.
-fn checks_html(
-    app: AppState,
-    ls: LessonState,
-    checks: &[Check],
-    highlight: bool,
-    service: &str,
-) -> String {
+fn checks_html(app: AppState, ls: LessonState, checks: &[Check], service: &str) -> String {
     let pressed = ls.check.get();
     let mut h = Html::new();
-    h.open(
-        "div",
-        &[(
-            "class",
-            if highlight {
-                "checks highlight"
-            } else {
-                "checks"
-            },
-        )],
-    )
-    .el("h3", &[], "The checklist")
-    .open("div", &[("class", "chips")]);
+    h.open("div", &[("class", "checks")])
+        .el("h3", &[], "The checklist")
+        .open("div", &[("class", "chips")]);
     for &check in checks {
         h.el(
             "button",
@@ -159,7 +187,7 @@ fn checks_html(
     if let (Some(check), Some(trace)) = (pressed, app.trace.get()) {
         let t = SimTime::from_secs_f64(app.scrub_s.get());
         let caption = if t.0 == 0 {
-            "At the start of the run (drag the time slider to run it later):".to_string()
+            "At the start of the run (move the playhead to run it later):".to_string()
         } else {
             format!("At {} into the run:", clock(t.as_secs_f64()))
         };
@@ -207,39 +235,102 @@ fn fixes_html(app: AppState, labels: &[String]) -> String {
     h.finish()
 }
 
-fn feedback_html(ls: LessonState) -> String {
+/// The feedback: a hint, or the verdict, what the run did and why, with the
+/// run's numbers marked as in the prose.
+fn feedback_html(
+    feedback: Option<&Feedback>,
+    question: Option<&Question>,
+    trace: Option<&Trace>,
+    takeaway: &[Shown],
+) -> String {
     let mut h = Html::new();
-    ls.feedback.with(|f| {
-        let Some(f) = f else { return };
-        let verdict = if f.correct { "Right." } else { "Not quite." };
-        h.open(
-            "div",
-            &[
-                ("class", "feedback"),
-                ("data-correct", flag(f.correct)),
-                ("role", "status"),
-            ],
-        )
-        .open("p", &[])
-        .el("strong", &[], verdict)
-        .text(" The run says: ")
-        .el("span", &[("class", "actual")], &f.actual)
-        .close("p");
-        for p in paragraphs(&f.explanation) {
-            h.el("p", &[], &p);
+    let Some(f) = feedback else {
+        return String::new();
+    };
+    let verdict = match f.verdict {
+        Verdict::Right => "right",
+        Verdict::TryAgain => "try-again",
+        Verdict::Revealed => "revealed",
+    };
+    h.open(
+        "div",
+        &[
+            ("class", "feedback"),
+            ("data-verdict", verdict),
+            ("data-correct", flag(f.correct)),
+            ("role", "status"),
+        ],
+    );
+    match f.verdict {
+        Verdict::TryAgain => {
+            h.open("p", &[])
+                .el("strong", &[], "Not yet. ")
+                .el(
+                    "span",
+                    &[("class", "hint")],
+                    f.hint.as_deref().unwrap_or(""),
+                )
+                .close("p")
+                .open("p", &[])
+                .text("One more try, or ")
+                .el(
+                    "button",
+                    &[("class", "link"), ("data-action", "show")],
+                    "show me the answer",
+                )
+                .text(".")
+                .close("p");
         }
-        h.close("div");
-    });
+        Verdict::Right | Verdict::Revealed => {
+            let lead = if f.correct {
+                "Right. "
+            } else {
+                "Here is what the run did. "
+            };
+            h.open("p", &[])
+                .el("strong", &[], lead)
+                .text("The run says: ")
+                .el(
+                    "span",
+                    &[("class", "actual")],
+                    f.actual.as_deref().unwrap_or(""),
+                )
+                .close("p");
+            match (question, trace) {
+                (Some(q), Some(t)) => {
+                    h.prose(&shown(&q.explanation, Some(t), &q.args));
+                    let raw = q.expected_value(t).unwrap_or_default();
+                    if let Some((_, why)) = q.because.iter().find(|(k, _)| *k == raw) {
+                        h.prose(&shown(why, Some(t), &q.args));
+                    }
+                }
+                _ => {
+                    for p in &f.explanation {
+                        h.el("p", &[], p);
+                    }
+                }
+            }
+            if !takeaway.is_empty() {
+                h.open("div", &[("class", "takeaway")])
+                    .prose(takeaway)
+                    .close("div");
+            }
+        }
+    }
+    h.close("div");
     h.finish()
 }
 
 /// The question's prompt and inputs. They are plain HTML: the browser keeps
 /// what the learner types or picks, and the submit handler reads it.
-fn question_fields(question: &Question) -> String {
+fn question_fields(question: &Question, trace: Option<&Trace>, graded: &str) -> String {
     let mut h = Html::new();
-    h.el("p", &[("class", "prompt")], &question.prompt);
+    h.open("p", &[("class", "prompt")])
+        .text(&plain(&shown(&question.prompt, trace, &question.args)))
+        .close("p");
     match &question.answer {
-        Answer::Number { .. } => {
+        Answer::Number { measure, .. } => {
+            let suffix = measure.unit().suffix();
             h.open("label", &[("class", "answer")])
                 .text("Your prediction ")
                 .open(
@@ -251,6 +342,8 @@ fn question_fields(question: &Question) -> String {
                         ("autocomplete", "off"),
                     ],
                 )
+                .text(" ")
+                .el("span", &[("class", "unit")], suffix)
                 .close("label");
         }
         Answer::Choice { choices, .. } => {
@@ -275,9 +368,12 @@ fn question_fields(question: &Question) -> String {
             h.el(
                 "p",
                 &[("class", "hint")],
-                "Click a chart or drag the time slider to the moment, then answer.",
+                "Click a chart or move the playhead to the moment (arrow keys on the time slider step one sample), then answer.",
             );
         }
+    }
+    if !graded.is_empty() {
+        h.el("p", &[("class", "graded")], graded);
     }
     h.finish()
 }
@@ -310,13 +406,14 @@ fn read_response(
 }
 
 fn instructor_html(app: AppState, ls: LessonState, lesson: &Lesson, step_index: usize) -> String {
+    let trace = ls.step_trace.get();
     let expected = lesson
         .steps
         .get(step_index)
         .and_then(|s| s.question.as_ref())
-        .zip(app.trace.get())
+        .zip(trace.as_deref())
         .map(|(q, trace)| {
-            q.expected(&trace)
+            q.expected(trace)
                 .unwrap_or_else(|| "never happens in this run".into())
         })
         .unwrap_or_default();
@@ -326,67 +423,113 @@ fn instructor_html(app: AppState, ls: LessonState, lesson: &Lesson, step_index: 
         &[("class", "instructor"), ("aria-label", "Instructor")],
     )
     .el("h3", &[], "Instructor")
+    .open("label", &[("class", "inline")])
+    .open(
+        "input",
+        &if ls.show_all.get() {
+            vec![
+                ("type", "checkbox"),
+                ("data-action", "show-all"),
+                ("checked", ""),
+            ]
+        } else {
+            vec![("type", "checkbox"), ("data-action", "show-all")]
+        },
+    )
+    .text(" Show the whole run (do not hold back what a question asks)")
+    .close("label")
     .open("p", &[("class", "instructor-answer")])
-    .text("Answer on this run: ")
+    .text("Answer on the step's run: ")
     .el("strong", &[], &expected)
     .close("p");
     if lesson.case_count(step_index) > 1 {
         let case = format!(
             "Case: {} (seed {})",
-            app.scenario.with(|s| s.name.clone()),
+            ls.step_scenario
+                .with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default()),
             app.share.with(|s| s.seed.unwrap_or(0))
         );
         h.el("p", &[], &case);
     }
     h.open("ol", &[("class", "lesson-steps")]);
-    ls.done.with(|done| {
-        for (i, s) in lesson.steps.iter().enumerate() {
-            let index = i.to_string();
-            let mut attrs = vec![("class", "link"), ("data-goto", index.as_str())];
-            if i == step_index {
-                attrs.push(("aria-current", "step"));
-            }
-            h.open("li", &[])
-                .el("button", &attrs, &format!("{}. {}", i + 1, s.title));
-            if done.contains(&i) {
-                h.text(" ✓");
-            }
-            h.close("li");
+    for (i, s) in lesson.steps.iter().enumerate() {
+        let index = i.to_string();
+        let mut attrs = vec![("class", "link"), ("data-goto", index.as_str())];
+        if i == step_index {
+            attrs.push(("aria-current", "step"));
         }
-    });
+        h.open("li", &[]).el(
+            "button",
+            &attrs,
+            &format!("{}. {}", i + 1, step_title(s, None)),
+        );
+        if let Some(o) = ls.outcome_of(i) {
+            h.text(&format!(" — {}", o.words()));
+        }
+        h.close("li");
+    }
     h.close("ol")
-        .el("button", &[("data-action", "print")], "Print handout")
+        .el("button", &[("data-action", "print")], "Print the handout")
         .close("div");
     h.finish()
 }
 
-fn nav_html(first: bool, last: bool) -> String {
+fn nav_html(first: bool, last: bool, settled: bool, dashboard: bool) -> String {
     let mut h = Html::new();
     let back: &[(&str, &str)] = if first {
         &[("data-action", "back"), ("disabled", "")]
     } else {
         &[("data-action", "back")]
     };
-    let next: &[(&str, &str)] = if last {
-        &[
-            ("class", "primary"),
-            ("data-action", "next"),
-            ("disabled", ""),
-        ]
-    } else {
-        &[("class", "primary"), ("data-action", "next")]
-    };
-    h.el("button", back, "← Back")
-        .el("button", next, "Next step →")
-        .el(
+    let forward_class = if settled { "primary" } else { "" };
+    h.el("button", back, "Back");
+    if last {
+        h.el(
             "button",
-            &[("class", "link"), ("data-action", "leave")],
-            "Leave lesson",
+            &[("class", forward_class), ("data-action", "finish")],
+            "Finish the lesson",
         );
+    } else {
+        h.el(
+            "button",
+            &[("class", forward_class), ("data-action", "next")],
+            "Next step",
+        );
+    }
+    h.el(
+        "button",
+        &[("class", "link"), ("data-action", "dashboard")],
+        if dashboard {
+            "Back to the step's page"
+        } else {
+            "Show the whole dashboard"
+        },
+    )
+    .el(
+        "button",
+        &[("class", "link"), ("data-action", "leave")],
+        "Leave the lesson",
+    );
     h.finish()
 }
 
-/// The open step. Everything but the answer button is HTML; one click
+/// Where the step is graded, when the learner could think otherwise.
+fn graded_note(app: &AppState, ls: &LessonState, question: &Question) -> String {
+    if question.on_learners_run {
+        return "This question is about your run, with the fixes you applied.".into();
+    }
+    let changed = ls.step_scenario.with(|own| {
+        own.as_ref()
+            .is_some_and(|o| app.scenario.with(|sc| o.json != sc.to_json()))
+    });
+    if changed {
+        "Graded on this step's own run, not on the one you changed.".into()
+    } else {
+        String::new()
+    }
+}
+
+/// The open step. Everything but the answer form is HTML; one click
 /// handler on the section serves the checks, fixes, step buttons and
 /// instructor links by their `data-*` attributes.
 #[component]
@@ -395,6 +538,9 @@ pub fn LessonPanel() -> impl IntoView {
     let ls = expect_context::<LessonState>();
     move || {
         let lesson = ls.open.get()?;
+        if ls.finished.get() {
+            return Some(view! { <LessonSummary lesson=lesson.clone() /> }.into_any());
+        }
         let step_index = ls.step(&app);
         let step = lesson.steps.get(step_index)?.clone();
         let instructor = app.share.with_untracked(|s| s.instructor);
@@ -410,20 +556,23 @@ pub fn LessonPanel() -> impl IntoView {
                 match clicked_attr(&ev, "data-action").as_deref() {
                     Some("back") => lesson::go_to(app, ls, step_index.saturating_sub(1)),
                     Some("next") => lesson::go_to(app, ls, step_index + 1),
+                    Some("finish") => lesson::finish(ls),
+                    Some("show") => lesson::show_answer(app, ls),
+                    Some("dashboard") => ls.dashboard.update(|d| *d = !*d),
+                    Some("show-all") => ls.show_all.update(|s| *s = !*s),
                     Some("leave") => lesson::leave(app, ls),
-                    Some("print") => crate::dom::print(),
+                    Some("print") => print_handout(app, ls),
                     _ => {}
                 }
             }
         };
         let service = step_service(&app, &step);
         let checks = step.checks.clone();
-        let highlight = step.highlight.iter().any(|h| h == "checks");
         let checks = move || {
             if checks.is_empty() {
                 String::new()
             } else {
-                checks_html(app, ls, &checks, highlight, &service)
+                checks_html(app, ls, &checks, &service)
             }
         };
         let labels: Vec<String> = step.fixes.iter().map(|f| f.label.clone()).collect();
@@ -434,8 +583,7 @@ pub fn LessonPanel() -> impl IntoView {
                 fixes_html(app, &labels)
             }
         };
-        let question = step.question.clone();
-        let form = question.map(|q| {
+        let form = step.question.clone().map(|q| {
             let (error, set_error) = signal(Option::<String>::None);
             let moment = matches!(q.answer, Answer::Moment { .. });
             let kind = match q.answer {
@@ -443,7 +591,11 @@ pub fn LessonPanel() -> impl IntoView {
                 Answer::Choice { .. } => "choice",
                 Answer::Moment { .. } => "moment",
             };
-            let fields = question_fields(&q);
+            let fields_q = q.clone();
+            let fields = move || {
+                let trace = ls.step_trace.get();
+                question_fields(&fields_q, trace.as_deref(), &graded_note(&app, &ls, &fields_q))
+            };
             let submit = move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
@@ -462,12 +614,16 @@ pub fn LessonPanel() -> impl IntoView {
                     "Check my answer".to_string()
                 }
             };
+            let waiting = move || ls.step_trace.with(|t| t.is_none()) || app.progress.get().is_some();
             view! {
-                <form class="question" data-kind=kind on:submit=submit>
-                    <div inner_html=fields></div>
-                    <button type="submit" class="primary" disabled=move || app.progress.get().is_some()>{button_text}</button>
-                    <div inner_html=move || error_paragraph(error.get().as_deref())></div>
-                </form>
+                    <form class="question" data-kind=kind on:submit=submit prop:hidden=move || ls.settled(&app)>
+                        <div inner_html=fields></div>
+                        <div class="question-actions">
+                            <button type="submit" class="primary" disabled=waiting>{button_text}</button>
+                            <button type="button" class="link" data-action="show" disabled=waiting>"Show me the answer"</button>
+                        </div>
+                        <div inner_html=move || error_paragraph(error.get().as_deref())></div>
+                    </form>
             }
         });
         let open_lesson = lesson.clone();
@@ -478,23 +634,232 @@ pub fn LessonPanel() -> impl IntoView {
                 String::new()
             }
         };
-        let head = step_head(&lesson, &step, step_index);
+        let head_lesson = lesson.clone();
+        let head_step = step.clone();
+        let head = move || {
+            let trace = ls.step_trace.get();
+            step_head(&head_lesson, &head_step, step_index, trace.as_deref())
+        };
+        let takeaway_step = step.clone();
+        let feedback = move || {
+            let q = takeaway_step.question.as_ref();
+            // Explained on the run it was graded on.
+            let trace = match q {
+                Some(q) if q.on_learners_run => app.trace.get(),
+                _ => ls.step_trace.get(),
+            };
+            let takeaway = shown(&takeaway_step.takeaway, trace.as_deref(), &[]);
+            ls.feedback
+                .with(|f| feedback_html(f.as_ref(), q, trace.as_deref(), &takeaway))
+        };
+        let held = move || {
+            ls.hold_s(&app).map(|h| {
+                format!(
+                    "The charts stop at {}: the rest of the run shows once you answer.",
+                    clock(h)
+                )
+            })
+        };
         let name = lesson.name.clone();
         Some(view! {
-            <section class="lesson" aria-labelledby="lesson-h" data-lesson=name data-step=step_index + 1 on:click=click>
+            <section class="lesson" aria-labelledby="lesson-h" data-lesson=name data-step=step_index + 1 data-settled=move || flag(ls.settled(&app)) on:click=click>
                 <div inner_html=head></div>
                 <div inner_html=checks></div>
                 <div inner_html=fixes></div>
                 {form}
-                <div inner_html=move || feedback_html(ls)></div>
-                <nav class="lesson-nav" aria-label="Lesson steps" inner_html=nav_html(step_index == 0, last)></nav>
+                <p class="held muted" role="note">{held}</p>
+                <div inner_html=feedback></div>
+                <nav class="lesson-nav" aria-label="Lesson steps" inner_html=move || nav_html(step_index == 0, last, ls.settled(&app), ls.dashboard.get())></nav>
                 <div inner_html=instructor_part></div>
             </section>
-        })
+        }
+        .into_any())
     }
 }
 
-fn handout_html(lesson: &Lesson) -> String {
+/// The end of a lesson: how each question went, and each step's idea.
+#[component]
+fn LessonSummary(lesson: Arc<Lesson>) -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let ls = expect_context::<LessonState>();
+    let html = move || {
+        let outcomes = ls.outcomes.get();
+        let count = |want: Outcome| outcomes.iter().filter(|(_, o)| *o == want).count();
+        let questions = lesson.steps.iter().filter(|s| s.question.is_some()).count();
+        let (first, hint, shown_n) = (
+            count(Outcome::FirstTry),
+            count(Outcome::AfterHint),
+            count(Outcome::Revealed),
+        );
+        let unanswered = questions.saturating_sub(first + hint + shown_n);
+        let mut h = Html::new();
+        h.el(
+            "p",
+            &[("class", "kicker")],
+            &format!("{} · done", lesson.title),
+        )
+        .el("h2", &[("id", "lesson-h")], "What you found")
+        .open("dl", &[("class", "tally")]);
+        for (label, n, id) in [
+            ("right first time", first, "first"),
+            ("right after a hint", hint, "hint"),
+            ("answer shown", shown_n, "revealed"),
+            ("not answered", unanswered, "unanswered"),
+        ] {
+            h.open("div", &[("data-count", id)])
+                .el("dt", &[], label)
+                .el("dd", &[], &n.to_string())
+                .close("div");
+        }
+        h.close("dl").open("ol", &[("class", "takeaways")]);
+        for (i, s) in lesson.steps.iter().enumerate() {
+            let outcome = ls
+                .outcome_of(i)
+                .map(|o| o.words())
+                .unwrap_or(if s.question.is_some() {
+                    "not answered"
+                } else {
+                    "no question"
+                });
+            h.open("li", &[])
+                .el("strong", &[], &step_title(s, None))
+                .el("span", &[("class", "muted")], &format!(" — {outcome}"));
+            if !s.takeaway.is_empty() {
+                h.el("p", &[], &plain(&shown(&s.takeaway, None, &[])));
+            }
+            h.close("li");
+        }
+        h.close("ol")
+            .el(
+                "button",
+                &[("data-action", "again")],
+                "Back to the last step",
+            )
+            .el(
+                "button",
+                &[("class", "link"), ("data-action", "leave")],
+                "Leave the lesson",
+            );
+        h.finish()
+    };
+    let click = move |ev: leptos::ev::MouseEvent| match clicked_attr(&ev, "data-action").as_deref()
+    {
+        Some("again") => ls.finished.set(false),
+        Some("leave") => lesson::leave(app, ls),
+        _ => {}
+    };
+    view! { <section class="lesson lesson-summary" aria-labelledby="lesson-h" on:click=click inner_html=html></section> }
+}
+
+/// Builds the handout (every step's text, a chart of its run cut where its
+/// question stops, the answer key) and prints it. Each step's run takes a
+/// task of its own.
+fn print_handout(app: AppState, ls: LessonState) {
+    let Some(lesson) = ls.open.get_untracked() else {
+        return;
+    };
+    let seed = app.share.with_untracked(|s| s.seed);
+    ls.handout.set(Some("<p>Preparing the handout…</p>".into()));
+    handout_step(ls, lesson, seed, 0, Vec::new(), Vec::new());
+}
+
+fn handout_step(
+    ls: LessonState,
+    lesson: Arc<Lesson>,
+    seed: Option<u64>,
+    i: usize,
+    mut parts: Vec<String>,
+    mut key: Vec<String>,
+) {
+    if i >= lesson.steps.len() {
+        let html = handout_html(&lesson, &parts, &key);
+        ls.handout.set(Some(html));
+        // After the images are in the DOM.
+        request_animation_frame(crate::dom::print);
+        return;
+    }
+    let step = &lesson.steps[i];
+    if let Ok(scenario) = lesson.scenario_for(i, seed) {
+        let trace = incident_core::simulate(&scenario);
+        let mut h = Html::new();
+        let title = step_title(step, Some(&trace));
+        h.open("li", &[])
+            .el("h2", &[], &format!("{}. {title}", i + 1))
+            .prose(&lesson_prose::render(&step.prose, &trace));
+        let cut = lesson.reveal_at_s(i, &trace);
+        if let Some(img) = handout_chart(&scenario, &trace, &step.highlight, cut) {
+            h.open(
+                "img",
+                &[
+                    ("src", &img),
+                    ("alt", &format!("Chart of step {}", i + 1)),
+                    ("class", "handout-chart"),
+                ],
+            );
+        }
+        if let Some(q) = &step.question {
+            let prompt = q.render(&q.prompt, &trace);
+            let line = match &q.answer {
+                Answer::Moment { .. } => format!("{prompt} Mark the moment on the chart above."),
+                Answer::Number { measure, .. } => {
+                    format!(
+                        "{prompt} Your prediction: ________ {}",
+                        measure.unit().suffix()
+                    )
+                }
+                Answer::Choice { choices, .. } => {
+                    format!("{prompt} Circle one: {}", choices.join(" / "))
+                }
+            };
+            h.el("p", &[("class", "handout-q")], &line);
+            key.push(format!(
+                "{}. {}: {}",
+                i + 1,
+                title,
+                q.expected(&trace).unwrap_or_else(|| "never happens".into())
+            ));
+        }
+        h.close("li");
+        parts.push(h.finish());
+    }
+    crate::dom::yield_then(move || handout_step(ls, lesson, seed, i + 1, parts, key));
+}
+
+/// The step's first chart as a PNG, drawn up to where its question stops.
+fn handout_chart(
+    scenario: &incident_core::Scenario,
+    trace: &Trace,
+    highlight: &[String],
+    until_s: Option<f64>,
+) -> Option<String> {
+    use crate::charts::specs::{self, ChartKind, Inputs};
+    let kinds = specs::charts_for(scenario);
+    let kind = kinds
+        .iter()
+        .copied()
+        .find(|k| *k != ChartKind::Pods && highlight.iter().any(|h| h == k.highlight_name()))
+        .unwrap_or(ChartKind::Memory);
+    let inputs = Inputs {
+        trace,
+        pinned: None,
+        imported: None,
+        theme: &crate::charts::LIGHT,
+        buckets: 320,
+        until_s,
+    };
+    let spec = specs::build(kind, &inputs, &incident_core::view::focus_service(scenario));
+    let (w, h, dpr) = (640, f64::from(kind.height()) as u32, 2.0);
+    crate::dom::offscreen_png(w * 2, h * 2, |canvas| {
+        let _ = crate::charts::draw_sized(
+            canvas,
+            &spec,
+            &crate::charts::LIGHT,
+            crate::charts::draw::Px::new(dpr),
+        );
+    })
+}
+
+fn handout_html(lesson: &Lesson, parts: &[String], key: &[String]) -> String {
     let link = crate::dom::url_with_query(&format!("?lesson={}", lesson.name));
     let mut h = Html::new();
     h.el("h1", &[], &lesson.title)
@@ -502,27 +867,28 @@ fn handout_html(lesson: &Lesson) -> String {
         .open("p", &[("class", "handout-link")])
         .text("Open it: ")
         .el("strong", &[], &link)
-        .close("p")
-        .open("ol", &[]);
-    for s in &lesson.steps {
-        h.open("li", &[])
-            .el("strong", &[], &s.title)
-            .el("p", &[], &paragraphs(&s.prose).join(" "));
-        if let Some(q) = &s.question {
-            h.el(
-                "p",
-                &[("class", "handout-q")],
-                &format!("{} Your prediction: ________", q.prompt),
-            );
-        }
-        h.close("li");
+        .close("p");
+    let mut out = h.finish();
+    out.push_str("<ol class=\"handout-steps\">");
+    for p in parts {
+        out.push_str(p);
     }
-    h.close("ol");
-    h.finish()
+    out.push_str("</ol>");
+    let mut k = Html::new();
+    k.open("section", &[("class", "answer-key")])
+        .el("h2", &[], "Answer key (from each step's own run)")
+        .open("ol", &[]);
+    for line in key {
+        k.el("li", &[], line);
+    }
+    k.close("ol").close("section");
+    out.push_str(&k.finish());
+    out
 }
 
-/// One page for the room: every step and question, and a short link. Only
-/// printed (see the print styles), and only in instructor mode.
+/// One document for the room: every step with a chart and its question,
+/// and an answer key on a page of its own. Only printed, and only in
+/// instructor mode.
 #[component]
 pub fn Handout() -> impl IntoView {
     let app = expect_context::<AppState>();
@@ -531,8 +897,7 @@ pub fn Handout() -> impl IntoView {
         if !app.share.with(|s| s.instructor) {
             return String::new();
         }
-        ls.open
-            .with(|l| l.as_deref().map(handout_html).unwrap_or_default())
+        ls.handout.get().unwrap_or_default()
     };
     view! { <section class="handout" aria-hidden="true" inner_html=html></section> }
 }

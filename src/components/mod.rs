@@ -4,5 +4,6 @@
 pub mod charts_view;
 pub mod chrome;
 pub mod controls;
+pub mod landing;
 pub mod lesson_panel;
 pub mod panels;

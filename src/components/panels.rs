@@ -13,11 +13,12 @@ use incident_core::units::SimTime;
 use incident_core::view;
 use leptos::prelude::*;
 
-/// Whether the open lesson step points at this panel.
+/// Whether the open lesson step points at this panel (on the whole
+/// dashboard; the step's own page shows only what it points at).
 fn highlighted(name: &str) -> bool {
     let app = expect_context::<AppState>();
     use_context::<crate::lesson::LessonState>()
-        .is_some_and(|ls| ls.highlights(&app).iter().any(|h| h == name))
+        .is_some_and(|ls| !ls.step_page() && ls.highlights(&app).iter().any(|h| h == name))
 }
 
 fn at(app: &AppState) -> SimTime {
@@ -119,13 +120,28 @@ fn alert_list(app: AppState) -> String {
         }
         h.open("ul", &[("class", "alerts")]);
         for a in fired {
-            let rule = a.rule.as_str();
-            h.open("li", &[("data-rule", rule)])
+            let firing = view::alert_firing_at(a, t);
+            // A restart alert is an event: it neither holds nor resolves.
+            let restart = a.rule == incident_core::alerts::Rule::ContainerRestarted;
+            let state = match (restart, firing, a.resolved_at_us) {
+                (true, _, _) => String::new(),
+                (false, true, _) => "firing".to_string(),
+                (false, false, Some(r)) => format!("resolved {}", format::clock(r as f64 / 1e6)),
+                (false, false, None) => "firing".to_string(),
+            };
+            let class = if firing && !restart {
+                "alert firing"
+            } else {
+                "alert"
+            };
+            h.open("li", &[("data-rule", a.rule.as_str()), ("class", class)])
                 .el("time", &[], &format::clock(a.at_us as f64 / 1e6))
                 .text(" ")
-                .el("strong", &[], rule)
+                .el("strong", &[], a.rule.label())
                 .text(" ")
                 .el("span", &[("class", "muted")], &a.service)
+                .text(" ")
+                .el("span", &[("class", "state")], &state)
                 .el("div", &[], &a.message)
                 .close("li");
         }

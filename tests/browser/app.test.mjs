@@ -7,13 +7,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARTIFACTS,
+  axeViolations,
   drawCount,
   firstOomSeconds,
   hashOf,
   launch,
+  missingGlyphs,
   openPage,
+  overflowPx,
   ready,
   typeParam,
+  url,
 } from './lib.mjs';
 
 const FLAG = 'flags.kafkaQueueProblems.variants.on';
@@ -36,13 +40,147 @@ function nativeSummary(preset, extra = []) {
   return JSON.parse(out);
 }
 
-test('the app loads with no console errors and shows a run', async () => {
-  const { page, context, problems } = await openPage(browser, '');
+/// The landing page, as a newcomer opens it.
+async function openLanding(viewport) {
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url(''));
+  await page.waitForSelector('#app[data-page="landing"]');
+  await page.waitForFunction(() => document.querySelectorAll('.landing-lessons .lesson-card').length >= 5);
+  return { page, context, problems };
+}
+
+test('the first screen says what the lab is and shows the lessons and the gallery above the fold', async () => {
+  for (const viewport of [{ width: 1366, height: 768 }, { width: 390, height: 844 }]) {
+    const { page, context, problems } = await openLanding(viewport);
+    const fold = viewport.height;
+    const top = async (sel) => (await page.locator(sel).first().boundingBox()).y;
+    assert.match(await page.locator('.hero .lede').textContent(), /simulated in your browser/);
+    assert.equal(await page.locator('.landing-lessons .lesson-card').count(), 5);
+    assert.ok((await page.locator('.landing-presets [data-preset]').count()) >= 18);
+    for (const sel of ['.hero h1', '.landing-lessons .lesson-card', '.landing-presets [data-preset]']) {
+      const box = await page.locator(sel).first().boundingBox();
+      assert.ok(box.y + box.height <= fold, `${sel} is above the fold at ${viewport.width}×${fold} (${box.y}+${box.height})`);
+    }
+    assert.ok((await top('.landing-presets')) < fold);
+    assert.ok((await overflowPx(page)) <= 1, 'nothing wider than the screen');
+    await page.screenshot({ path: join(ARTIFACTS, `landing-${viewport.width}.png`) });
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test('the simulator is one step from the landing page, with a guide the first time', async () => {
+  const { page, context, problems } = await openLanding({ width: 1366, height: 768 });
+  await page.click('#enter');
+  await ready(page);
   assert.match(await hashOf(page), /^[0-9a-f]{16}$/);
   assert.ok((await page.locator('#charts canvas[data-ready="true"]').count()) >= 3);
   assert.equal(await page.locator('#fatal').count(), 0);
   assert.equal(await page.locator('#notice').count(), 0, 'a plain visit shows no notice');
+  assert.match(await page.locator('.tour').textContent(), /What am I looking at/);
+  await page.click('.tour [data-action="tour-done"]');
+  assert.equal(await page.locator('.tour').count(), 0);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.locator('.tour').count(), 0, 'the guide shows once');
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the landing page, the dashboard and an embed have no accessibility violations (axe-core)', async () => {
+  const landing = await openLanding({ width: 1366, height: 768 });
+  assert.deepEqual(await axeViolations(landing.page), [], 'landing');
+  await landing.context.close();
+  for (const query of ['?preset=checkout-gradual', '?preset=checkout-spike&embed=memory']) {
+    const { page, context } = await openPage(browser, query);
+    assert.deepEqual(await axeViolations(page), [], query);
+    await context.close();
+  }
+});
+
+test('keyboard: a skip link first, Space plays, N jumps to the next event, arrows step a sample', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('.playback .play').dataset.playing === 'true');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('.playback .play').dataset.playing === 'false');
+  await page.evaluate(() => {
+    const s = document.querySelector('#scrub');
+    s.value = '0';
+    s.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.keyboard.press('n');
+  const next = Number(await page.inputValue('#scrub'));
+  assert.ok(next > 0, `N moved the playhead to ${next}`);
+  await page.focus('#scrub');
+  const step = Number(await page.getAttribute('#scrub', 'data-step'));
+  await page.keyboard.press('ArrowRight');
+  assert.ok(Math.abs(Number(await page.inputValue('#scrub')) - next - step) < 1e-6, 'one arrow is one step');
+  assert.ok(step >= 5, `a step is a sample or more (${step} s)`);
+  assert.match(await page.getAttribute('#scrub', 'aria-valuetext'), /^\d+:\d\d of \d+:\d\d$/);
+  const flag = page.locator(`.control[data-param="${FLAG}"] input[type="range"]`);
+  assert.equal(await flag.getAttribute('aria-valuetext'), '2000');
+  assert.deepEqual(await missingGlyphs(page), [], 'every character is in Debian\'s fonts');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('at 1366×768 the memory chart, the pods, the alerts and the events are on one screen, and playback stays in view', async () => {
+  const { page, context } = await openPage(browser, '?preset=checkout-gradual&t=700');
+  const onScreen = async (sel) => {
+    const box = await page.locator(sel).first().boundingBox();
+    return box && box.y < 768 && box.y + Math.min(box.height, 60) <= 768;
+  };
+  for (const sel of ['.chart[data-chart="memory"] canvas.base', '[data-panel="pods"]', '[data-panel="alerts"]', '[data-panel="events"]']) {
+    assert.ok(await onScreen(sel), `${sel} is on the first screen`);
+  }
+  await page.mouse.wheel(0, 2000);
+  await page.waitForTimeout(200);
+  const bar = await page.locator('.playback').boundingBox();
+  assert.ok(bar.y >= -1 && bar.y < 60, `the playback bar stays in view (y=${bar.y})`);
+  await context.close();
+});
+
+test('alerts show when they fire and when they resolve, and mark the memory chart', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-gradual');
+  await page.evaluate(() => {
+    const s = document.querySelector('#scrub');
+    s.value = s.max;
+    s.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForSelector('.alerts li');
+  assert.ok((await page.locator('.alerts .state', { hasText: /^resolved \d+:\d\d$/ }).count()) >= 1, 'a resolved alert says when');
+  assert.match(await page.locator('.chart[data-chart="memory"] .legend').textContent(), /alert fired/);
+  assert.match(await page.locator('.chart[data-chart="memory"] .legend').textContent(), /kernel reclaims page cache/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('no alert fires at start-up where memory does not grow', async () => {
+  const { page, context } = await openPage(browser, '?preset=not-growing-flag-off');
+  await page.evaluate(() => {
+    const s = document.querySelector('#scrub');
+    s.value = s.max;
+    s.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('[data-panel="alerts"]')?.textContent.includes('No alert'));
+  await context.close();
+});
+
+test('projector mode enlarges the page and travels in the link', async () => {
+  const { page, context } = await openPage(browser, '?preset=checkout-spike');
+  const before = await drawCount(page);
+  await page.click('#projector');
+  await ready(page, before);
+  assert.match(page.url(), /projector=1/);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#app')).fontSize), '20px');
   await context.close();
 });
 
@@ -121,17 +259,31 @@ test('a bad link shows a notice and loads defaults', async () => {
   await context.close();
 });
 
-test('embed mode shows one chart and its sliders', async () => {
-  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike&embed=memory', {
-    viewport: { width: 720, height: 420 },
-  });
+test('embed mode shows one chart and its sliders, and the snippet size shows Play and the scrubber', async () => {
+  const { page: full, context: fullContext } = await openPage(browser, '?preset=checkout-spike');
+  await full.click('details.embed-help summary');
+  const snippet = await full.locator('.embed-help textarea').inputValue();
+  const [, width, height] = snippet.match(/width="(\d+)" height="(\d+)"/);
+  await fullContext.close();
+  const viewport = { width: Number(width), height: Number(height) };
+  const { page, context, problems } = await openPage(browser, '?preset=checkout-spike&embed=memory', { viewport });
   assert.equal(await page.getAttribute('#app', 'data-embed'), 'memory');
   assert.equal(await page.locator('#charts canvas[data-ready="true"]').count(), 1);
   assert.ok((await page.locator('.embed-controls input[type="range"]').count()) >= 1);
   assert.equal(await page.locator('.gallery').count(), 0);
+  for (const sel of ['.playback .play', '#scrub', '.embed-controls input[type="range"]']) {
+    const box = await page.locator(sel).first().boundingBox();
+    assert.ok(box.y + box.height <= viewport.height, `${sel} fits the ${width}×${height} frame`);
+  }
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight + 1), 'no scrolling inside the frame');
   await page.screenshot({ path: join(ARTIFACTS, 'embed-memory.png') });
   assert.deepEqual(problems, []);
   await context.close();
+  // A chart the scenario does not have is said so.
+  const node = await openPage(browser, '?preset=sockshop-hybrid&embed=go', { viewport });
+  assert.match(await node.page.locator('#notice').textContent(), /no “Go runtime/);
+  assert.equal(await node.page.locator('.chart[data-chart="memory"]').count(), 1);
+  await node.context.close();
 });
 
 test('CSV export downloads the sampled series', async () => {
@@ -182,7 +334,7 @@ test('a trace from the native CLI imports as the real run, overlaid on the chart
 });
 
 test('every preset renders; a full-page screenshot of each is saved', async () => {
-  const { page, context } = await openPage(browser, '');
+  const { page, context } = await openLanding({ width: 1366, height: 768 });
   const presets = await page.locator('[data-preset]').evaluateAll((els) => els.map((e) => e.dataset.preset));
   assert.ok(presets.length >= 18, `${presets.length} presets in the gallery`);
   await context.close();

@@ -161,7 +161,7 @@ async function lighthouse(url) {
 const browser = await launch();
 try {
   // Which presets exist: the gallery lists them.
-  const home = await openPage(browser, '');
+  const home = await openPage(browser, '?preset=checkout-spike');
   const presets = await home.page
     .locator('[data-preset]')
     .evaluateAll((els) => els.map((e) => e.dataset.preset));

@@ -85,3 +85,40 @@ export async function firstOomSeconds(page) {
   const v = await page.getAttribute('#first-oom', 'data-seconds');
   return v === null || v === '' ? null : Number(v);
 }
+
+const AXE = new URL('./node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+
+/// axe-core's WCAG 2.1 A and AA violations on the page as it is, one line each.
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  return result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target?.join(' ')})`,
+  );
+}
+
+/// Characters on the page outside what Debian's default fonts (DejaVu,
+/// Liberation) draw: Basic Latin, Latin-1, and a short list of punctuation
+/// and symbols. Anything else may show as an empty box.
+export async function missingGlyphs(page) {
+  return page.evaluate(() => {
+    const allowed = new Set([...'–—‘’“”…·×→←↑↓≈≤≥±−«»•✓€£µ°']);
+    const text = document.body.innerText + [...document.querySelectorAll('[aria-label],[title]')]
+      .map((e) => (e.getAttribute('aria-label') ?? '') + (e.getAttribute('title') ?? '')).join('');
+    const out = new Set();
+    for (const c of text) {
+      const code = c.codePointAt(0);
+      if (code < 0x250 || allowed.has(c) || c === '\n' || c === '\t') continue;
+      out.add(c);
+    }
+    return [...out];
+  });
+}
+
+/// How far the page is wider than the screen, in pixels.
+export async function overflowPx(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}

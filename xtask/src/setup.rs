@@ -306,10 +306,12 @@ fn binaryen() -> Result {
 /// Browser-test tools pinned by tests/browser/package-lock.json.
 fn node_modules() -> Result {
     let dir = root().join("tests").join("browser");
-    if dir.join("node_modules").join("playwright-core").exists()
-        && dir.join("node_modules").join("lighthouse").exists()
+    let modules = dir.join("node_modules");
+    if ["playwright-core", "lighthouse", "axe-core"]
+        .iter()
+        .all(|m| modules.join(m).exists())
     {
-        note("browser test tools (playwright-core, lighthouse): present");
+        note("browser test tools (playwright-core, lighthouse, axe-core): present");
         return Ok(());
     }
     if !have("npm") {

@@ -46,12 +46,28 @@ impl Rule {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The rule in words, for learners.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::MemoryUtilizationWarning => "memory utilization warning",
+            Rule::MemoryUtilizationCritical => "memory utilization critical",
+            Rule::MemoryGrowthRate => "memory growth rate",
+            Rule::LatencyP95High => "P95 latency high",
+            Rule::ContainerRestarted => "container restarted",
+            Rule::OomPredicted => "OOM predicted",
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
     }
 }
 
-/// One transition of an alert to firing.
+/// One transition of an alert to firing, and when it resolved.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertFiring {
     pub rule: Rule,
@@ -59,6 +75,9 @@ pub struct AlertFiring {
     pub at_us: u64,
     pub value: f64,
     pub message: String,
+    /// When the condition cleared; `None` while it still holds at the end
+    /// (a restart alert is an event and never resolves).
+    pub resolved_at_us: Option<u64>,
 }
 
 /// What one service reported at one sample.
@@ -82,7 +101,13 @@ struct ServiceAlerts {
     firing: [bool; 6],
     history: VecDeque<(f64, f64)>,
     restarts_seen: u64,
+    /// When the running container first reported memory (seconds).
+    started_s: Option<f64>,
 }
+
+/// Headroom under which a working set counts as at its limit: there the
+/// kernel is reclaiming page cache, and a linear forecast says nothing.
+const AT_LIMIT_RATIO: f64 = 0.01;
 
 #[derive(Clone, Debug)]
 pub struct AlertEngine {
@@ -153,13 +178,18 @@ impl AlertEngine {
         let mut values = [0.0; 6];
         // A restart starts a new trend: the old container's memory says
         // nothing about the new one's.
-        if input.restarts > state.restarts_seen {
+        if input.restarts > state.restarts_seen || input.working_set.is_none() {
             state.history.clear();
+            state.started_s = None;
         }
         if let Some(ws) = input.working_set {
-            state.history.push_back((t, ws));
-            if state.history.len() > MAX_HISTORY {
-                state.history.pop_front();
+            let started = *state.started_s.get_or_insert(t);
+            // Start-up allocation is not a leak: the trend rules wait.
+            if t - started >= spec.warmup.as_secs_f64() {
+                state.history.push_back((t, ws));
+                if state.history.len() > MAX_HISTORY {
+                    state.history.pop_front();
+                }
             }
         }
         let keep_from = t - spec
@@ -209,7 +239,9 @@ impl AlertEngine {
                     .filter(|(ht, _)| *ht >= pred_from);
                 if let Some(slope) = slope_per_s(points) {
                     if slope > 0.0 {
-                        let eta = (input.limit - ws) / slope;
+                        // At the limit the eta is zero: the message says so
+                        // instead of "OOM in 1 s" (see `message`).
+                        let eta = ((input.limit - ws) / slope).max(0.0);
                         let r = Rule::OomPredicted.index();
                         wanted[r] = eta < spec.predictive_horizon.as_secs_f64();
                         values[r] = eta;
@@ -243,13 +275,17 @@ impl AlertEngine {
                 wanted[i] && !was
             };
             if fires {
-                let message = Self::message(spec, rule, service, values[i], slope_seen);
+                let at_limit = input.working_set.is_some_and(|ws| {
+                    input.limit > 0.0 && input.limit - ws <= input.limit * AT_LIMIT_RATIO
+                });
+                let message = Self::message(spec, rule, service, values[i], slope_seen, at_limit);
                 self.firings.push(AlertFiring {
                     rule,
                     service: service.to_string(),
                     at_us: now.0,
                     value: values[i],
                     message: message.clone(),
+                    resolved_at_us: None,
                 });
                 transitions.push(Transition {
                     rule,
@@ -257,6 +293,14 @@ impl AlertEngine {
                     message,
                 });
             } else if was && !wanted[i] && rule != Rule::ContainerRestarted {
+                if let Some(open) =
+                    self.firings.iter_mut().rev().find(|f| {
+                        f.rule == rule && f.service == service && f.resolved_at_us.is_none()
+                    })
+                {
+                    debug_assert!(open.at_us <= now.0, "an alert resolves after it fires");
+                    open.resolved_at_us = Some(now.0);
+                }
                 transitions.push(Transition {
                     rule,
                     firing: false,
@@ -268,7 +312,14 @@ impl AlertEngine {
         transitions
     }
 
-    fn message(spec: &AlertSpec, rule: Rule, service: &str, value: f64, slope: f64) -> String {
+    fn message(
+        spec: &AlertSpec,
+        rule: Rule,
+        service: &str,
+        value: f64,
+        slope: f64,
+        at_limit: bool,
+    ) -> String {
         match rule {
             Rule::MemoryUtilizationWarning => format!(
                 "{service} memory at {:.0} % of its limit (warning above {:.0} %)",
@@ -290,6 +341,13 @@ impl AlertEngine {
                 value, spec.latency_window, spec.latency_p95_ms
             ),
             Rule::ContainerRestarted => format!("{service} restarted (restarts: {value:.0})"),
+            // At the limit a forecast has nothing left to extend: the kernel
+            // is reclaiming page cache, and the kill comes when anonymous
+            // memory alone no longer fits, which the working set cannot show.
+            Rule::OomPredicted if at_limit => format!(
+                "{service} is at its memory limit (trend {:.0} KB/min): the kernel is reclaiming page cache; the OOM kill comes when the heap and stacks alone no longer fit",
+                slope * 60.0 / 1000.0
+            ),
             Rule::OomPredicted => format!(
                 "{service}: at this rate, OOM in {} (trend {:.0} KB/min)",
                 format_minutes(value),
@@ -342,9 +400,72 @@ mod tests {
     }
 
     #[test]
+    fn start_up_allocation_is_not_a_leak() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        // 0 -> 8 MiB in the first 20 s, then flat for ten minutes.
+        for i in 0..=120 {
+            let t = i as f64 * 5.0;
+            let ws = (t / 20.0).min(1.0) * 8.0;
+            e.evaluate(0, "checkout", SimTime::from_secs_f64(t), input(ws));
+        }
+        assert!(e.firings.is_empty(), "{:?}", e.firings);
+        // Without the warm-up the same start-up reads as growth.
+        let spec = AlertSpec {
+            warmup: crate::units::Dur::secs(0),
+            ..AlertSpec::default()
+        };
+        let mut e = AlertEngine::new(&spec, 1);
+        for i in 0..=120 {
+            let t = i as f64 * 5.0;
+            let ws = (t / 20.0).min(1.0) * 8.0;
+            e.evaluate(0, "checkout", SimTime::from_secs_f64(t), input(ws));
+        }
+        assert!(e.firings.iter().any(|f| f.rule == Rule::MemoryGrowthRate));
+    }
+
+    #[test]
+    fn alerts_record_when_they_resolve() {
+        let mut e = AlertEngine::new(&AlertSpec::default(), 1);
+        for (i, ws) in [10.0, 15.0, 15.0, 10.0].into_iter().enumerate() {
+            e.evaluate(0, "checkout", SimTime::from_secs(i as u64 * 10), input(ws));
+        }
+        let warning = e
+            .firings
+            .iter()
+            .find(|f| f.rule == Rule::MemoryUtilizationWarning)
+            .expect("15 of 20 MiB is above 70 %");
+        assert_eq!(
+            (warning.at_us, warning.resolved_at_us),
+            (10_000_000, Some(30_000_000))
+        );
+    }
+
+    #[test]
+    fn at_the_limit_the_forecast_names_reclaim_not_an_eta() {
+        let spec = AlertSpec {
+            warmup: crate::units::Dur::secs(0),
+            ..AlertSpec::default()
+        };
+        let mut e = AlertEngine::new(&spec, 1);
+        // Climbing to the limit, then parked at 19.9 of 20 MiB.
+        for i in 0..=60 {
+            let t = i as f64 * 10.0;
+            let ws = (10.0 + t / 30.0).min(19.9);
+            e.evaluate(0, "checkout", SimTime::from_secs_f64(t), input(ws));
+        }
+        let f = e
+            .firings
+            .iter()
+            .find(|f| f.rule == Rule::OomPredicted)
+            .expect("the trend points at the limit");
+        assert!(!f.message.contains(" s ("), "{}", f.message);
+    }
+
+    #[test]
     fn forecast_extends_the_trend_to_the_limit() {
         let spec = AlertSpec {
             predictive_horizon: crate::units::Dur::secs(600),
+            warmup: crate::units::Dur::secs(0),
             ..AlertSpec::default()
         };
         let mut e = AlertEngine::new(&spec, 1);
@@ -374,7 +495,8 @@ mod tests {
     fn growth_rate_uses_the_window() {
         let mut e = AlertEngine::new(&AlertSpec::default(), 1);
         let mut fired = false;
-        for i in 0..=12 {
+        // Past the two-minute warm-up, then two minutes of growth.
+        for i in 0..=24 {
             let t = i as f64 * 10.0;
             // 1 MB per minute: above the 500 KB/min threshold.
             let ws = 8.0 * MIB as f64 + t / 60.0 * 1.0e6;

@@ -165,6 +165,7 @@ impl Trace {
             h.str(&a.service);
             h.u64(a.at_us);
             h.f64(a.value);
+            h.u64(a.resolved_at_us.map_or(u64::MAX, |r| r));
         }
         let r = &self.summary.requests;
         for v in [
@@ -468,6 +469,7 @@ impl FromValue for AlertFiring {
             at_us: f.required("at_us"),
             value: f.required("value"),
             message: f.required("message"),
+            resolved_at_us: f.optional("resolved_at_us"),
         };
         f.finish(firing)
     }

@@ -153,6 +153,51 @@ pub fn headline(trace: &Trace) -> String {
     }
 }
 
+/// Spans (seconds) where the service's working set sits within `ratio` of
+/// its limit without being killed: the kernel is reclaiming page cache to
+/// keep the container alive. At most `MAX_SPANS`, in time order.
+pub fn at_limit_spans(trace: &Trace, service: &str, ratio: f64) -> Vec<(f64, f64)> {
+    const MAX_SPANS: usize = 200;
+    let (Some(ws), Some(limit)) = (
+        trace.find_series("k8s.pod.memory.working_set", service),
+        trace.find_series("k8s.container.memory_limit", service),
+    ) else {
+        return Vec::new();
+    };
+    let mut spans: Vec<(f64, f64)> = Vec::new();
+    let mut open: Option<f64> = None;
+    for (i, t_us) in trace.sample_times_us.iter().enumerate() {
+        let t = *t_us as f64 / 1e6;
+        let at_limit = match (
+            ws.values.get(i).copied().flatten(),
+            limit.values.get(i).copied().flatten(),
+        ) {
+            (Some(w), Some(l)) => l > 0.0 && w >= l * ratio,
+            _ => false,
+        };
+        match (at_limit, open) {
+            (true, None) => open = Some(t),
+            (false, Some(from)) => {
+                spans.push((from, t));
+                open = None;
+            }
+            _ => {}
+        }
+        if spans.len() >= MAX_SPANS {
+            return spans;
+        }
+    }
+    if let (Some(from), Some(&last)) = (open, trace.sample_times_us.last()) {
+        spans.push((from, last as f64 / 1e6));
+    }
+    spans
+}
+
+/// Whether an alert is firing at `t`: fired at or before it, not yet resolved.
+pub fn alert_firing_at(alert: &crate::alerts::AlertFiring, t: SimTime) -> bool {
+    alert.at_us <= t.0 && alert.resolved_at_us.is_none_or(|r| r > t.0)
+}
+
 /// At most `2 × buckets` points that keep every peak and trough: each bucket
 /// of consecutive samples contributes its minimum and its maximum, in order.
 /// Gaps (None) are kept as gaps.
@@ -210,6 +255,23 @@ pub fn downsample(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_gradual_leak_parks_at_its_limit_before_the_kill() {
+        let trace = crate::simulate(&crate::presets::load("checkout-gradual").unwrap());
+        let spans = super::at_limit_spans(&trace, "checkout", 0.98);
+        let oom = trace
+            .summary
+            .service("checkout")
+            .unwrap()
+            .first_oom_s
+            .unwrap();
+        let before: Vec<_> = spans.iter().filter(|(_, to)| *to <= oom + 1.0).collect();
+        assert!(!before.is_empty(), "{spans:?}");
+        assert!(spans.iter().all(|(a, b)| a <= b));
+        let flat = crate::simulate(&crate::presets::load("not-growing-flag-off").unwrap());
+        assert!(super::at_limit_spans(&flat, "checkout", 0.98).is_empty());
+    }
+
     use super::*;
     use crate::presets;
 

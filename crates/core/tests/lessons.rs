@@ -44,22 +44,26 @@ fn answers_come_from_the_run_and_move_with_the_scenario() {
         .unwrap();
     let question = lesson.steps[i].question.as_ref().unwrap();
     let spike = incident_core::simulate(&lesson.scenario_at(i).unwrap());
-    let expected: f64 = question.expected(&spike).unwrap().parse().unwrap();
+    let expected: f64 = question.expected_value(&spike).unwrap().parse().unwrap();
     assert!(expected > 0.5 && expected < 2.5, "{expected} min");
-    let right = question.check(&spike, &Response::Number(expected * 1.1));
+    let right = question.check(&spike, &Response::Number(expected * 1.1), 1);
     assert!(right.correct, "{right:?}");
-    let wrong = question.check(&spike, &Response::Number(expected * 5.0));
+    let wrong = question.check(&spike, &Response::Number(expected * 5.0), 2);
     assert!(!wrong.correct);
     assert!(!wrong.explanation.is_empty());
     // The same question on the later, slower scenario expects a later OOM.
     let later = lesson.steps.len() - 1;
     let slow = incident_core::simulate(&lesson.scenario_at(later).unwrap());
-    let slow_expected: f64 = question.expected(&slow).unwrap().parse().unwrap();
+    let slow_expected: f64 = question.expected_value(&slow).unwrap().parse().unwrap();
     assert!(
         slow_expected > expected * 2.0,
         "{slow_expected} vs {expected}"
     );
-    assert!(!question.check(&slow, &Response::Number(expected)).correct);
+    assert!(
+        !question
+            .check(&slow, &Response::Number(expected), 1)
+            .correct
+    );
 }
 
 #[test]
@@ -178,13 +182,13 @@ fn moment_measures_follow_the_run() {
     let question = lesson.steps[leak].question.as_ref().unwrap();
     let mut scenario = lesson.scenario_at(leak).unwrap();
     let normal: f64 = question
-        .expected(&incident_core::simulate(&scenario))
+        .expected_value(&incident_core::simulate(&scenario))
         .unwrap()
         .parse()
         .unwrap();
     incident_core::scenario::apply_set(&mut scenario, "workload.users", "5").unwrap();
     let quiet: f64 = question
-        .expected(&incident_core::simulate(&scenario))
+        .expected_value(&incident_core::simulate(&scenario))
         .unwrap()
         .parse()
         .unwrap();
@@ -230,4 +234,99 @@ preset = "no-such-preset"
     // A shape problem is caught at once.
     let bad = text.replace("\"later\"", "\"Not A Name\"");
     assert!(Lesson::read(&bad).unwrap_err().to_string().contains("name"));
+}
+
+/// A lesson that states what its run does not do fails the check: a false
+/// claim, a number typed by hand, a measure that never happened.
+#[test]
+fn untrue_lessons_are_refused() {
+    let text = r#"
+name = "untrue"
+title = "An untrue lesson"
+[[steps]]
+title = "Flat"
+prose = "Memory passes 80 % around five minutes in. It dies after {first_oom_after_load_min(checkout)}."
+preset = "not-growing-flag-off"
+claims = ["working_set_range_mi(checkout) > 5"]
+"#;
+    let shape = Lesson::parse(text).unwrap_err().to_string();
+    assert!(
+        shape.contains("steps.0.prose") && shape.contains("`80`"),
+        "{shape}"
+    );
+    let fixed = text.replace("80 %", "{= 80 %}");
+    let lesson = Lesson::parse(&fixed).expect("the shape is fine now");
+    let problems: Vec<String> = lesson
+        .check_answers()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("steps.0.claims.0") && p.contains("false of this run")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("steps.0.prose") && p.contains("never happened")),
+        "{problems:?}"
+    );
+}
+
+/// While a prediction is open the run is shown only up to its reveal point:
+/// the load start by default, all of it for a moment question or a
+/// diagnosis, or what the step names.
+#[test]
+fn reveal_points_hide_what_a_prediction_asks() {
+    let lessons = shipped();
+    let find = |name: &str| {
+        lessons
+            .iter()
+            .find(|(_, l)| l.name == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let gradual = find("gradual-leak");
+    let trace = incident_core::simulate(&gradual.scenario_at(0).unwrap());
+    assert_eq!(
+        gradual.reveal_at_s(0, &trace),
+        Some(120.0),
+        "the step names two minutes"
+    );
+    let gc = gradual
+        .steps
+        .iter()
+        .position(|s| s.title == "GC works harder")
+        .unwrap();
+    assert_eq!(
+        gradual.reveal_at_s(gc, &trace),
+        None,
+        "a moment question shows the run"
+    );
+    let spike = find("memory-spike");
+    let i = spike
+        .steps
+        .iter()
+        .position(|s| s.title == "Flag on, load on")
+        .unwrap();
+    let trace = incident_core::simulate(&spike.scenario_at(i).unwrap());
+    let load = trace.summary.load_started_s.unwrap();
+    assert_eq!(spike.reveal_at_s(i, &trace), Some(load));
+    let oom = trace
+        .summary
+        .service("checkout")
+        .unwrap()
+        .first_oom_s
+        .unwrap();
+    assert!(oom > load, "the answer lies past the reveal point");
+    let diagnosis = find("not-growing");
+    let trace = incident_core::simulate(&diagnosis.scenario_at(0).unwrap());
+    assert_eq!(
+        diagnosis.reveal_at_s(0, &trace),
+        None,
+        "symptoms are the evidence"
+    );
 }

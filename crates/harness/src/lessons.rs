@@ -131,11 +131,12 @@ pub fn check(
             Ok(lesson) => {
                 let questions = lesson.steps.iter().filter(|s| s.question.is_some()).count();
                 crate::stdout::outln!(
-                    "ok  {}  {} ({} steps, {} questions; every answer comes from its run)",
+                    "ok  {}  {} ({} steps, {} questions, {} claims; every answer, claim and number comes from its run)",
                     path.display(),
                     lesson.title,
                     lesson.steps.len(),
-                    questions
+                    questions,
+                    lesson.steps.iter().map(|s| s.claims.len()).sum::<usize>()
                 );
                 if answers {
                     print_answers(&lesson, seed);
@@ -163,48 +164,68 @@ fn print_answers(lesson: &Lesson, seed: Option<u64>) {
         };
         let trace = incident_core::simulate(&scenario);
         let answer = q.expected(&trace).unwrap_or_else(|| "(never)".into());
+        let prompt = q.render(&q.prompt, &trace);
         crate::stdout::outln!(
-            "      step {} {:<28} {} -> {answer}",
+            "      step {} {:<28} {prompt} -> {answer}",
             i + 1,
-            step.title,
-            q.prompt
+            step.title
         );
     }
 }
 
-/// A lesson with each step's scenario and, for questions, the answer its
-/// run gives: what the browser tests and instructors check against.
+/// A lesson with each step's scenario, its run's hash, its texts as the run
+/// renders them and, for questions, the answer the run gives: what the
+/// browser tests and instructors check against.
 fn lesson_json(path: &Path, lesson: &Lesson, seed: Option<u64>) -> Value {
+    use incident_core::lesson::prose::{render, render_plain, Shown};
     let steps: Vec<Value> = lesson
         .steps
         .iter()
         .enumerate()
         .map(|(i, step)| {
             let scenario = lesson.scenario_for(i, seed).ok();
-            let question = match (&step.question, &scenario) {
-                (Some(q), Some(sc)) => {
-                    let trace = incident_core::simulate(sc);
+            let trace = scenario.as_ref().map(incident_core::simulate);
+            let Some(trace) = trace else {
+                return json!({ "step": i + 1, "title": step.title, "scenario": Value::Null });
+            };
+            // The measures the step's prose shows, in order.
+            let measured: Vec<String> = render(&step.prose, &trace)
+                .into_iter()
+                .filter_map(|s| match s {
+                    Shown::Measured(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            let question = match &step.question {
+                Some(q) => {
                     let (kind, choices) = match &q.answer {
                         Answer::Number { .. } => ("number", Vec::new()),
                         Answer::Moment { .. } => ("moment", Vec::new()),
                         Answer::Choice { choices, .. } => ("choice", choices.clone()),
                     };
                     json!({
-                        "prompt": q.prompt,
+                        "prompt": q.render(&q.prompt, &trace),
                         "kind": kind,
                         "choices": choices,
-                        "expected": q.expected(&trace),
+                        "expected": q.expected_value(&trace),
+                        "expected_text": q.expected(&trace),
                         "trace_hash": trace.summary.trace_hash,
                     })
                 }
-                _ => Value::Null,
+                None => Value::Null,
             };
             json!({
                 "step": i + 1,
-                "title": step.title,
+                "title": render_plain(&step.title, &trace),
                 "scenario": scenario.as_ref().map(|s| s.name.clone()),
                 "seed": scenario.as_ref().map(|s| s.seed),
                 "cases": lesson.case_count(i),
+                "trace_hash": trace.summary.trace_hash,
+                "reveal_at_s": lesson.reveal_at_s(i, &trace),
+                "prose": render_plain(&step.prose, &trace),
+                "measured": measured,
+                "takeaway": render_plain(&step.takeaway, &trace),
+                "claims": step.claims.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                 "question": question,
             })
         })
@@ -215,4 +236,50 @@ fn lesson_json(path: &Path, lesson: &Lesson, seed: Option<u64>) -> Value {
         "title": lesson.title,
         "steps": steps,
     })
+}
+
+/// Prints each measure (or claim) on the scenario's run, one per line.
+pub fn measure(scenario: &incident_core::Scenario, texts: &[String]) -> Result<(), CliError> {
+    use incident_core::lesson::{Claim, Measure};
+    const MAX_MEASURES: usize = 64;
+    if texts.len() > MAX_MEASURES {
+        return Err(CliError::input(format!(
+            "at most {MAX_MEASURES} measures at a time"
+        )));
+    }
+    enum Item {
+        Measure(Measure),
+        Claim(Claim),
+    }
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    for text in texts {
+        let is_claim = ["<", ">", "=="].iter().any(|op| text.contains(op)) || text.contains("!=");
+        let parsed = if is_claim {
+            Claim::parse(text).map(Item::Claim)
+        } else {
+            Measure::parse(text).map(Item::Measure)
+        };
+        match parsed {
+            Ok(item) => items.push((text, item)),
+            Err(e) => problems.push(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CliError::Input(problems));
+    }
+    let trace = incident_core::simulate(scenario);
+    for (text, item) in items {
+        let shown = match item {
+            Item::Measure(m) => m
+                .text(&trace)
+                .unwrap_or_else(|| "never, in this run".into()),
+            Item::Claim(c) => match c.check(&trace) {
+                Ok(()) => "true".into(),
+                Err(e) => e,
+            },
+        };
+        crate::stdout::outln!("{text} = {shown}");
+    }
+    Ok(())
 }

@@ -135,6 +135,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: compare::CompareFormat,
     },
+    /// Take measures of a run, as lessons and claims name them:
+    /// `incident measure checkout-gradual 'first_oom_after_load_min(checkout)'`.
+    Measure {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Measures like `utilization_reached_at_s(checkout, ratio=0.8)`, or a
+        /// claim like `restarts(checkout) >= 1`.
+        #[arg(required = true)]
+        measures: Vec<String>,
+    },
     /// Work with lesson files.
     Lessons {
         #[command(subcommand)]
@@ -206,6 +216,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             },
         ),
         Command::Compare { trace, format } => compare::compare(&trace, format),
+        Command::Measure { scenario, measures } => lessons::measure(&scenario.load()?, &measures),
         Command::Lessons {
             command:
                 LessonsCommand::Check {

@@ -315,7 +315,46 @@ fn lessons_check_passes_the_shipped_lessons_and_names_every_problem() {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/lessons");
     let o = incident(&["lessons", "check", shipped]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("every answer comes from its run"));
+    assert!(stdout(&o).contains("every answer, claim and number comes from its run"));
+
+    // A lesson that says what its run does not: the claim and the stray
+    // number are named with their fields.
+    let untrue = temp_file(
+        "untrue-lesson.toml",
+        br#"
+name = "untrue"
+title = "t"
+[[steps]]
+title = "a"
+prose = "Memory stays flat at {peak_working_set_mi(checkout)}."
+preset = "checkout-gradual"
+claims = ["working_set_range_mi(checkout) < 1"]
+"#,
+    );
+    let o = incident(&["lessons", "check", untrue.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("steps.0.claims.0") && err.contains("false of this run"),
+        "{err}"
+    );
+    let o = incident(&[
+        "measure",
+        "checkout-gradual",
+        "first_oom_after_load_min(checkout)",
+        "restarts(checkout) >= 1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("first_oom_after_load_min(checkout) = ") && text.contains(" min"),
+        "{text}"
+    );
+    assert!(text.contains("restarts(checkout) >= 1 = true"), "{text}");
+    assert_bad_input(
+        &["measure", "checkout-gradual", "no_such(checkout)"],
+        "no measure",
+    );
 
     let bad = temp_file(
         "bad-lesson.toml",

@@ -357,6 +357,7 @@ impl FromValue for AlertSpec {
             restarts: f.or("restarts", d.restarts),
             predictive_window: f.or("predictive_window", d.predictive_window),
             predictive_horizon: f.or("predictive_horizon", d.predictive_horizon),
+            warmup: f.or("warmup", d.warmup),
         };
         f.finish(alerts)
     }

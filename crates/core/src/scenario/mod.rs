@@ -588,6 +588,10 @@ pub struct AlertSpec {
     pub predictive_window: Dur,
     /// Fire when the predicted OOM is closer than this.
     pub predictive_horizon: Dur,
+    /// After a container starts, the growth and forecast rules ignore its
+    /// memory this long: start-up allocation is not a leak. An assumption
+    /// about the alerting rules, like a Prometheus `for:` clause.
+    pub warmup: Dur,
 }
 
 impl Default for AlertSpec {
@@ -602,6 +606,7 @@ impl Default for AlertSpec {
             restarts: true,
             predictive_window: Dur::secs(300),
             predictive_horizon: Dur::secs(600),
+            warmup: Dur::secs(120),
         }
     }
 }

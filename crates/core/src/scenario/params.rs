@@ -979,6 +979,14 @@ static RULES: &[Rule] = &[
         "fire when OOM is predicted sooner than this",
     ),
     rule(
+        "alerts.warmup",
+        Duration,
+        0.0,
+        1.0 * H,
+        false,
+        "after a container starts, the growth and forecast rules wait this long",
+    ),
+    rule(
         "timeline.*",
         Text,
         0.0,

@@ -12,7 +12,15 @@
 //! one, so that each learner of a diagnostic lesson may get a different
 //! broken setup; its `checks` are the checklist buttons to find it with.
 
-use crate::checks::{not_growing_cause, Check};
+pub mod measure;
+pub mod prose;
+pub mod question;
+
+pub use measure::{Call, Measure, MeasureValue, Unit};
+pub use prose::Claim;
+pub use question::{Answer, Feedback, Question, Response, Verdict};
+
+use crate::checks::Check;
 use crate::decode::{one_of, Fields, FromValue, Path};
 use crate::scenario::{apply_set, Action, Problem, Problems, Scenario};
 use crate::trace::Trace;
@@ -25,6 +33,9 @@ pub const MAX_LESSON_BYTES: usize = 256 * 1024;
 pub const MAX_STEPS: usize = 40;
 pub const MAX_CHOICES: usize = 8;
 pub const MAX_CASES: usize = 8;
+pub const MAX_CLAIMS: usize = 16;
+/// Simulated time a whole lesson may ask for: every step × case × duration.
+pub const MAX_LESSON_SIMULATED_S: f64 = 40.0 * 3600.0;
 
 /// Charts and panels a step may point the learner at.
 pub const HIGHLIGHTS: &[&str] = &[
@@ -68,6 +79,30 @@ pub struct Step {
     pub timeline: Vec<Action>,
     pub highlight: Vec<String>,
     pub question: Option<Question>,
+    /// Until when the run is shown while the question is open.
+    pub reveal: Reveal,
+    /// What the step asserts about its run, checked on every case.
+    pub claims: Vec<Claim>,
+    /// The step's idea in one line, for the end-of-lesson summary.
+    pub takeaway: String,
+}
+
+/// How much of a step's run is on screen before its question is answered:
+/// a prediction must not be answered by the chart beside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Reveal {
+    /// The step's default: up to the load start for a number or choice
+    /// question, the whole run for a moment question (the learner reads it
+    /// off the chart), a diagnosis (the symptoms are the evidence) or no
+    /// question at all.
+    #[default]
+    Auto,
+    /// Up to the moment the load starts.
+    Load,
+    /// Up to a moment of the run.
+    At(SimTime),
+    /// The whole run.
+    End,
 }
 
 /// A change the learner can apply to the run on screen with one button.
@@ -101,281 +136,6 @@ impl Fix {
         } else {
             Err(Problems(problems))
         }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Question {
-    pub prompt: String,
-    pub answer: Answer,
-    /// Shown after the learner answers, right or wrong.
-    pub explanation: String,
-}
-
-/// How a response is compared with the measure.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Answer {
-    /// A number within `tolerance_ratio` of the measure (0.25 = ±25 %).
-    Number {
-        measure: Measure,
-        tolerance_ratio: f64,
-    },
-    /// One of `choices`; the right one is the measure's text.
-    Choice {
-        measure: Measure,
-        choices: Vec<String>,
-    },
-    /// A moment on the time axis, within `tolerance_s` of the measure.
-    Moment { measure: Measure, tolerance_s: f64 },
-}
-
-impl Answer {
-    pub fn measure(&self) -> &Measure {
-        match self {
-            Answer::Number { measure, .. }
-            | Answer::Choice { measure, .. }
-            | Answer::Moment { measure, .. } => measure,
-        }
-    }
-}
-
-impl Default for Answer {
-    fn default() -> Self {
-        Answer::Number {
-            measure: Measure::LatencyP95Ms,
-            tolerance_ratio: 0.25,
-        }
-    }
-}
-
-/// A number or a name taken from a run.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Measure {
-    /// Minutes from load start to the service's first OOM kill.
-    FirstOomAfterLoadMin {
-        service: String,
-    },
-    /// Seconds from the start of the run to the service's first OOM kill.
-    FirstOomAtS {
-        service: String,
-    },
-    Restarts {
-        service: String,
-    },
-    /// Peak working set, MiB.
-    PeakWorkingSetMi {
-        service: String,
-    },
-    LatencyP95Ms,
-    FailurePercent,
-    /// The service that restarted most, or "none".
-    MostRestarted,
-    /// Seconds into the run when the service's GC rate first reached
-    /// `per_min` collections a minute.
-    GcRateReachedAtS {
-        service: String,
-        per_min: f64,
-    },
-    /// What keeps the service's memory from growing into an OOM kill, by
-    /// seed 002's checklist (see [`crate::checks::not_growing_cause`]).
-    NotGrowingCause {
-        service: String,
-    },
-    /// The service's working set at a moment, MiB.
-    WorkingSetAtMi {
-        service: String,
-        at: SimTime,
-    },
-    /// The largest allocation site tracemalloc shows at a moment (Python).
-    TopAllocationSiteAt {
-        service: String,
-        at: SimTime,
-    },
-}
-
-/// What a measure gave on a run.
-#[derive(Clone, Debug, PartialEq)]
-pub enum MeasureValue {
-    Number(f64),
-    Text(String),
-}
-
-/// The learner's answer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Response {
-    Number(f64),
-    Choice(String),
-    MomentS(f64),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Feedback {
-    pub correct: bool,
-    /// What the run did, in words: "11.2", "checkout".
-    pub actual: String,
-    pub explanation: String,
-}
-
-impl Measure {
-    pub fn service(&self) -> Option<&str> {
-        match self {
-            Measure::FirstOomAfterLoadMin { service }
-            | Measure::FirstOomAtS { service }
-            | Measure::Restarts { service }
-            | Measure::PeakWorkingSetMi { service }
-            | Measure::GcRateReachedAtS { service, .. }
-            | Measure::NotGrowingCause { service }
-            | Measure::WorkingSetAtMi { service, .. }
-            | Measure::TopAllocationSiteAt { service, .. } => Some(service),
-            _ => None,
-        }
-    }
-
-    /// The measure on a run; `None` when the run never got there (no OOM).
-    pub fn evaluate(&self, trace: &Trace) -> Option<MeasureValue> {
-        let s = &trace.summary;
-        let svc = |name: &str| s.services.iter().find(|x| x.name == name);
-        let number = |v: f64| Some(MeasureValue::Number(v));
-        match self {
-            Measure::FirstOomAfterLoadMin { service } => {
-                let oom = svc(service)?.first_oom_s?;
-                number((oom - s.load_started_s.unwrap_or(0.0)).max(0.0) / 60.0)
-            }
-            Measure::FirstOomAtS { service } => number(svc(service)?.first_oom_s?),
-            Measure::Restarts { service } => number(svc(service)?.restarts as f64),
-            Measure::PeakWorkingSetMi { service } => {
-                number(svc(service)?.peak_working_set_bytes / (1024.0 * 1024.0))
-            }
-            Measure::LatencyP95Ms => number(s.requests.latency_ms_p95?),
-            Measure::FailurePercent => number(s.requests.failure_ratio * 100.0),
-            Measure::MostRestarted => {
-                let top = s
-                    .services
-                    .iter()
-                    .filter(|x| x.restarts > 0)
-                    .max_by_key(|x| x.restarts);
-                Some(MeasureValue::Text(
-                    top.map_or_else(|| "none".to_string(), |x| x.name.clone()),
-                ))
-            }
-            Measure::GcRateReachedAtS { service, per_min } => {
-                let series = trace.find_series("process.runtime.go.gc.count", service)?;
-                let times = &trace.sample_times_us;
-                let mut previous: Option<(u64, f64)> = None;
-                for (i, v) in series.values.iter().enumerate() {
-                    let (Some(v), Some(&t)) = (v, times.get(i)) else {
-                        previous = None;
-                        continue;
-                    };
-                    if let Some((t0, v0)) = previous {
-                        let minutes = (t - t0) as f64 / 60e6;
-                        if minutes > 0.0 && *v >= v0 && (v - v0) / minutes >= *per_min {
-                            return number(SimTime(t).as_secs_f64());
-                        }
-                    }
-                    previous = Some((t, *v));
-                }
-                None
-            }
-            Measure::NotGrowingCause { service } => {
-                not_growing_cause(trace, service).map(|c| MeasureValue::Text(c.to_string()))
-            }
-            Measure::WorkingSetAtMi { service, at } => number(
-                crate::view::value_at(trace, "k8s.pod.memory.working_set", service, *at)?
-                    / (1024.0 * 1024.0),
-            ),
-            Measure::TopAllocationSiteAt { service, at } => {
-                crate::view::allocation_sites_at(trace, &trace.scenario, service, *at)
-                    .into_iter()
-                    .next()
-                    .map(|site| MeasureValue::Text(site.site))
-            }
-        }
-    }
-
-    fn check(&self, scenario: &Scenario, path: &str) -> Vec<Problem> {
-        match self.service() {
-            Some(name) if !scenario.services.contains_key(name) => {
-                let known: Vec<&str> = scenario.services.keys().map(String::as_str).collect();
-                vec![Problem::new(
-                    path,
-                    format!(
-                        "service `{name}` is not in this step's scenario; it has {}",
-                        known.join(", ")
-                    ),
-                )]
-            }
-            _ => Vec::new(),
-        }
-    }
-}
-
-impl Question {
-    /// The answer this run gives, in words, if it has one.
-    pub fn expected(&self, trace: &Trace) -> Option<String> {
-        self.answer.measure().evaluate(trace).map(|v| match v {
-            MeasureValue::Number(n) => format_answer(n),
-            MeasureValue::Text(t) => t,
-        })
-    }
-
-    /// Checks a response against this run.
-    pub fn check(&self, trace: &Trace, response: &Response) -> Feedback {
-        let feedback = |correct: bool, actual: String| Feedback {
-            correct,
-            actual,
-            explanation: self.explanation.clone(),
-        };
-        let never = || feedback(false, "never happened in this run".to_string());
-        match (&self.answer, response) {
-            (
-                Answer::Number {
-                    measure,
-                    tolerance_ratio,
-                },
-                Response::Number(n),
-            ) => match measure.evaluate(trace) {
-                Some(MeasureValue::Number(actual)) => feedback(
-                    (n - actual).abs() <= tolerance_ratio * actual.abs().max(1e-9),
-                    format_answer(actual),
-                ),
-                _ => never(),
-            },
-            (
-                Answer::Moment {
-                    measure,
-                    tolerance_s,
-                },
-                Response::MomentS(at),
-            ) => match measure.evaluate(trace) {
-                Some(MeasureValue::Number(actual)) => {
-                    feedback((at - actual).abs() <= *tolerance_s, format_answer(actual))
-                }
-                _ => never(),
-            },
-            (Answer::Choice { measure, .. }, Response::Choice(chosen)) => {
-                match measure.evaluate(trace) {
-                    Some(MeasureValue::Text(actual)) => feedback(*chosen == actual, actual),
-                    Some(MeasureValue::Number(actual)) => feedback(
-                        crate::units::parse_f64(chosen) == Some(actual),
-                        format_answer(actual),
-                    ),
-                    None => never(),
-                }
-            }
-            _ => feedback(
-                false,
-                "that kind of answer does not fit this question".to_string(),
-            ),
-        }
-    }
-}
-
-fn format_answer(n: f64) -> String {
-    if n == n.round() {
-        format!("{n:.0}")
-    } else {
-        format!("{n:.1}")
     }
 }
 
@@ -496,13 +256,38 @@ impl Lesson {
     /// Every problem with the lesson that needs no simulation.
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = self.shape_problems();
+        problems.extend(self.number_problems());
         problems.extend(self.scenario_problems());
         problems
+    }
+
+    /// Numbers in the lesson's texts that come from neither a run nor the
+    /// seed (an authoring rule: `incident lessons check` enforces it; the
+    /// app, which only shows lessons, does not need to).
+    pub fn number_problems(&self) -> Vec<Problem> {
+        let mut texts = vec![
+            ("title".to_string(), self.title.as_str()),
+            ("summary".to_string(), self.summary.as_str()),
+        ];
+        for (i, step) in self.steps.iter().enumerate() {
+            texts.extend(step_texts(step, i));
+        }
+        texts
+            .into_iter()
+            .flat_map(|(path, text)| {
+                prose::number_problems(text)
+                    .into_iter()
+                    .map(move |e| Problem::new(&path, e))
+            })
+            .collect()
     }
 
     /// Problems visible in the file itself.
     fn shape_problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
+        // The catalogue shows these before any run: no measures in them.
+        problems.extend(text_problems("title", &self.title, false));
+        problems.extend(text_problems("summary", &self.summary, false));
         if self.steps.is_empty() {
             problems.push(Problem::new("steps", "a lesson needs at least one step"));
         }
@@ -541,6 +326,21 @@ impl Lesson {
                     format!("at most {MAX_CASES} cases"),
                 ));
             }
+            if step.claims.len() > MAX_CLAIMS {
+                problems.push(Problem::new(
+                    format!("steps.{i}.claims"),
+                    format!("at most {MAX_CLAIMS} claims"),
+                ));
+            }
+            let args = step.question.as_ref().map(|q| q.args.as_slice());
+            for (path, text) in step_texts(step, i) {
+                let own = if path.contains(".question.") {
+                    args
+                } else {
+                    None
+                };
+                problems.extend(text_problems_with(&path, text, true, own));
+            }
             for (j, h) in step.highlight.iter().enumerate() {
                 if !HIGHLIGHTS.contains(&h.as_str()) {
                     problems.push(Problem::new(
@@ -567,9 +367,8 @@ impl Lesson {
                     Ok(scenario) => {
                         if let Some(q) = &step.question {
                             let measure = q.answer.measure();
-                            for p in
-                                measure.check(&scenario, &format!("steps.{i}.question.measure"))
-                            {
+                            if let Some(why) = measure.problem(&scenario) {
+                                let p = Problem::new(format!("steps.{i}.question.measure"), why);
                                 if !problems.contains(&p) {
                                     problems.push(p);
                                 }
@@ -603,42 +402,154 @@ impl Lesson {
         problems
     }
 
-    /// Simulates every step with a question and checks that its answer
-    /// comes out of the run: a number for number and moment questions, one
-    /// of the choices for choice questions. For `incident lessons check`.
+    /// Simulates every step (every case of a diagnostic step) and checks
+    /// what the lesson says against the run: the question's answer comes
+    /// out of it (one of the choices, for a choice), every claim holds,
+    /// and every measure the prose embeds happened. For `incident lessons
+    /// check` and the tests.
     pub fn check_answers(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
-            let Some(q) = &step.question else { continue };
             let cases = self.case_count(i);
             for case in 0..cases.min(MAX_CASES) as u64 {
                 let Ok(scenario) = self.scenario_for(i, (cases > 1).then_some(case)) else {
                     continue;
                 };
                 let trace = simulate(&scenario);
-                let path = format!("steps.{i}.question");
                 let which = if cases > 1 {
                     format!(" (case {case}, {})", scenario.name)
                 } else {
                     String::new()
                 };
-                match (&q.answer, q.expected(&trace)) {
-                    (_, None) => problems.push(Problem::new(
-                        path,
-                        format!("the step's run{which} never reaches what the question measures (no OOM, no GC, no load?)"),
-                    )),
-                    (Answer::Choice { choices, .. }, Some(actual)) if !choices.contains(&actual) => {
-                        problems.push(Problem::new(
-                            format!("{path}.choices"),
-                            format!("the run's answer{which} is `{actual}`, which is not one of the choices"),
-                        ))
+                for p in step_run_problems(step, i, &trace, &which) {
+                    if !problems.contains(&p) {
+                        problems.push(p);
                     }
-                    _ => {}
                 }
             }
         }
         problems
     }
+
+    /// Seconds of the step's run shown while its question is open; `None`
+    /// when all of it is (see [`Reveal`]).
+    pub fn reveal_at_s(&self, index: usize, trace: &Trace) -> Option<f64> {
+        let step = self.steps.get(index)?;
+        let load_s = || trace.summary.load_started_s.unwrap_or(0.0);
+        let diagnosis = self.case_count(index) > 1;
+        match step.reveal {
+            Reveal::End => None,
+            Reveal::Load => Some(load_s()),
+            Reveal::At(t) => Some(t.as_secs_f64().min(trace.scenario.duration.as_secs_f64())),
+            Reveal::Auto => match &step.question {
+                Some(q) if !diagnosis && !matches!(q.answer, Answer::Moment { .. }) => {
+                    Some(load_s())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A text's malformed measures, quotes and arguments.
+fn text_problems(path: &str, text: &str, measures_allowed: bool) -> Vec<Problem> {
+    text_problems_with(path, text, measures_allowed, None)
+}
+
+/// `text_problems`, where `args` are the arguments `{at}` and the like may
+/// name (a question's texts only).
+fn text_problems_with(
+    path: &str,
+    text: &str,
+    measures_allowed: bool,
+    args: Option<&[(String, String)]>,
+) -> Vec<Problem> {
+    let pieces = match prose::pieces(text) {
+        Ok(p) => p,
+        Err(e) => return vec![Problem::new(path, e)],
+    };
+    let mut problems: Vec<Problem> = Vec::new();
+    for piece in &pieces {
+        let prose::Piece::Arg(name) = piece else {
+            continue;
+        };
+        if !args.is_some_and(|a| a.iter().any(|(k, _)| k == name)) {
+            problems.push(Problem::new(
+                path,
+                format!("`{{{name}}}` names an argument this text's question does not have"),
+            ));
+        }
+    }
+    if !measures_allowed && pieces.iter().any(|p| matches!(p, prose::Piece::Measure(_))) {
+        problems.push(Problem::new(path, "shown before any run: no measures here"));
+    }
+    problems
+}
+
+/// Every text of a step a learner reads, with its field path.
+fn step_texts(step: &Step, i: usize) -> Vec<(String, &str)> {
+    let mut out = vec![
+        (format!("steps.{i}.title"), step.title.as_str()),
+        (format!("steps.{i}.prose"), step.prose.as_str()),
+        (format!("steps.{i}.takeaway"), step.takeaway.as_str()),
+    ];
+    if let Some(q) = &step.question {
+        let path = format!("steps.{i}.question");
+        out.push((format!("{path}.prompt"), q.prompt.as_str()));
+        out.push((format!("{path}.explanation"), q.explanation.as_str()));
+        if let Some(h) = &q.hint {
+            out.push((format!("{path}.hint"), h.as_str()));
+        }
+        for (k, v) in &q.hints {
+            out.push((format!("{path}.hints.{k}"), v.as_str()));
+        }
+        for (k, v) in &q.because {
+            out.push((format!("{path}.because.{k}"), v.as_str()));
+        }
+    }
+    out
+}
+
+/// What a step says that its run contradicts.
+fn step_run_problems(step: &Step, i: usize, trace: &Trace, which: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(q) = &step.question {
+        let path = format!("steps.{i}.question");
+        match (&q.answer, q.expected_value(trace)) {
+            (_, None) => problems.push(Problem::new(
+                &path,
+                format!("the step's run{which} never reaches what the question measures (no OOM, no GC, no load?)"),
+            )),
+            (Answer::Choice { choices, .. }, Some(actual)) if !choices.contains(&actual) => {
+                problems.push(Problem::new(
+                    format!("{path}.choices"),
+                    format!("the run's answer{which} is `{actual}`, which is not one of the choices"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for (j, claim) in step.claims.iter().enumerate() {
+        if let Err(e) = claim.check(trace) {
+            problems.push(Problem::new(
+                format!("steps.{i}.claims.{j}"),
+                format!("{e}{which}"),
+            ));
+        }
+    }
+    for (path, text) in step_texts(step, i) {
+        for piece in prose::pieces(text).unwrap_or_default() {
+            if let prose::Piece::Measure(m) = piece {
+                if m.evaluate(trace).is_none() {
+                    problems.push(Problem::new(
+                        &path,
+                        format!("a measure in the text never happened in the run{which}; say so in words instead"),
+                    ));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Reports keys a table may not hold.
@@ -720,11 +631,46 @@ impl FromValue for Step {
                 "timeline",
                 "highlight",
                 "question",
+                "reveal",
+                "claims",
+                "takeaway",
             ],
         );
         let mut f = Fields::new(value, path)?;
         let set: Option<std::collections::BTreeMap<String, Value>> = f.optional("set");
         let fixes: Vec<Fix> = f.or("fixes", Vec::new());
+        let reveal: Option<String> = f.optional("reveal");
+        let claims: Vec<String> = f.or("claims", Vec::new());
+        let mut extra = Vec::new();
+        let reveal = match reveal.as_deref() {
+            None | Some("auto") => Reveal::Auto,
+            Some("load") => Reveal::Load,
+            Some("end") => Reveal::End,
+            Some(t) => match crate::units::parse_duration(t) {
+                Ok(at) => Reveal::At(at),
+                Err(e) => {
+                    extra.push(Problem::new(
+                        Path::Key(&path, "reveal").to_string(),
+                        format!("`auto`, `load`, `end` or a moment like \"5m\": {e}"),
+                    ));
+                    Reveal::Auto
+                }
+            },
+        };
+        let claims = claims
+            .iter()
+            .enumerate()
+            .filter_map(|(j, c)| match Claim::parse(c) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    extra.push(Problem::new(
+                        format!("{}.{j}", Path::Key(&path, "claims")),
+                        e,
+                    ));
+                    None
+                }
+            })
+            .collect();
         let step = Step {
             title: f.required("title"),
             prose: f.required("prose"),
@@ -736,8 +682,23 @@ impl FromValue for Step {
             timeline: f.or("timeline", Vec::new()),
             highlight: f.or("highlight", Vec::new()),
             question: f.optional("question"),
+            reveal,
+            claims,
+            takeaway: f.or("takeaway", String::new()),
         };
-        with_unknown(f.finish(step), unknown)
+        with_unknown(with_extra(f.finish(step), extra), unknown)
+    }
+}
+
+/// Adds problems found beside the fields' own.
+fn with_extra<T>(result: Result<T, Problems>, extra: Vec<Problem>) -> Result<T, Problems> {
+    match (result, extra.is_empty()) {
+        (r, true) => r,
+        (Ok(_), false) => Err(Problems(extra)),
+        (Err(mut e), false) => {
+            e.0.extend(extra);
+            Err(e)
+        }
     }
 }
 
@@ -753,90 +714,82 @@ impl FromValue for Question {
                 "service",
                 "per_min",
                 "at",
+                "ratio",
+                "rule",
                 "tolerance",
                 "choices",
                 "explanation",
+                "hint",
+                "hints",
+                "because",
+                "run",
             ],
         );
         let mut f = Fields::new(value, path)?;
         let prompt: String = f.required("prompt");
         let explanation: String = f.required("explanation");
         let kind: QuestionKind = f.required("kind");
-        let measure_name: MeasureName = f.required("measure");
+        let measure_text: String = f.required("measure");
         let service: Option<String> = f.optional("service");
-        let per_min: f64 = f.or("per_min", 6.0);
-        let at_text: Option<String> = f.optional("at");
+        let missing_service = service.is_none();
+        let mut args = Vec::new();
+        for key in ["per_min", "at", "ratio", "rule"] {
+            let arg: Option<Value> = f.optional(key);
+            if let Some(v) = arg {
+                let text = match v {
+                    Value::String(s) => s,
+                    other => crate::json::to_compact(&other),
+                };
+                args.push((key.to_string(), text));
+            }
+        }
         let tolerance: Option<f64> = f.optional("tolerance");
         let choices: Option<Vec<String>> = f.optional("choices");
+        let hint: Option<String> = f.optional("hint");
+        let hints: std::collections::BTreeMap<String, String> = f.or("hints", Default::default());
+        let because: std::collections::BTreeMap<String, String> =
+            f.or("because", Default::default());
+        let run: Option<String> = f.optional("run");
         let mut extra = Vec::new();
-        let needs_service = !matches!(
-            measure_name,
-            MeasureName::LatencyP95Ms | MeasureName::FailurePercent | MeasureName::MostRestarted
-        );
-        let service_name = match (&service, needs_service) {
-            (Some(s), _) => s.clone(),
-            (None, true) => {
+        let on_learners_run = match run.as_deref() {
+            None | Some("step") => false,
+            Some("yours") => true,
+            Some(other) => {
+                extra.push(Problem::new(
+                    Path::Key(&path, "run").to_string(),
+                    format!("`{other}`: `step` (graded on the step's own run) or `yours` (on the learner's)"),
+                ));
+                false
+            }
+        };
+        // `measure = "name(service, key=value)"`, or the name with the
+        // arguments as fields of their own.
+        let call = if measure_text.contains('(') {
+            Call::parse(&measure_text)
+        } else {
+            Ok(Call {
+                name: measure_text.clone(),
+                subject: service,
+                args,
+            })
+        };
+        let call_args = call.as_ref().map(|c| c.args.clone()).unwrap_or_default();
+        let needs_service = measure::NAMES
+            .iter()
+            .any(|(n, needs)| *n == measure_text && *needs == measure::Needs::Service);
+        let measure = match call.and_then(|c| Measure::from_call(&c)) {
+            Ok(m) => m,
+            Err(_) if needs_service && !measure_text.contains('(') && missing_service => {
                 extra.push(Problem::new(
                     Path::Key(&path, "service").to_string(),
                     "is missing; this measure is about one service",
                 ));
-                String::new()
+                Measure::LatencyP95Ms
             }
-            (None, false) => String::new(),
-        };
-        let needs_at = matches!(
-            measure_name,
-            MeasureName::WorkingSetAtMi | MeasureName::TopAllocationSiteAt
-        );
-        let at = match (
-            at_text.as_deref().map(crate::units::parse_duration),
-            needs_at,
-        ) {
-            (Some(Ok(t)), _) => t,
-            (Some(Err(e)), _) => {
-                extra.push(Problem::new(Path::Key(&path, "at").to_string(), e));
-                SimTime::ZERO
+            Err(e) => {
+                extra.push(Problem::new(Path::Key(&path, "measure").to_string(), e));
+                Measure::LatencyP95Ms
             }
-            (None, true) => {
-                extra.push(Problem::new(
-                    Path::Key(&path, "at").to_string(),
-                    "is missing; this measure is taken at a moment, like \"5m30s\"",
-                ));
-                SimTime::ZERO
-            }
-            (None, false) => SimTime::ZERO,
-        };
-        let measure = match measure_name {
-            MeasureName::FirstOomAfterLoadMin => Measure::FirstOomAfterLoadMin {
-                service: service_name,
-            },
-            MeasureName::FirstOomAtS => Measure::FirstOomAtS {
-                service: service_name,
-            },
-            MeasureName::Restarts => Measure::Restarts {
-                service: service_name,
-            },
-            MeasureName::PeakWorkingSetMi => Measure::PeakWorkingSetMi {
-                service: service_name,
-            },
-            MeasureName::LatencyP95Ms => Measure::LatencyP95Ms,
-            MeasureName::FailurePercent => Measure::FailurePercent,
-            MeasureName::MostRestarted => Measure::MostRestarted,
-            MeasureName::GcRateReachedAtS => Measure::GcRateReachedAtS {
-                service: service_name,
-                per_min,
-            },
-            MeasureName::NotGrowingCause => Measure::NotGrowingCause {
-                service: service_name,
-            },
-            MeasureName::WorkingSetAtMi => Measure::WorkingSetAtMi {
-                service: service_name,
-                at,
-            },
-            MeasureName::TopAllocationSiteAt => Measure::TopAllocationSiteAt {
-                service: service_name,
-                at,
-            },
         };
         let answer = match kind {
             QuestionKind::Number => Answer::Number {
@@ -854,6 +807,14 @@ impl FromValue for Question {
                         Path::Key(&path, "choices").to_string(),
                         format!("a choice question needs 2 to {MAX_CHOICES} choices"),
                     ));
+                }
+                for key in hints.keys() {
+                    if !choices.contains(key) {
+                        extra.push(Problem::new(
+                            format!("{}.{key}", Path::Key(&path, "hints")),
+                            "a hint is for one of the choices",
+                        ));
+                    }
                 }
                 Answer::Choice { measure, choices }
             }
@@ -879,18 +840,13 @@ impl FromValue for Question {
             prompt,
             answer,
             explanation,
+            hint,
+            hints: hints.into_iter().collect(),
+            because: because.into_iter().collect(),
+            args: call_args,
+            on_learners_run,
         };
-        let mut result = f.finish(question);
-        if !extra.is_empty() {
-            result = match result {
-                Ok(_) => Err(Problems(extra)),
-                Err(mut e) => {
-                    e.0.extend(extra);
-                    Err(e)
-                }
-            };
-        }
-        with_unknown(result, unknown)
+        with_unknown(with_extra(f.finish(question), extra), unknown)
     }
 }
 
@@ -911,47 +867,6 @@ impl FromValue for QuestionKind {
                 ("number", QuestionKind::Number),
                 ("choice", QuestionKind::Choice),
                 ("moment", QuestionKind::Moment),
-            ],
-        )
-    }
-}
-
-#[derive(Clone, Copy, Default)]
-enum MeasureName {
-    #[default]
-    FirstOomAfterLoadMin,
-    FirstOomAtS,
-    Restarts,
-    PeakWorkingSetMi,
-    LatencyP95Ms,
-    FailurePercent,
-    MostRestarted,
-    GcRateReachedAtS,
-    NotGrowingCause,
-    WorkingSetAtMi,
-    TopAllocationSiteAt,
-}
-
-impl FromValue for MeasureName {
-    fn from_value(value: &Value, path: Path<'_>) -> Result<Self, Problems> {
-        one_of(
-            value,
-            path,
-            &[
-                (
-                    "first_oom_after_load_min",
-                    MeasureName::FirstOomAfterLoadMin,
-                ),
-                ("first_oom_at_s", MeasureName::FirstOomAtS),
-                ("restarts", MeasureName::Restarts),
-                ("peak_working_set_mi", MeasureName::PeakWorkingSetMi),
-                ("latency_p95_ms", MeasureName::LatencyP95Ms),
-                ("failure_percent", MeasureName::FailurePercent),
-                ("most_restarted", MeasureName::MostRestarted),
-                ("gc_rate_reached_at_s", MeasureName::GcRateReachedAtS),
-                ("not_growing_cause", MeasureName::NotGrowingCause),
-                ("working_set_at_mi", MeasureName::WorkingSetAtMi),
-                ("top_allocation_site_at", MeasureName::TopAllocationSiteAt),
             ],
         )
     }
