@@ -8,11 +8,13 @@
 
 pub mod alerts;
 pub mod checks;
+pub mod control;
 pub mod decode;
 pub mod engine;
 pub mod histogram;
 pub mod json;
 pub mod lesson;
+pub mod metrics;
 pub mod model;
 pub mod presets;
 pub mod queries;

@@ -24,6 +24,16 @@ pub struct Recorder {
 pub type SeriesId = usize;
 
 impl Recorder {
+    /// A series of a catalogued metric for a service (`crate::metrics`).
+    pub fn add_metric(
+        &mut self,
+        metric: &crate::metrics::Metric,
+        service: &str,
+        capacity: usize,
+    ) -> SeriesId {
+        self.add(metric.name, service, metric.unit, capacity)
+    }
+
     pub fn add(&mut self, name: &str, service: &str, unit: &str, capacity: usize) -> SeriesId {
         self.series.push(Series {
             name: name.to_string(),

@@ -4,5 +4,7 @@
 pub mod cfs;
 pub mod cgroup;
 pub mod go_runtime;
+pub mod hpa;
 pub mod kafka;
 pub mod python;
+pub mod routing;
