@@ -6,6 +6,7 @@
 //! [`not_growing_cause`] applies the same checks in the checklist's order to
 //! a whole run, so the lesson's "what is broken?" answer comes from the run.
 
+use crate::metrics as m;
 use crate::trace::Trace;
 use crate::units::{format_bytes_human, SimTime};
 use crate::view::value_at;
@@ -95,7 +96,7 @@ impl Check {
         match self {
             Check::FlagEvaluation => {
                 let flag = flag_of(trace, service);
-                let value = at("flagd.evaluation.value", service).unwrap_or(0.0) as i64;
+                let value = at(m::FLAG_SERVED.name, service).unwrap_or(0.0) as i64;
                 let variant = trace
                     .scenario
                     .flags
@@ -123,13 +124,13 @@ impl Check {
                 }
             }
             Check::OrderCount => {
-                let orders = at("app.orders.placed", service).unwrap_or(0.0);
+                let orders = at(m::ORDERS.name, service).unwrap_or(0.0);
                 format!("{orders:.0}")
             }
             Check::KubectlTop => {
                 let mut out = format!("{:<34}{:<13}{}", "NAME", "CPU(cores)", "MEMORY(bytes)");
-                let cpu_m = at("k8s.pod.cpu.usage", service).unwrap_or(0.0) * 1000.0;
-                let ws = at("k8s.pod.memory.working_set", service);
+                let cpu_m = at(m::CPU_USAGE.name, service).unwrap_or(0.0) * 1000.0;
+                let ws = at(m::WORKING_SET.name, service);
                 for row in crate::view::pods_at(trace, t)
                     .into_iter()
                     .filter(|r| r.service == service && r.status == "Running")
@@ -145,7 +146,7 @@ impl Check {
                 }
                 out
             }
-            Check::MemoryLimit => match at("k8s.container.memory_limit", service) {
+            Check::MemoryLimit => match at(m::MEMORY_LIMIT.name, service) {
                 Some(bytes) => crate::units::format_bytes_exact(bytes as u64),
                 None => format_bytes_human(0.0),
             },
@@ -157,7 +158,7 @@ impl Check {
                 }
             }
             Check::LoadGenerator => {
-                let users = at("locust.users", "load-generator").unwrap_or(0.0);
+                let users = at(m::LOCUST_USERS.name, m::LOAD_GENERATOR).unwrap_or(0.0);
                 let state = if users > 0.0 { "running" } else { "stopped" };
                 format!("{{\n  \"state\": \"{state}\",\n  \"user_count\": {users:.0}\n}}")
             }
@@ -194,8 +195,8 @@ pub fn not_growing_cause(trace: &Trace, service: &str) -> Option<&'static str> {
             .map(|s| s.values.iter().flatten().fold(0.0_f64, |m, v| m.max(*v)))
     };
     let summary = trace.summary.services.iter().find(|s| s.name == service)?;
-    let served_max = series_max("flagd.evaluation.value", service)?;
-    let orders_max = series_max("app.orders.placed", service).unwrap_or(0.0);
+    let served_max = series_max(m::FLAG_SERVED.name, service)?;
+    let orders_max = series_max(m::ORDERS.name, service).unwrap_or(0.0);
     let prefix = format!("pod/{service}-");
     let logged = trace
         .events

@@ -88,6 +88,18 @@ pub fn apply(action: &Action, scenario: &Scenario, plane: &mut impl ControlPlane
     }
 }
 
+/// `workload.start_at`: the same operation as `start load`, with the
+/// workload's users and spawn rate.
+pub fn start_workload(scenario: &Scenario, plane: &mut impl ControlPlane) {
+    let w = &scenario.workload;
+    plane.start_load(w.users, w.spawn_rate, "start load");
+}
+
+/// `workload.stop_at`: the same operation as `stop load`.
+pub fn stop_workload(plane: &mut impl ControlPlane) {
+    plane.stop_load("stop load");
+}
+
 /// The flag daemon's name in a timeline (`restart flagd`).
 pub const FLAGD: &str = "flagd";
 

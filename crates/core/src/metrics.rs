@@ -36,9 +36,9 @@ metrics! {
     PODS_AVAILABLE = "k8s.deployment.available", "{pod}", "kube_deployment_status_replicas_available", "ready pods";
     SERVER_REQUEST_RATE = "http.server.request.rate", "{request}/s", "", "requests the service finished per second";
     SERVER_FAILURE_RATE = "http.server.failure.rate", "{request}/s", "", "requests the service failed per second";
-    SERVER_P50 = "http.server.duration.p50", "ms", "http_server_request_duration_seconds", "the service's own latency, median";
-    SERVER_P95 = "http.server.duration.p95", "ms", "http_server_request_duration_seconds", "the service's own latency, 95th percentile";
-    SERVER_P99 = "http.server.duration.p99", "ms", "http_server_request_duration_seconds", "the service's own latency, 99th percentile";
+    SERVER_P50 = "http.server.duration.p50", "ms", "http_server_duration_milliseconds", "the service's own latency, median";
+    SERVER_P95 = "http.server.duration.p95", "ms", "http_server_duration_milliseconds", "the service's own latency, 95th percentile";
+    SERVER_P99 = "http.server.duration.p99", "ms", "http_server_duration_milliseconds", "the service's own latency, 99th percentile";
     SERVER_ACTIVE = "http.server.active_requests", "{request}", "", "requests in flight on the service";
     // The Go checkout: runtime, producer, flag.
     GO_HEAP_ALLOC = "process.runtime.go.mem.heap_alloc", "By", "go_memstats_heap_alloc_bytes", "bytes of allocated heap objects";

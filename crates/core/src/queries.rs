@@ -121,6 +121,47 @@ mod tests {
         );
     }
 
+    /// Metric names in a PromQL query: identifiers followed by a selector.
+    fn promql_metrics(query: &str) -> Vec<&str> {
+        let mut names = Vec::new();
+        for (i, _) in query.match_indices('{') {
+            let start = query[..i]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |j| j + 1);
+            if start < i {
+                names.push(&query[start..i]);
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn every_prometheus_card_queries_a_catalogued_metric() {
+        let prometheus: Vec<&str> = crate::metrics::ALL
+            .iter()
+            .map(|m| m.prometheus)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let cards = parse(SHIPPED).unwrap();
+        let promql: Vec<&QueryCard> = cards.iter().filter(|c| c.tool == "Prometheus").collect();
+        assert!(promql.len() >= 3);
+        for card in promql {
+            let names = promql_metrics(&card.query);
+            assert!(!names.is_empty(), "{}", card.query);
+            for name in names {
+                let base = ["_bucket", "_count", "_sum"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .unwrap_or(name);
+                assert!(
+                    prometheus.contains(&base),
+                    "{name} in `{}` is not in the metric catalogue",
+                    card.query
+                );
+            }
+        }
+    }
+
     #[test]
     fn bad_cards_name_the_field() {
         let e = parse("[[cards]]\nchart = \"heap\"\ntool = \"x\"\nquery = \"y\"\n").unwrap_err();

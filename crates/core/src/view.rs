@@ -2,6 +2,7 @@
 //! happened by a moment, the next notable moment, the value of a series at
 //! a scrub time, a preset's headline, and chart-ready downsampling.
 
+use crate::metrics as m;
 use crate::model::python::{AllocationSite, PythonLeaks};
 use crate::scenario::{LeakKind, Scenario, ServiceKind};
 use crate::telemetry::{EventType, LogEvent, PodRow};
@@ -77,16 +78,16 @@ pub fn allocation_sites_at(
         return Vec::new();
     };
     let names = [
-        ("leak.cache.size", "leak.cache.entries"),
-        ("leak.listeners.size", "leak.listeners.count"),
-        ("leak.history.size", "leak.history.records"),
+        (m::LEAK_CACHE_BYTES.name, m::LEAK_CACHE_ENTRIES.name),
+        (m::LEAK_LISTENERS_BYTES.name, m::LEAK_LISTENERS.name),
+        (m::LEAK_HISTORY_BYTES.name, m::LEAK_HISTORY_RECORDS.name),
     ];
     let mut leaks = PythonLeaks::new(spec);
     for (i, (bytes, count)) in names.iter().enumerate() {
         leaks.bytes[i] = value_at(trace, bytes, service, t).unwrap_or(0.0);
         leaks.count[i] = value_at(trace, count, service, t).unwrap_or(0.0) as u64;
     }
-    leaks.cyclic_garbage = value_at(trace, "leak.cycles.size", service, t).unwrap_or(0.0);
+    leaks.cyclic_garbage = value_at(trace, m::LEAK_CYCLES_BYTES.name, service, t).unwrap_or(0.0);
     let _ = LeakKind::ALL;
     leaks.top_sites(spec)
 }
@@ -159,8 +160,8 @@ pub fn headline(trace: &Trace) -> String {
 pub fn at_limit_spans(trace: &Trace, service: &str, ratio: f64) -> Vec<(f64, f64)> {
     const MAX_SPANS: usize = 200;
     let (Some(ws), Some(limit)) = (
-        trace.find_series("k8s.pod.memory.working_set", service),
-        trace.find_series("k8s.container.memory_limit", service),
+        trace.find_series(m::WORKING_SET.name, service),
+        trace.find_series(m::MEMORY_LIMIT.name, service),
     ) else {
         return Vec::new();
     };
@@ -298,13 +299,7 @@ mod tests {
     fn values_and_pods_at_a_scrub_time() {
         let sc = presets::load("checkout-spike").unwrap();
         let t = crate::simulate(&sc);
-        let ws = value_at(
-            &t,
-            "k8s.pod.memory.working_set",
-            "checkout",
-            SimTime::from_secs(20),
-        )
-        .unwrap();
+        let ws = value_at(&t, m::WORKING_SET.name, "checkout", SimTime::from_secs(20)).unwrap();
         assert!(ws > 4.0 * 1048576.0 && ws < 9.0 * 1048576.0);
         assert!(value_at(&t, "no.such.series", "checkout", SimTime::from_secs(20)).is_none());
         let pods = pods_at(&t, SimTime::from_secs(20));

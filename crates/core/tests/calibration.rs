@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use incident_core::metrics as m;
 
 // ----- seed 000: checkout memory spike --------------------------------------
 
@@ -10,7 +11,7 @@ use common::*;
 fn spike_baseline_is_five_to_eight_mi_before_load() {
     let t = run("checkout-spike");
     // Flag on at 30 s, load at 40 s: before that the checkout idles.
-    let ws = value_at(&t, "k8s.pod.memory.working_set", "checkout", 35.0).unwrap() / MI;
+    let ws = value_at(&t, m::WORKING_SET.name, "checkout", 35.0).unwrap() / MI;
     assert!((5.0..=8.5).contains(&ws), "idle working set {ws:.1} Mi");
 }
 
@@ -44,7 +45,7 @@ fn spike_restarts_small_and_crash_loops_while_flag_and_load_stay() {
     assert!(ooms.len() >= 3, "crash loop: {ooms:?}");
     // Shortly after the first restart the new container is back near baseline.
     let restarted = ooms[0] + 4.0;
-    let ws = value_at(&t, "k8s.pod.memory.working_set", "checkout", restarted).unwrap() / MI;
+    let ws = value_at(&t, m::WORKING_SET.name, "checkout", restarted).unwrap() / MI;
     assert!(ws <= 9.0, "working set after restart {ws:.1} Mi");
     // CrashLoopBackOff: the gaps between kills grow.
     assert!(events_with(&t, "BackOff") >= 2);
@@ -90,16 +91,16 @@ fn gradual_ooms_in_ten_to_fifteen_minutes() {
 fn gradual_growth_is_a_steady_climb_from_eight_mi() {
     let t = run("checkout-gradual");
     let oom = first_oom(&t, "checkout").unwrap();
-    let ws = series(&t, "k8s.pod.memory.working_set", "checkout");
-    let start = value_at(&t, "k8s.pod.memory.working_set", "checkout", 60.0).unwrap() / MI;
+    let ws = series(&t, m::WORKING_SET.name, "checkout");
+    let start = value_at(&t, m::WORKING_SET.name, "checkout", 60.0).unwrap() / MI;
     assert!(
         (7.0..=11.0).contains(&start),
         "after one minute {start:.1} Mi"
     );
-    let late = value_at(&t, "k8s.pod.memory.working_set", "checkout", oom - 30.0).unwrap() / MI;
+    let late = value_at(&t, m::WORKING_SET.name, "checkout", oom - 30.0).unwrap() / MI;
     assert!(late >= 18.0, "near the OOM {late:.1} Mi");
     // Goroutines — the leak itself — grow linearly: a straight line fits.
-    let g: Vec<(f64, f64)> = series(&t, "process.runtime.go.goroutines", "checkout")
+    let g: Vec<(f64, f64)> = series(&t, m::GO_GOROUTINES.name, "checkout")
         .into_iter()
         .filter(|(s, _)| *s < oom - 5.0)
         .collect();
@@ -125,7 +126,7 @@ fn gradual_growth_is_a_steady_climb_from_eight_mi() {
 fn gradual_sees_ten_to_twenty_checkouts_a_minute() {
     let t = run("checkout-gradual");
     let oom = first_oom(&t, "checkout").unwrap();
-    let orders = series(&t, "app.orders.placed", "checkout");
+    let orders = series(&t, m::ORDERS.name, "checkout");
     let (t0, o0) = orders.iter().find(|(s, _)| *s >= 120.0).copied().unwrap();
     let (t1, o1) = orders
         .iter()
@@ -145,8 +146,8 @@ fn gradual_gc_frequency_and_tail_latency_rise_with_utilization() {
     let t = run("checkout-gradual");
     let oom = first_oom(&t, "checkout").unwrap();
     let gc = |from: f64, to: f64| {
-        let a = value_at(&t, "process.runtime.go.gc.count", "checkout", from).unwrap();
-        let b = value_at(&t, "process.runtime.go.gc.count", "checkout", to).unwrap();
+        let a = value_at(&t, m::GO_GC_COUNT.name, "checkout", from).unwrap();
+        let b = value_at(&t, m::GO_GC_COUNT.name, "checkout", to).unwrap();
         (b - a) / (to - from) * 60.0
     };
     let early = gc(60.0, 240.0);
@@ -155,7 +156,7 @@ fn gradual_gc_frequency_and_tail_latency_rise_with_utilization() {
         late > 3.0 * early.max(0.5),
         "GC per minute: early {early:.1}, late {late:.1}"
     );
-    let p99 = series(&t, "http.server.duration.p99", "checkout");
+    let p99 = series(&t, m::SERVER_P99.name, "checkout");
     let early_p99 = median(
         p99.iter()
             .filter(|(s, _)| *s < 300.0)
@@ -265,7 +266,7 @@ fn each_not_growing_cause_keeps_memory_flat() {
             "{name} grew to {:.1} Mi",
             s.peak_working_set_bytes / MI
         );
-        let g = series(&t, "process.runtime.go.goroutines", "checkout");
+        let g = series(&t, m::GO_GOROUTINES.name, "checkout");
         assert!(
             g.iter().all(|(_, v)| *v < 200.0),
             "{name}: goroutines should not pile up"
@@ -278,34 +279,31 @@ fn the_broken_setups_differ_in_what_the_checks_show() {
     // Flag off: flagd serves 0.
     let t = run("not-growing-flag-off");
     assert_eq!(
-        value_at(&t, "feature_flag.kafkaQueueProblems", "checkout", 600.0),
+        value_at(&t, m::FLAG_SEEN.name, "checkout", 600.0),
         Some(0.0)
     );
     // Stale flag: flagd serves 300 (config changed), checkout still uses 0.
     let t = run("not-growing-stale-flag");
     assert_eq!(
-        value_at(&t, "feature_flag.kafkaQueueProblems", "checkout", 600.0),
+        value_at(&t, m::FLAG_SEEN.name, "checkout", 600.0),
         Some(0.0)
     );
     assert!(t.events.iter().any(|e| e.reason == "FlagChanged"));
     // No checkouts: no orders at all.
     let t = run("not-growing-no-checkouts");
-    assert_eq!(
-        value_at(&t, "app.orders.placed", "checkout", 800.0),
-        Some(0.0)
-    );
+    assert_eq!(value_at(&t, m::ORDERS.name, "checkout", 800.0), Some(0.0));
     // Kafka not configured: orders flow, the flag is on, nothing piles up.
     let t = run("not-growing-kafka-unconfigured");
-    assert!(value_at(&t, "app.orders.placed", "checkout", 800.0).unwrap() > 100.0);
+    assert!(value_at(&t, m::ORDERS.name, "checkout", 800.0).unwrap() > 100.0);
     assert_eq!(
-        value_at(&t, "feature_flag.kafkaQueueProblems", "checkout", 600.0),
+        value_at(&t, m::FLAG_SEEN.name, "checkout", 600.0),
         Some(300.0)
     );
     // Limit too high: the leak runs (goroutines climb) but no OOM in 40 min.
     let t = run("not-growing-limit-too-high");
     let s = t.summary.service("checkout").unwrap();
     assert!(s.first_oom_s.is_none());
-    let g = series(&t, "process.runtime.go.goroutines", "checkout");
+    let g = series(&t, m::GO_GOROUTINES.name, "checkout");
     assert!(g.last().unwrap().1 > 5_000.0);
     assert!(s.peak_utilization < 0.5);
 }
@@ -410,8 +408,8 @@ fn sockshop_hybrid_restarts_only_the_front_end() {
 fn sockshop_hybrid_recovers_within_two_minutes_of_stopping_load() {
     let t = run("sockshop-hybrid");
     let stop = t.summary.load_started_s.unwrap() + 8.0 * 60.0;
-    let ready = value_at(&t, "k8s.deployment.available", "front-end", stop + 120.0).unwrap();
-    let lag = value_at(&t, "nodejs.eventloop.lag", "front-end", stop + 120.0).unwrap();
+    let ready = value_at(&t, m::PODS_AVAILABLE.name, "front-end", stop + 120.0).unwrap();
+    let lag = value_at(&t, m::NODE_LOOP_LAG.name, "front-end", stop + 120.0).unwrap();
     assert!(ready >= 1.0, "front-end ready again");
     assert!(lag < 200.0, "event loop lag {lag} ms");
 }
@@ -433,8 +431,8 @@ fn sockshop_outage_is_total_and_the_front_end_oom_loops() {
 #[test]
 fn python_memory_grows_in_proportion_to_requests_and_clears() {
     let t = run("python-leaks");
-    let cache = series(&t, "leak.cache.size", "leaky");
-    let entries = series(&t, "leak.cache.entries", "leaky");
+    let cache = series(&t, m::LEAK_CACHE_BYTES.name, "leaky");
+    let entries = series(&t, m::LEAK_CACHE_ENTRIES.name, "leaky");
     // During the cache-only phase (2–6 min) bytes per entry are constant.
     let at = |s: &[(f64, f64)], x: f64| s.iter().rev().find(|(t, _)| *t <= x).unwrap().1;
     for x in [180.0, 240.0, 300.0, 355.0] {
@@ -442,7 +440,7 @@ fn python_memory_grows_in_proportion_to_requests_and_clears() {
         assert!((per - 10.0 * 1024.0).abs() < 1.0, "{per}");
     }
     // Memory grows with requests: about 10 KiB per request.
-    let ws = series(&t, "k8s.pod.memory.working_set", "leaky");
+    let ws = series(&t, m::WORKING_SET.name, "leaky");
     let grow = at(&ws, 355.0) - at(&ws, 125.0);
     let requests = at(&entries, 355.0) - at(&entries, 125.0);
     assert!(
@@ -464,7 +462,7 @@ fn python_memory_grows_in_proportion_to_requests_and_clears() {
 #[test]
 fn python_listeners_need_gc_after_clear() {
     let t = run("python-leaks");
-    let ws = series(&t, "k8s.pod.memory.working_set", "leaky");
+    let ws = series(&t, m::WORKING_SET.name, "leaky");
     let at = |x: f64| ws.iter().rev().find(|(t, _)| *t <= x).unwrap().1;
     // Listeners on at 8 min, cleared at 10 min, collected at 10m30s.
     let before = at(470.0);

@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use incident_core::metrics as m;
 use incident_core::units::{Bytes, Dur};
 use incident_core::{presets, simulate, Trace};
 use proptest::prelude::*;
@@ -65,12 +66,8 @@ fn check_invariants(t: &Trace) -> Result<(), TestCaseError> {
         }
     }
     for svc in &t.summary.services {
-        let ws = t
-            .find_series("k8s.pod.memory.working_set", &svc.name)
-            .unwrap();
-        let limit = t
-            .find_series("k8s.container.memory_limit", &svc.name)
-            .unwrap();
+        let ws = t.find_series(m::WORKING_SET.name, &svc.name).unwrap();
+        let limit = t.find_series(m::MEMORY_LIMIT.name, &svc.name).unwrap();
         let oom_times: Vec<u64> = t
             .events
             .iter()
@@ -81,7 +78,7 @@ fn check_invariants(t: &Trace) -> Result<(), TestCaseError> {
             .collect();
         // The kernel enforces the limit: memory above it is an OOM kill at
         // that moment, so no sample of a live container can show it.
-        let usage = t.find_series("k8s.pod.memory.usage", &svc.name).unwrap();
+        let usage = t.find_series(m::MEMORY_USAGE.name, &svc.name).unwrap();
         for ((w, u), l) in ws.values.iter().zip(&usage.values).zip(&limit.values) {
             if let (Some(w), Some(u), Some(l)) = (w, u, l) {
                 prop_assert!(
@@ -102,7 +99,7 @@ fn check_invariants(t: &Trace) -> Result<(), TestCaseError> {
                 "kill inside the run"
             );
         }
-        let restarts = t.find_series("k8s.container.restarts", &svc.name).unwrap();
+        let restarts = t.find_series(m::RESTARTS.name, &svc.name).unwrap();
         let values: Vec<f64> = restarts.values.iter().flatten().copied().collect();
         prop_assert!(
             values.windows(2).all(|w| w[1] >= w[0]),

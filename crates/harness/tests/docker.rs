@@ -4,6 +4,7 @@
 //! and Ctrl-C leaving nothing behind. Each run is short and bounded. They
 //! are `#[ignore]`d in a plain `cargo test`; xtask runs them with `--ignored`.
 
+use incident_core::metrics as m;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -118,7 +119,7 @@ fn checkout_at_flag_2000_is_really_oom_killed_and_restarted() {
         .iter()
         .map(|t| t.as_f64().unwrap() / 1e6)
         .collect();
-    let ws = series(&trace, "k8s.pod.memory.working_set", "checkout");
+    let ws = series(&trace, m::WORKING_SET.name, "checkout");
     assert!(times
         .iter()
         .zip(&ws)
@@ -173,7 +174,7 @@ fn the_python_cache_leak_grows_with_requests() {
     )
     .unwrap();
     let trace = incident(&[file.to_str().unwrap()], &out);
-    let ws: Vec<f64> = series(&trace, "k8s.pod.memory.working_set", "leaky")
+    let ws: Vec<f64> = series(&trace, m::WORKING_SET.name, "leaky")
         .into_iter()
         .flatten()
         .collect();
@@ -313,7 +314,7 @@ fn a_running_container_is_sampled_and_left_alone() {
         ],
         &out,
     );
-    let ws: Vec<f64> = series(&trace, "k8s.pod.memory.working_set", "checkout")
+    let ws: Vec<f64> = series(&trace, m::WORKING_SET.name, "checkout")
         .into_iter()
         .flatten()
         .collect();

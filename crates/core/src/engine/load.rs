@@ -129,8 +129,12 @@ impl Load {
 
 impl World {
     pub(super) fn on_load_start(&mut self) {
-        let (users, rate) = (self.sc.workload.users, self.sc.workload.spawn_rate);
-        self.start_load(users, rate);
+        let sc = self.sc.clone();
+        crate::control::start_workload(&sc, self);
+    }
+
+    pub(super) fn on_load_stop(&mut self) {
+        crate::control::stop_workload(self);
     }
 
     pub(super) fn start_load(&mut self, users: u32, rate: f64) {

@@ -186,7 +186,7 @@ impl World {
             Ev::Sample => self.on_sample(),
             Ev::Action(i) => self.on_action(i),
             Ev::LoadStart => self.on_load_start(),
-            Ev::LoadStop => self.stop_load(),
+            Ev::LoadStop => self.on_load_stop(),
             Ev::SpawnUser => self.on_spawn_user(),
             Ev::UserWake { user, gen } => self.on_user_wake(user, gen),
             Ev::ClientTimeout { user, gen } => {

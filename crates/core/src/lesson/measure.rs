@@ -9,6 +9,7 @@
 
 use crate::alerts::Rule;
 use crate::checks::not_growing_cause;
+use crate::metrics as m;
 use crate::scenario::Scenario;
 use crate::trace::Trace;
 use crate::units::{parse_duration, parse_f64, SimTime, MIB};
@@ -587,7 +588,7 @@ impl Measure {
             }
             Measure::WorkingSetAtMi { service, at } => number(mib(crate::view::value_at(
                 trace,
-                "k8s.pod.memory.working_set",
+                m::WORKING_SET.name,
                 service,
                 *at,
             )?)),
@@ -607,7 +608,7 @@ impl Measure {
                     Since::At(t) => t.as_secs_f64(),
                 };
                 let until_s = svc(service)?.first_oom_s.unwrap_or(f64::INFINITY);
-                let (lo, hi) = samples(trace, "k8s.pod.memory.working_set", service)?
+                let (lo, hi) = samples(trace, m::WORKING_SET.name, service)?
                     .filter(|(t, _)| *t >= from_s && *t < until_s)
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
                         (lo.min(v), hi.max(v))
@@ -616,7 +617,7 @@ impl Measure {
             }
             Measure::P99AtUtilizationMs { service, ratio } => {
                 let at = utilization_reached_s(trace, service, *ratio)?;
-                let (sum, n) = samples(trace, "http.server.duration.p99", service)?
+                let (sum, n) = samples(trace, m::SERVER_P99.name, service)?
                     .filter(|(t, _)| (*t - at).abs() <= 30.0)
                     .fold((0.0, 0u32), |(sum, n), (_, v)| (sum + v, n + 1));
                 (n > 0).then(|| MeasureValue::Number(sum / f64::from(n)))
@@ -676,7 +677,7 @@ fn samples<'a>(
 }
 
 fn utilization_reached_s(trace: &Trace, service: &str, ratio: f64) -> Option<f64> {
-    samples(trace, "k8s.pod.memory_limit_utilization", service)?
+    samples(trace, m::MEMORY_UTILIZATION.name, service)?
         .find(|(_, u)| *u >= ratio)
         .map(|(t, _)| t)
 }
@@ -692,7 +693,7 @@ fn alert_first_s(trace: &Trace, service: &str, rule: Rule) -> Option<f64> {
 /// (seconds, collections a minute) between consecutive samples of the GC
 /// count; a restart (the count falls) or a gap starts over.
 fn gc_rates<'a>(trace: &'a Trace, service: &str) -> Option<impl Iterator<Item = (f64, f64)> + 'a> {
-    let series = trace.find_series("process.runtime.go.gc.count", service)?;
+    let series = trace.find_series(m::GO_GC_COUNT.name, service)?;
     let mut previous: Option<(f64, f64)> = None;
     Some(
         trace
