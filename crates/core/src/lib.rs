@@ -15,6 +15,7 @@ pub mod json;
 pub mod lesson;
 pub mod model;
 pub mod presets;
+pub mod problem;
 pub mod queries;
 pub mod queue;
 pub mod rng;
@@ -26,5 +27,6 @@ pub mod units;
 pub mod view;
 
 pub use engine::simulate;
-pub use scenario::{Problem, Problems, Scenario};
+pub use problem::{Problem, Problems};
+pub use scenario::Scenario;
 pub use trace::{Summary, Trace};
