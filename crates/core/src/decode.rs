@@ -11,7 +11,7 @@
 //! every missing or malformed field, so a file with five mistakes gets five
 //! messages.
 
-use crate::scenario::{Problem, Problems};
+use crate::problem::{Problem, Problems};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -17,6 +17,7 @@ pub mod lesson;
 pub mod metrics;
 pub mod model;
 pub mod presets;
+pub mod problem;
 pub mod queries;
 pub mod queue;
 pub mod rng;
@@ -28,5 +29,6 @@ pub mod units;
 pub mod view;
 
 pub use engine::simulate;
-pub use scenario::{Problem, Problems, Scenario};
+pub use problem::{Problem, Problems};
+pub use scenario::Scenario;
 pub use trace::{Summary, Trace};

@@ -6,7 +6,7 @@
 //! scenario survives a round trip through TOML, JSON and a share link.
 
 use crate::decode::{expected, FromValue, Path};
-use crate::scenario::Problems;
+use crate::problem::Problems;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;

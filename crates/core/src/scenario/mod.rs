@@ -3,18 +3,34 @@
 //! JSON, validates into a list of problems (every one, each with its field
 //! path and the allowed range), and takes `--set path=value` overrides.
 
+//!
+//! Each field of the plain structs is declared once, with `spec!`
+//! (spec.rs): its type, serde attributes, default, how it decodes and its
+//! `params` rule. `Scenario` itself, the enums and the `extends` step are
+//! written by hand; reading a file, which resolves `extends` against the
+//! presets, is `Scenario::from_toml` and its siblings in presets.rs, since
+//! this module sits below the presets.
+
+#[macro_use]
+mod spec;
 mod action;
 mod decode;
 mod params;
 
+pub use crate::problem::{Problem, Problems};
 pub use action::{Action, ActionKind, LeakKind, LeakTarget};
-pub use params::{apply_set, find_param, list_params, ParamInfo, ParamKind};
+pub use params::{apply_set, find_param, list_params, ParamInfo};
+pub use spec::ParamKind;
 
 use crate::decode::{FromValue, Path};
 use crate::units::{Bytes, Dur, Millicores, SimTime, KIB, MIB};
+use decode::{FLAGD_RELOADS, FLAG_CACHES, RESTART_POLICIES, SERVICE_KINDS};
 use serde::Serialize;
+use spec::{
+    boolean, bytes, choice, cpu, duration, each, float, int, section, text, Rules, GI, H, KI, MI,
+    MIN, MS, S,
+};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Largest scenario file we read: bigger input is refused before parsing.
 pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
@@ -28,56 +44,6 @@ pub const MAX_FLAG_VALUE: i64 = 5_000;
 pub const MAX_TASKS: usize = 32;
 pub const MAX_STEPS: usize = 16;
 pub const MAX_ACTIONS: usize = 200;
-
-/// One problem found in a scenario: where, and what is allowed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
-
-impl Problem {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Every problem found, in a stable order. Never empty when returned as an error.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problems(pub Vec<Problem>);
-
-impl fmt::Display for Problems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for Problems {}
-
-impl From<Problem> for Problems {
-    fn from(p: Problem) -> Problems {
-        Problems(vec![p])
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scenario {
@@ -148,71 +114,62 @@ pub enum RestartPolicy {
     Never,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProbeSpec {
-    pub initial_delay: Dur,
-    pub period: Dur,
-    pub timeout: Dur,
-    pub failure_threshold: u32,
-}
-
-impl Default for ProbeSpec {
-    fn default() -> Self {
-        ProbeSpec {
-            initial_delay: Dur::secs(10),
-            period: Dur::secs(10),
-            timeout: Dur::secs(1),
-            failure_threshold: 3,
-        }
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct ProbeSpec {
+        initial_delay: Dur = default(Dur::secs(10)),
+            duration(0.0, 10.0 * MIN, "delay after start");
+        period: Dur = default(Dur::secs(10)), duration(1.0 * S, 5.0 * MIN, "period");
+        timeout: Dur = default(Dur::secs(1)), duration(100.0 * MS, 1.0 * MIN, "timeout");
+        /// The help says what a failing liveness probe does; the readiness
+        /// probe's own is set where `ServiceSpec` declares it.
+        failure_threshold: u32 = default(3), int(1.0, 20.0, "failures before a restart");
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HpaSpec {
-    pub enabled: bool,
-    pub min_replicas: u32,
-    pub max_replicas: u32,
-    /// Target average CPU utilization of the request, as a fraction (0.7 = 70 %).
-    pub cpu_target: f64,
-    pub sync_period: Dur,
-    /// Scale-down waits this long (Kubernetes' stabilization window).
-    pub scale_down_stabilization: Dur,
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct HpaSpec {
+        enabled: bool = default(true), boolean("HorizontalPodAutoscaler on");
+        min_replicas: u32 = required, int(1.0, 20.0, "HPA minimum replicas");
+        max_replicas: u32 = required, int(1.0, 20.0, "HPA maximum replicas");
+        /// Target average CPU utilization of the request, as a fraction (0.7 = 70 %).
+        cpu_target: f64 = required,
+            float(0.05, 1.0, "HPA target CPU utilization of the request");
+        sync_period: Dur = default(Dur::secs(15)),
+            duration(1.0 * S, 5.0 * MIN, "HPA evaluation period");
+        /// Scale-down waits this long (Kubernetes' stabilization window).
+        scale_down_stabilization: Dur = default(Dur::secs(300)),
+            duration(0.0, 1.0 * H, "HPA scale-down window");
+    }
 }
 
-/// One request type a service serves.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RouteSpec {
-    /// CPU time per request before any back-end call (event loop or worker).
-    pub cpu: Dur,
-    /// Node only: CPU time after the back-end responses arrive (parse, render).
-    #[serde(skip_serializing_if = "is_zero_dur")]
-    pub cpu_after: Dur,
-    /// Median time waiting on something that is not this service's CPU.
-    pub wait: Dur,
-    /// Log-normal shape of `wait`.
-    pub sigma: f64,
-    /// Node only: back-end calls `service/route`, made one after another.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub calls: Vec<String>,
-    /// Memory held while a request is in flight.
-    pub memory: Bytes,
-    /// Node only: memory held from the back-end response until the reply is
-    /// sent (the buffered body and the objects parsed from it).
-    #[serde(skip_serializing_if = "is_zero_bytes")]
-    pub memory_after: Bytes,
-}
-
-impl Default for RouteSpec {
-    fn default() -> Self {
-        RouteSpec {
-            cpu: Dur::default(),
-            cpu_after: Dur::default(),
-            wait: Dur::default(),
-            sigma: 0.3,
-            calls: Vec::new(),
-            memory: Bytes::default(),
-            memory_after: Bytes::default(),
-        }
+spec! {
+    /// One request type a service serves.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct RouteSpec {
+        /// CPU time per request before any back-end call (event loop or worker).
+        cpu: Dur = default(Dur::default()), duration(0.0, 10.0 * S, "CPU per request");
+        /// Node only: CPU time after the back-end responses arrive (parse, render).
+        #[serde(skip_serializing_if = "is_zero_dur")]
+        cpu_after: Dur = default(Dur::default()),
+            duration(0.0, 10.0 * S, "CPU after back-end responses (node)");
+        /// Median time waiting on something that is not this service's CPU.
+        wait: Dur = default(Dur::default()),
+            duration(0.0, 10.0 * MIN, "median non-CPU wait per request");
+        /// Log-normal shape of `wait`.
+        sigma: f64 = default(0.3), float(0.0, 3.0, "log-normal shape of the wait");
+        /// Node only: back-end calls `service/route`, made one after another.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        calls: Vec<String> = default(Vec::new()), each(text("back-end call service/route"));
+        /// Memory held while a request is in flight.
+        memory: Bytes = default(Bytes::default()),
+            bytes(0.0, 1.0 * GI, "memory per in-flight request");
+        /// Node only: memory held from the back-end response until the reply is
+        /// sent (the buffered body and the objects parsed from it).
+        #[serde(skip_serializing_if = "is_zero_bytes")]
+        memory_after: Bytes = default(Bytes::default()),
+            bytes(0.0, 1.0 * GI, "memory per buffered back-end response (node)");
     }
 }
 
@@ -224,83 +181,92 @@ fn is_zero_dur(d: &Dur) -> bool {
     d.0 == SimTime::ZERO
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ServiceSpec {
-    pub kind: ServiceKind,
-    pub replicas: u32,
-    pub memory_limit: Bytes,
-    /// Memory request (scheduling and HPA denominator); defaults to the limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_request: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_limit: Option<Millicores>,
-    /// CPU request: the HPA's utilization denominator. Defaults to the limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_request: Option<Millicores>,
-    /// Hot file-backed pages (the binary's text): counted in the working set,
-    /// but the kernel can reclaim them under pressure.
-    pub file_cache_active: Bytes,
-    /// Cold page cache (logs, files read once): in usage, not in the working set.
-    pub file_cache_inactive: Bytes,
-    /// From container start to serving requests.
-    pub startup: Dur,
-    pub restart_policy: RestartPolicy,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub liveness: Option<ProbeSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub readiness: Option<ProbeSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hpa: Option<HpaSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub go: Option<GoSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checkout: Option<CheckoutSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub node: Option<NodeSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pool: Option<PoolSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub python: Option<PythonSpec>,
-    pub routes: BTreeMap<String, RouteSpec>,
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct ServiceSpec {
+        kind: ServiceKind = required, choice(&SERVICE_KINDS, "what the service runs");
+        replicas: u32 = default(1), int(1.0, 20.0, "pods in the deployment");
+        memory_limit: Bytes = required,
+            bytes(1.0 * MI, 64.0 * GI, "container memory limit (cgroup)").log();
+        /// Memory request (scheduling and HPA denominator); defaults to the limit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        memory_request: Option<Bytes> = optional,
+            bytes(1.0 * MI, 64.0 * GI, "container memory request").log();
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cpu_limit: Option<Millicores> = optional,
+            cpu(10.0, 64_000.0, "CFS quota, in cores or millicores").log();
+        /// CPU request: the HPA's utilization denominator. Defaults to the limit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cpu_request: Option<Millicores> = optional,
+            cpu(10.0, 64_000.0, "CPU request: the HPA's denominator").log();
+        /// Hot file-backed pages (the binary's text): counted in the working set,
+        /// but the kernel can reclaim them under pressure.
+        file_cache_active: Bytes = default(Bytes::default()),
+            bytes(0.0, 4.0 * GI, "hot file pages (binary text) in the working set");
+        /// Cold page cache (logs, files read once): in usage, not in the working set.
+        file_cache_inactive: Bytes = default(Bytes::default()),
+            bytes(0.0, 4.0 * GI, "cold page cache: in usage, not in the working set");
+        /// From container start to serving requests.
+        startup: Dur = default(Dur::secs(2)),
+            duration(0.0, 5.0 * MIN, "container start to serving");
+        restart_policy: RestartPolicy = default(RestartPolicy::default()),
+            choice(&RESTART_POLICIES, "who restarts a dead container, and how fast");
+        #[serde(skip_serializing_if = "Option::is_none")]
+        liveness: Option<ProbeSpec> = optional,
+            section(ProbeSpec::rules).help_prefix("liveness probe: ");
+        /// An unready pod is taken out of service, not restarted.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        readiness: Option<ProbeSpec> = optional,
+            section(ProbeSpec::rules)
+                .help_prefix("readiness probe: ")
+                .help_of("failure_threshold", "failures before unready");
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hpa: Option<HpaSpec> = optional, section(HpaSpec::rules);
+        #[serde(skip_serializing_if = "Option::is_none")]
+        go: Option<GoSpec> = optional, section(GoSpec::rules);
+        #[serde(skip_serializing_if = "Option::is_none")]
+        checkout: Option<CheckoutSpec> = optional, section(CheckoutSpec::rules);
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<NodeSpec> = optional, section(NodeSpec::rules);
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pool: Option<PoolSpec> = optional, section(PoolSpec::rules);
+        #[serde(skip_serializing_if = "Option::is_none")]
+        python: Option<PythonSpec> = optional, section(PythonSpec::rules);
+        routes: BTreeMap<String, RouteSpec> = default(BTreeMap::new()),
+            each(section(RouteSpec::rules));
+    }
 }
 
-/// The Go runtime's knobs and the process's fixed costs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GoSpec {
-    /// GOGC percent; 0 means off.
-    pub gogc: u32,
-    /// GOMEMLIMIT; absent means no soft limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gomemlimit: Option<Bytes>,
-    pub gomaxprocs: u32,
-    /// Reachable heap of an idle process (caches, clients, config).
-    pub baseline_live_heap: Bytes,
-    pub baseline_goroutines: u32,
-    /// Average stack of a long-lived goroutine (servers, clients, exporters).
-    pub baseline_stack: Bytes,
-    /// Runtime metadata, mcache/mspan, OS thread stacks.
-    pub runtime_overhead: Bytes,
-    pub globals: Bytes,
-    /// Garbage made per second when idle (exporters, health checks).
-    pub background_alloc_per_s: Bytes,
-    /// Bytes the collector marks per CPU-second (heap and stacks).
-    pub mark_bytes_per_cpu_s: Bytes,
-}
-
-impl Default for GoSpec {
-    fn default() -> Self {
-        GoSpec {
-            gogc: 100,
-            gomemlimit: None,
-            gomaxprocs: 2,
-            baseline_live_heap: Bytes(2 * MIB),
-            baseline_goroutines: 40,
-            baseline_stack: Bytes(8 * KIB),
-            runtime_overhead: Bytes(MIB),
-            globals: Bytes(256 * KIB),
-            background_alloc_per_s: Bytes(32 * KIB),
-            mark_bytes_per_cpu_s: Bytes(128 * MIB),
-        }
+spec! {
+    /// The Go runtime's knobs and the process's fixed costs.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct GoSpec {
+        /// GOGC percent; 0 means off.
+        gogc: u32 = default(100), int(0.0, 1000.0, "GOGC percent (0 = off)");
+        /// GOMEMLIMIT; absent means no soft limit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        gomemlimit: Option<Bytes> = optional,
+            bytes(1.0 * MI, 64.0 * GI, "GOMEMLIMIT soft memory limit").log();
+        gomaxprocs: u32 = default(2), int(1.0, 64.0, "GOMAXPROCS");
+        /// Reachable heap of an idle process (caches, clients, config).
+        baseline_live_heap: Bytes = default(Bytes(2 * MIB)),
+            bytes(0.0, 4.0 * GI, "reachable heap when idle");
+        baseline_goroutines: u32 = default(40),
+            int(1.0, 100_000.0, "goroutines when idle").log();
+        /// Average stack of a long-lived goroutine (servers, clients, exporters).
+        baseline_stack: Bytes = default(Bytes(8 * KIB)),
+            bytes(2.0 * KI, 1.0 * MI, "average stack of a long-lived goroutine");
+        /// Runtime metadata, mcache/mspan, OS thread stacks.
+        runtime_overhead: Bytes = default(Bytes(MIB)),
+            bytes(0.0, 1.0 * GI, "runtime metadata and thread stacks");
+        globals: Bytes = default(Bytes(256 * KIB)),
+            bytes(0.0, 1.0 * GI, "global data the GC scans");
+        /// Garbage made per second when idle (exporters, health checks).
+        background_alloc_per_s: Bytes = default(Bytes(32 * KIB)),
+            bytes(0.0, 1.0 * GI, "garbage per second when idle");
+        /// Bytes the collector marks per CPU-second (heap and stacks).
+        mark_bytes_per_cpu_s: Bytes = default(Bytes(128 * MIB)),
+            bytes(1.0 * MI, 64.0 * GI, "GC mark speed per CPU-second").log();
     }
 }
 
@@ -315,178 +281,159 @@ pub enum FlagCache {
     Startup,
 }
 
-/// PlaceOrder and the `kafkaQueueProblems` fan-out.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CheckoutSpec {
-    /// KAFKA_ADDR set. Without it the flag has no effect at all.
-    pub kafka_configured: bool,
-    pub flag: String,
-    pub flag_cache: FlagCache,
-    /// Median of the calls PlaceOrder makes before publishing (cart,
-    /// catalog, currency, payment, shipping, email).
-    pub downstream: Dur,
-    pub downstream_sigma: f64,
-    /// The caller's deadline for PlaceOrder.
-    pub deadline: Dur,
-    /// Stack plus goroutine descriptor of one blocked overload goroutine.
-    pub goroutine_stack: Bytes,
-    /// Heap one overload goroutine keeps reachable (its message copy).
-    pub message_heap: Bytes,
-    /// Heap reachable while one PlaceOrder is in flight.
-    pub request_live: Bytes,
-    /// Garbage one PlaceOrder leaves behind.
-    pub request_garbage: Bytes,
-    /// Garbage the producer makes per message it sends.
-    pub message_garbage: Bytes,
-}
-
-impl Default for CheckoutSpec {
-    fn default() -> Self {
-        CheckoutSpec {
-            kafka_configured: true,
-            flag: "kafkaQueueProblems".into(),
-            flag_cache: FlagCache::Live,
-            downstream: Dur::millis(150),
-            downstream_sigma: 0.35,
-            deadline: Dur::millis(700),
-            goroutine_stack: Bytes(2150),
-            message_heap: Bytes(512),
-            request_live: Bytes(64 * KIB),
-            request_garbage: Bytes(256 * KIB),
-            message_garbage: Bytes(256),
-        }
+spec! {
+    /// PlaceOrder and the `kafkaQueueProblems` fan-out.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct CheckoutSpec {
+        /// KAFKA_ADDR set. Without it the flag has no effect at all.
+        kafka_configured: bool = default(true),
+            boolean("KAFKA_ADDR set (without it the flag does nothing)");
+        flag: String = default("kafkaQueueProblems".into()),
+            text("the flag that sets the fan-out");
+        flag_cache: FlagCache = default(FlagCache::Live), choice(
+            &FLAG_CACHES,
+            "live: read flagd per order; startup: keep the value read at start",
+        );
+        /// Median of the calls PlaceOrder makes before publishing (cart,
+        /// catalog, currency, payment, shipping, email).
+        downstream: Dur = default(Dur::millis(150)),
+            duration(1.0 * MS, 1.0 * MIN, "median of PlaceOrder's calls before publishing")
+                .log();
+        downstream_sigma: f64 = default(0.35),
+            float(0.0, 2.0, "log-normal shape of those calls");
+        /// The caller's deadline for PlaceOrder.
+        deadline: Dur = default(Dur::millis(700)),
+            duration(100.0 * MS, 10.0 * MIN, "the caller's PlaceOrder deadline").log();
+        /// Stack plus goroutine descriptor of one blocked overload goroutine.
+        goroutine_stack: Bytes = default(Bytes(2150)),
+            bytes(2.0 * KI, 64.0 * KI, "stack + descriptor of one overload goroutine");
+        /// Heap one overload goroutine keeps reachable (its message copy).
+        message_heap: Bytes = default(Bytes(512)),
+            bytes(0.0, 1.0 * MI, "heap one overload goroutine keeps");
+        /// Heap reachable while one PlaceOrder is in flight.
+        request_live: Bytes = default(Bytes(64 * KIB)),
+            bytes(0.0, 64.0 * MI, "heap reachable during one PlaceOrder");
+        /// Garbage one PlaceOrder leaves behind.
+        request_garbage: Bytes = default(Bytes(256 * KIB)),
+            bytes(0.0, 64.0 * MI, "garbage per PlaceOrder");
+        /// Garbage the producer makes per message it sends.
+        message_garbage: Bytes = default(Bytes(256)),
+            bytes(0.0, 1.0 * MI, "garbage per message sent");
     }
 }
 
-/// The Node front end's process: event loop, heap, connections.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct NodeSpec {
-    /// Resident memory of an idle process.
-    pub baseline_memory: Bytes,
-    /// Memory per open client connection (socket buffers, parser).
-    pub memory_per_connection: Bytes,
-    /// V8's garbage collection work grows with the heap: event-loop CPU is
-    /// multiplied by (1 + heap / gc_heap_scale).
-    pub gc_heap_scale: Bytes,
-    /// Open sockets (clients plus back-end calls) past which the process
-    /// crashes: an unhandled EMFILE.
-    pub fd_limit: u32,
-}
-
-impl Default for NodeSpec {
-    fn default() -> Self {
-        NodeSpec {
-            baseline_memory: Bytes(150 * MIB),
-            memory_per_connection: Bytes(64 * KIB),
-            gc_heap_scale: Bytes(400 * MIB),
-            fd_limit: 4096,
-        }
+spec! {
+    /// The Node front end's process: event loop, heap, connections.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct NodeSpec {
+        /// Resident memory of an idle process.
+        baseline_memory: Bytes = default(Bytes(150 * MIB)),
+            bytes(0.0, 64.0 * GI, "resident memory when idle");
+        /// Memory per open client connection (socket buffers, parser).
+        memory_per_connection: Bytes = default(Bytes(64 * KIB)),
+            bytes(0.0, 64.0 * MI, "memory per open client connection");
+        /// V8's garbage collection work grows with the heap: event-loop CPU is
+        /// multiplied by (1 + heap / gc_heap_scale).
+        gc_heap_scale: Bytes = default(Bytes(400 * MIB)),
+            bytes(1.0 * MI, 64.0 * GI, "heap size that doubles event-loop CPU (V8 GC)").log();
+        /// Open sockets (clients plus back-end calls) past which the process
+        /// crashes: an unhandled EMFILE.
+        fd_limit: u32 = default(4096),
+            int(64.0, 1_048_576.0, "open sockets before EMFILE crashes the process").log();
     }
 }
 
-/// A multi-worker service: threads or a connection pool in front of a database.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PoolSpec {
-    pub workers: u32,
-    pub baseline_memory: Bytes,
-    /// Requests waiting beyond this are refused (a full accept queue).
-    pub queue_limit: u32,
-}
-
-impl Default for PoolSpec {
-    fn default() -> Self {
-        PoolSpec {
-            workers: 8,
-            baseline_memory: Bytes(64 * MIB),
-            queue_limit: 10_000,
-        }
+spec! {
+    /// A multi-worker service: threads or a connection pool in front of a database.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct PoolSpec {
+        workers: u32 = default(8), int(1.0, 4096.0, "concurrent workers").log();
+        baseline_memory: Bytes = default(Bytes(64 * MIB)),
+            bytes(0.0, 64.0 * GI, "resident memory when idle");
+        /// Requests waiting beyond this are refused (a full accept queue).
+        queue_limit: u32 = default(10_000),
+            int(1.0, 100_000.0, "waiting requests before refusing").log();
     }
 }
 
-/// Seed 004's service: three leaks, each retaining bytes per request.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PythonSpec {
-    pub baseline_memory: Bytes,
-    pub cache_enabled: bool,
-    pub listeners_enabled: bool,
-    pub history_enabled: bool,
-    /// Bytes the unbounded cache keeps per request (the response payload).
-    pub cache_bytes_per_request: Bytes,
-    /// Bytes one accumulated listener closure keeps (it captures the request).
-    pub listener_bytes_per_request: Bytes,
-    /// Bytes one request-history record keeps (headers, body, timings).
-    pub history_bytes_per_request: Bytes,
-    /// pymalloc arenas that stay mapped after objects are freed, as a
-    /// fraction of what was freed.
-    pub fragmentation: f64,
-    /// The interpreter's own full collection runs about this often under load.
-    pub auto_gc_interval: Dur,
-}
-
-impl Default for PythonSpec {
-    fn default() -> Self {
-        PythonSpec {
-            baseline_memory: Bytes(48 * MIB),
-            cache_enabled: false,
-            listeners_enabled: false,
-            history_enabled: false,
-            cache_bytes_per_request: Bytes(10 * KIB),
-            listener_bytes_per_request: Bytes(3 * KIB),
-            history_bytes_per_request: Bytes(5 * KIB),
-            fragmentation: 0.04,
-            auto_gc_interval: Dur::secs(600),
-        }
+spec! {
+    /// Seed 004's service: three leaks, each retaining bytes per request.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct PythonSpec {
+        baseline_memory: Bytes = default(Bytes(48 * MIB)),
+            bytes(0.0, 64.0 * GI, "resident memory when idle");
+        cache_enabled: bool = default(false), boolean("unbounded cache leak on");
+        listeners_enabled: bool = default(false), boolean("event listener leak on");
+        history_enabled: bool = default(false), boolean("request history leak on");
+        /// Bytes the unbounded cache keeps per request (the response payload).
+        cache_bytes_per_request: Bytes = default(Bytes(10 * KIB)),
+            bytes(0.0, 16.0 * MI, "bytes the cache keeps per request");
+        /// Bytes one accumulated listener closure keeps (it captures the request).
+        listener_bytes_per_request: Bytes = default(Bytes(3 * KIB)),
+            bytes(0.0, 16.0 * MI, "bytes one leaked listener keeps");
+        /// Bytes one request-history record keeps (headers, body, timings).
+        history_bytes_per_request: Bytes = default(Bytes(5 * KIB)),
+            bytes(0.0, 16.0 * MI, "bytes one history record keeps");
+        /// pymalloc arenas that stay mapped after objects are freed, as a
+        /// fraction of what was freed.
+        fragmentation: f64 = default(0.04),
+            float(0.0, 1.0, "share of freed memory pymalloc keeps mapped");
+        /// The interpreter's own full collection runs about this often under load.
+        auto_gc_interval: Dur = default(Dur::secs(600)),
+            duration(1.0 * S, 2.0 * H, "how often the interpreter runs a full collection")
+                .log();
     }
 }
 
-/// Kafka as the checkout sees it: a producer with bounded throughput, and
-/// the two consumers of the `orders` topic.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct KafkaSpec {
-    /// Messages per second the producer can deliver to the broker.
-    pub throughput_msgs_per_s: f64,
-    /// Fraction of deliveries that never return a success (failed writes
-    /// swallowed under acks=NoResponse). Their goroutines wait forever.
-    pub loss_ratio: f64,
-    /// Messages the producer accepts before `Input()` blocks its senders.
-    pub producer_buffer_msgs: u32,
-    pub flush_interval: Dur,
-    /// fraud-detection sleeps this long per record while the flag is on.
-    pub fraud_detection_sleep: Dur,
-    /// Consumer throughput when nothing slows it down.
-    pub consumer_msgs_per_s: f64,
-    /// accounting: rows Postgres can insert per second.
-    pub accounting_rows_per_s: f64,
-    /// Table plus index bytes per order row.
-    pub row_bytes: Bytes,
-    /// WAL bytes per inserted row.
-    pub wal_bytes_per_row: Bytes,
-    /// Rows written per write operation (commit batching).
-    pub rows_per_write: u32,
-}
-
-impl Default for KafkaSpec {
-    fn default() -> Self {
-        KafkaSpec {
-            throughput_msgs_per_s: 700.0,
-            loss_ratio: 0.105,
-            producer_buffer_msgs: 256,
-            flush_interval: Dur::millis(20),
-            fraud_detection_sleep: Dur::secs(1),
-            consumer_msgs_per_s: 2000.0,
-            accounting_rows_per_s: 800.0,
-            row_bytes: Bytes(420),
-            wal_bytes_per_row: Bytes(560),
-            rows_per_write: 1,
-        }
+spec! {
+    /// Kafka as the checkout sees it: a producer with bounded throughput, and
+    /// the two consumers of the `orders` topic.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct KafkaSpec {
+        /// Messages per second the producer can deliver to the broker.
+        throughput_msgs_per_s: f64 = default(700.0),
+            float(1.0, 1_000_000.0, "producer delivery capacity").log();
+        /// Fraction of deliveries that never return a success (failed writes
+        /// swallowed under acks=NoResponse). Their goroutines wait forever.
+        loss_ratio: f64 = default(0.105),
+            float(0.0, 1.0, "deliveries that never return a success");
+        /// Messages the producer accepts before `Input()` blocks its senders.
+        producer_buffer_msgs: u32 = default(256),
+            int(1.0, 100_000.0, "messages accepted before Input() blocks").log();
+        flush_interval: Dur = default(Dur::millis(20)),
+            duration(1.0 * MS, 1.0 * S, "producer delivery granularity");
+        /// fraud-detection sleeps this long per record while the flag is on.
+        fraud_detection_sleep: Dur = default(Dur::secs(1)), duration(
+            0.0,
+            1.0 * MIN,
+            "fraud-detection sleep per record while the flag is on",
+        );
+        /// Consumer throughput when nothing slows it down.
+        consumer_msgs_per_s: f64 = default(2000.0),
+            float(1.0, 1_000_000.0, "consumer throughput unhindered").log();
+        /// accounting: rows Postgres can insert per second.
+        accounting_rows_per_s: f64 = default(800.0),
+            float(1.0, 1_000_000.0, "Postgres insert capacity").log();
+        /// Table plus index bytes per order row.
+        row_bytes: Bytes = default(Bytes(420)),
+            bytes(1.0, 1.0 * MI, "table and index bytes per row");
+        /// WAL bytes per inserted row.
+        wal_bytes_per_row: Bytes = default(Bytes(560)),
+            bytes(0.0, 1.0 * MI, "WAL bytes per row");
+        /// Rows written per write operation (commit batching).
+        rows_per_write: u32 = default(1),
+            int(1.0, 10_000.0, "rows per write operation").log();
     }
 }
 
-/// A flagd flag: named variants and the default one served.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FlagSpec {
-    pub variants: BTreeMap<String, i64>,
-    pub default_variant: String,
+spec! {
+    /// A flagd flag: named variants and the default one served.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct FlagSpec {
+        variants: BTreeMap<String, i64> = required,
+            each(int(0.0, 5_000.0, "flag variant value").log());
+        default_variant: String = required, text("the variant flagd serves");
+    }
 }
 
 impl FlagSpec {
@@ -508,129 +455,184 @@ pub enum FlagdReload {
     Restart,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FlagdSpec {
-    pub reload: FlagdReload,
-    /// ConfigMap to flagd: the kubelet syncs mounted files about once a minute.
-    pub propagation_delay: Dur,
-}
-
-impl Default for FlagdSpec {
-    fn default() -> Self {
-        FlagdSpec {
-            reload: FlagdReload::Watch,
-            propagation_delay: Dur(SimTime::ZERO),
-        }
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct FlagdSpec {
+        reload: FlagdReload = default(FlagdReload::Watch), choice(
+            &FLAGD_RELOADS,
+            "watch: serve changes; restart: only after restart flagd",
+        );
+        /// ConfigMap to flagd: the kubelet syncs mounted files about once a minute.
+        propagation_delay: Dur = default(Dur(SimTime::ZERO)),
+            duration(0.0, 10.0 * MIN, "ConfigMap to flagd delay");
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ThinkTime {
-    pub min: Dur,
-    pub max: Dur,
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct ThinkTime {
+        min: Dur = required, duration(0.0, 10.0 * MIN, "wait between tasks, minimum");
+        max: Dur = required, duration(0.0, 10.0 * MIN, "wait between tasks, maximum");
+    }
 }
 
-/// One request of a task: `service/route`, optionally repeated.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StepSpec {
-    pub call: String,
-    /// Repeat a random number of times in `[min, max]` (checkout_multi's 2–4 carts).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repeat: Option<[u32; 2]>,
-    /// Locust `catch_response`: a response slower than this counts as a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fail_slower_than: Option<Dur>,
+spec! {
+    /// One request of a task: `service/route`, optionally repeated.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct StepSpec {
+        call: String = required, text("service/route");
+        /// Repeat a random number of times in `[min, max]` (checkout_multi's 2–4 carts).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repeat: Option<[u32; 2]> = optional, each(int(1.0, 10.0, "repeat range"));
+        /// Locust `catch_response`: a response slower than this counts as a failure.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fail_slower_than: Option<Dur> = optional,
+            duration(1.0 * MS, 10.0 * MIN, "slower responses count as failures");
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TaskSpec {
-    pub name: String,
-    pub weight: u32,
-    pub steps: Vec<StepSpec>,
+spec! {
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct TaskSpec {
+        name: String = required, text("task name");
+        weight: u32 = required, int(0.0, 1000.0, "task weight");
+        steps: Vec<StepSpec> = required, each(section(StepSpec::rules));
+    }
 }
 
-/// Locust-like closed-loop load.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct WorkloadSpec {
-    pub users: u32,
-    /// Users started per second.
-    pub spawn_rate: f64,
-    pub think_time: ThinkTime,
-    /// When the load starts; absent means only the timeline starts it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_at: Option<Dur>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_at: Option<Dur>,
-    /// Client timeout for a whole request.
-    pub request_timeout: Dur,
-    /// How long a connection attempt waits when no pod is ready.
-    pub connect_timeout: Dur,
-    /// Steps each user runs once when it starts (Locust `on_start`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub on_start: Vec<StepSpec>,
-    pub tasks: Vec<TaskSpec>,
+spec! {
+    /// Locust-like closed-loop load.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct WorkloadSpec {
+        users: u32 = required, int(0.0, 20_000.0, "concurrent Locust users").log();
+        /// Users started per second.
+        spawn_rate: f64 = required, float(0.1, 1000.0, "users started per second").log();
+        think_time: ThinkTime = required, section(ThinkTime::rules);
+        /// When the load starts; absent means only the timeline starts it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        start_at: Option<Dur> = optional, duration(0.0, 2.0 * H, "when the load starts");
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stop_at: Option<Dur> = optional, duration(0.0, 2.0 * H, "when the load stops");
+        /// Client timeout for a whole request.
+        request_timeout: Dur = default(Dur::secs(60)),
+            duration(100.0 * MS, 10.0 * MIN, "client timeout per request").log();
+        /// How long a connection attempt waits when no pod is ready.
+        connect_timeout: Dur = default(Dur::secs(3)),
+            duration(10.0 * MS, 10.0 * MIN, "connect wait when no pod is ready").log();
+        /// Steps each user runs once when it starts (Locust `on_start`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        on_start: Vec<StepSpec> = default(Vec::new()), each(section(StepSpec::rules));
+        tasks: Vec<TaskSpec> = required, each(section(TaskSpec::rules));
+    }
 }
 
-/// The seeds' alert rules, with their thresholds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AlertSpec {
-    pub utilization_warning: f64,
-    pub utilization_critical: f64,
-    /// Working-set growth over `growth_window`, in bytes per minute.
-    pub growth_bytes_per_min: f64,
-    pub growth_window: Dur,
-    /// Server-side P95 over each `latency_window`.
-    pub latency_p95_ms: f64,
-    /// The latency rule is judged once per window (the seeds' "every 1 minute").
-    pub latency_window: Dur,
-    pub restarts: bool,
-    /// Linear regression over this window predicts the OOM time.
-    pub predictive_window: Dur,
-    /// Fire when the predicted OOM is closer than this.
-    pub predictive_horizon: Dur,
-    /// After a container starts, the growth and forecast rules ignore its
-    /// memory this long: start-up allocation is not a leak. An assumption
-    /// about the alerting rules, like a Prometheus `for:` clause.
-    pub warmup: Dur,
-}
-
-impl Default for AlertSpec {
-    fn default() -> Self {
-        AlertSpec {
-            utilization_warning: 0.70,
-            utilization_critical: 0.85,
-            growth_bytes_per_min: 500_000.0,
-            growth_window: Dur::secs(60),
-            latency_p95_ms: 500.0,
-            latency_window: Dur::secs(60),
-            restarts: true,
-            predictive_window: Dur::secs(300),
-            predictive_horizon: Dur::secs(600),
-            warmup: Dur::secs(120),
-        }
+spec! {
+    /// The seeds' alert rules, with their thresholds.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct AlertSpec {
+        utilization_warning: f64 = default(0.70),
+            float(0.05, 1.0, "memory utilization warning threshold");
+        utilization_critical: f64 = default(0.85),
+            float(0.05, 1.0, "memory utilization critical threshold");
+        /// Working-set growth over `growth_window`, in bytes per minute.
+        growth_bytes_per_min: f64 = default(500_000.0),
+            float(0.0, 1.0e12, "working-set growth alert, bytes per minute").log();
+        growth_window: Dur = default(Dur::secs(60)),
+            duration(10.0 * S, 1.0 * H, "window of the growth rate");
+        /// Server-side P95 over each `latency_window`.
+        latency_p95_ms: f64 = default(500.0),
+            float(1.0, 600_000.0, "server-side P95 alert threshold, ms").log();
+        /// The latency rule is judged once per window (the seeds' "every 1 minute").
+        latency_window: Dur = default(Dur::secs(60)),
+            duration(1.0 * S, 1.0 * H, "the latency rule's evaluation window");
+        restarts: bool = default(true), boolean("alert on container restarts");
+        /// Linear regression over this window predicts the OOM time.
+        predictive_window: Dur = default(Dur::secs(300)),
+            duration(30.0 * S, 1.0 * H, "regression window for the OOM forecast");
+        /// Fire when the predicted OOM is closer than this.
+        predictive_horizon: Dur = default(Dur::secs(600)),
+            duration(1.0 * MIN, 24.0 * H, "fire when OOM is predicted sooner than this");
+        /// After a container starts, the growth and forecast rules ignore its
+        /// memory this long: start-up allocation is not a leak. An assumption
+        /// about the alerting rules, like a Prometheus `for:` clause.
+        warmup: Dur = default(Dur::secs(120)), duration(
+            0.0,
+            1.0 * H,
+            "after a container starts, the growth and forecast rules wait this long",
+        );
     }
 }
 
 impl Scenario {
-    /// Parses TOML: a syntax error names its line, a type error its field
-    /// path. A file may start from a preset or base with `extends = "NAME"`
-    /// and override only what differs (tables merge, values and arrays replace).
-    pub fn from_toml(text: &str) -> Result<Scenario, Problems> {
+    /// The top level's rules. Written out rather than declared with
+    /// `spec!`: the table lists `controls` after `sample_interval` (so an
+    /// unknown top-level field's hint names them in that order) while
+    /// serialization puts it last, and a scenario has no default to declare
+    /// (name, duration, services and workload are required). Its decoding,
+    /// after `extends` is resolved, is in decode.rs.
+    pub(in crate::scenario) fn rules(at: &mut Rules) {
+        at.field("name", text("short identifier"));
+        at.field("title", text("display title"));
+        at.field("description", text("one-line description"));
+        at.field("seed_doc", text("the seed document reproduced"));
+        at.field("notes", text("where the model departs from the document"));
+        at.field("seed", int(0.0, 9_007_199_254_740_991.0, "random seed"));
+        at.field(
+            "duration",
+            duration(10.0 * S, 2.0 * H, "simulated time").log(),
+        );
+        at.field(
+            "sample_interval",
+            duration(100.0 * MS, 10.0 * MIN, "telemetry sampling period").log(),
+        );
+        at.field("controls", each(text("a parameter the app shows first")));
+        at.field("services", each(section(ServiceSpec::rules)));
+        at.field("flags", each(section(FlagSpec::rules)));
+        at.field("kafka", section(KafkaSpec::rules));
+        at.field("flagd", section(FlagdSpec::rules));
+        at.field("workload", section(WorkloadSpec::rules));
+        at.field("alerts", section(AlertSpec::rules));
+        at.field("timeline", each(text("an action: `30s set flag NAME on`")));
+    }
+}
+
+/// Where `extends = "NAME"` finds its base: the base's TOML text, or a
+/// message saying what may be extended. Passed in, because the bases are
+/// the presets and this module sits below them.
+pub type BaseSource<'a> = &'a dyn Fn(&str) -> Result<&'static str, String>;
+
+impl Scenario {
+    /// A TOML file as a value, after the size check: a syntax error names
+    /// its line.
+    pub fn toml_value(text: &str) -> Result<serde_json::Value, Problems> {
         check_size(text)?;
-        let value = crate::toml_reader::parse(text).map_err(|e| Problem::new("", e.to_string()))?;
-        Scenario::from_value(value)
+        crate::toml_reader::parse(text).map_err(|e| Problem::new("", e.to_string()).into())
     }
 
-    pub fn from_json(text: &str) -> Result<Scenario, Problems> {
+    pub fn json_value(text: &str) -> Result<serde_json::Value, Problems> {
         check_size(text)?;
-        let value = crate::json::parse(text)
-            .map_err(|e| Problem::new("", format!("not valid JSON: {e}")))?;
-        Scenario::from_value(value)
+        crate::json::parse(text)
+            .map_err(|e| Problem::new("", format!("not valid JSON: {e}")).into())
+    }
+
+    /// TOML or JSON, decided by the first non-blank character.
+    pub fn text_value(text: &str) -> Result<serde_json::Value, Problems> {
+        if text.trim_start().starts_with('{') {
+            Scenario::json_value(text)
+        } else {
+            Scenario::toml_value(text)
+        }
     }
 
     /// Every format arrives here as a JSON value: one deserializer for the
-    /// whole scenario keeps the browser bundle small.
-    pub fn from_value(mut value: serde_json::Value) -> Result<Scenario, Problems> {
+    /// whole scenario keeps the browser bundle small. A file may start from
+    /// a base with `extends = "NAME"` and override only what differs
+    /// (tables merge, values and arrays replace); a type error names its
+    /// field path.
+    pub fn from_value_with(
+        mut value: serde_json::Value,
+        bases: BaseSource<'_>,
+    ) -> Result<Scenario, Problems> {
         let mut depth = 0;
         while let Some(base_name) = value.as_object_mut().and_then(|m| m.remove("extends")) {
             depth += 1;
@@ -640,16 +642,7 @@ impl Scenario {
             if depth > 4 {
                 return Err(Problem::new("extends", "bases nest more than 4 deep").into());
             }
-            let Some(base_text) = crate::presets::source(&base_name) else {
-                return Err(Problem::new(
-                    "extends",
-                    format!(
-                        "unknown preset or base `{base_name}`; choose one of {}",
-                        crate::presets::extendable().join(", ")
-                    ),
-                )
-                .into());
-            };
+            let base_text = bases(&base_name).map_err(|m| Problem::new("extends", m))?;
             let mut base = crate::toml_reader::parse(base_text).map_err(|e| {
                 Problem::new("extends", format!("base `{base_name}` is broken: {e}"))
             })?;
@@ -662,15 +655,6 @@ impl Scenario {
         }
         let scenario = <Scenario as FromValue>::from_value(&value, Path::Root)?;
         scenario.normalized_and_validated()
-    }
-
-    /// TOML or JSON, decided by the first non-blank character.
-    pub fn parse(text: &str) -> Result<Scenario, Problems> {
-        if text.trim_start().starts_with('{') {
-            Scenario::from_json(text)
-        } else {
-            Scenario::from_toml(text)
-        }
     }
 
     #[cfg(feature = "toml-write")]
