@@ -1,8 +1,9 @@
 //! The app's state (signals), what changes it, and the effects that follow:
 //! re-simulate on a scenario change, keep the URL in step, play back.
 
+use crate::charts::registry::Embed;
 use crate::runner::Runner;
-use crate::state::{self, Embed, ShareState};
+use crate::share_link::{self, ShareState};
 use incident_core::scenario::{apply_set, list_params, Action, ParamInfo};
 use incident_core::{presets, Scenario, Trace};
 use leptos::prelude::*;
@@ -98,7 +99,8 @@ impl AppState {
                 self.control_errors.update(|e| {
                     e.remove(path);
                 });
-                self.share.update(|s| state::set_override(s, path, value));
+                self.share
+                    .update(|s| share_link::set_override(s, path, value));
                 if path == "seed" {
                     self.share.update(|s| {
                         s.overrides.retain(|(p, _)| p != "seed");
@@ -235,7 +237,7 @@ impl AppState {
 
 /// Builds the state from the URL and wires the effects.
 pub fn provide() -> AppState {
-    let loaded = state::load(&crate::dom::query());
+    let loaded = share_link::load(&crate::dom::query());
     let dark = match crate::dom::storage_get("incident-lab-theme").as_deref() {
         Some("dark") => true,
         Some("light") => false,
@@ -288,7 +290,7 @@ pub fn provide() -> AppState {
             ..loaded.state.clone()
         };
         let mut ignored = Vec::new();
-        let sc = state::scenario_of(&mut pinned_state, &mut ignored);
+        let sc = share_link::scenario_of(&mut pinned_state, &mut ignored);
         PIN_RUNNER.with(|r| {
             r.start(
                 &sc,
@@ -336,7 +338,7 @@ pub fn provide() -> AppState {
             .scenario
             .with_untracked(incident_core::view::focus_service);
         s.service = (service != default_service).then_some(service);
-        crate::dom::replace_query(&state::to_query(&s));
+        crate::dom::replace_query(&share_link::to_query(&s));
     });
 
     // Theme: remember it and tell the page.

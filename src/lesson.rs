@@ -381,7 +381,7 @@ fn first_problem(e: &incident_core::Problems) -> String {
 /// Also returns the step's own scenario, before fixes and overrides.
 fn scenario_for_state(
     lesson: &Lesson,
-    share: &mut crate::state::ShareState,
+    share: &mut crate::share_link::ShareState,
     notices: &mut Vec<String>,
 ) -> Option<(Scenario, Scenario)> {
     let step = share
@@ -403,7 +403,7 @@ fn scenario_for_state(
             .get(f)
             .is_some_and(|fix| fix.apply(&mut scenario).is_ok())
     });
-    let shown = crate::state::apply_state(scenario, share, notices);
+    let shown = crate::share_link::apply_state(scenario, share, notices);
     Some((own, shown))
 }
 
@@ -459,7 +459,7 @@ fn restore(app: AppState, ls: LessonState, lesson: Arc<Lesson>) {
 
 /// A lesson with cases gives each learner their own seed, so they may get a
 /// different broken setup; the link keeps it.
-fn ensure_seed(lesson: &Lesson, share: &mut crate::state::ShareState) {
+fn ensure_seed(lesson: &Lesson, share: &mut crate::share_link::ShareState) {
     let has_cases = lesson.steps.iter().any(|s| !s.cases.is_empty());
     if has_cases && share.seed.is_none() {
         share.seed = Some(crate::dom::random_seed() % LEARNER_SEED_RANGE);
@@ -496,7 +496,7 @@ fn start_step(app: AppState, ls: LessonState, own: &Scenario, shown: &Scenario) 
     });
 }
 
-fn show(app: AppState, share: crate::state::ShareState, scenario: Scenario) {
+fn show(app: AppState, share: crate::share_link::ShareState, scenario: Scenario) {
     app.service
         .set(incident_core::view::focus_service(&scenario));
     app.pinned.set(None);

@@ -9,10 +9,10 @@ pub mod format;
 pub mod html;
 pub mod lesson;
 pub mod runner;
-pub mod state;
+pub mod share_link;
 
 use app::{AppState, Page};
-use charts::specs::ChartKind;
+use charts::registry::{self, Embed};
 use components::charts_view::Charts;
 use components::chrome::{Gallery, Notices, Playback, Summary, Toolbar};
 use components::controls::{ControlList, Controls};
@@ -20,7 +20,6 @@ use components::landing::{Landing, Tour};
 use components::lesson_panel::{Handout, LessonList, LessonPanel};
 use components::panels::{About, Alerts, Events, Pods, Tracemalloc};
 use leptos::prelude::*;
-use state::Embed;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -185,29 +184,21 @@ fn Dashboard() -> impl IntoView {
 #[component]
 fn EmbedView(kind: Embed) -> impl IntoView {
     let app = expect_context::<AppState>();
-    let wanted = match kind {
-        Embed::Memory => ChartKind::Memory,
-        Embed::Latency => ChartKind::Latency,
-        Embed::Requests => ChartKind::Requests,
-        Embed::Go => ChartKind::Go,
-        Embed::Pods => ChartKind::Pods,
-    };
-    let has = app
-        .scenario
-        .with_untracked(|s| charts::specs::charts_for(s).contains(&wanted));
-    let chart = if has { wanted } else { ChartKind::Memory };
+    let wanted = kind.chart();
+    let has = app.scenario.with_untracked(|s| (wanted.shown_for)(s));
+    let chart = if has { wanted } else { registry::memory() };
     if !has {
         app.notices.update(|n| {
             n.push(format!(
                 "This scenario has no “{}” chart (it runs no service of that kind); showing its memory chart instead.",
-                wanted.title()
+                wanted.title
             ))
         });
     }
     let full = move || {
         let mut s = app.share.get();
         s.embed = None;
-        dom::url_with_query(&state::to_query(&s))
+        dom::url_with_query(&share_link::to_query(&s))
     };
     view! {
         <Notices />

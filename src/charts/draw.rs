@@ -558,6 +558,7 @@ pub fn overlay<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::registry::charts_for;
     use crate::charts::specs::{self, Inputs};
     use crate::charts::LIGHT;
     use incident_core::{presets, simulate};
@@ -652,9 +653,9 @@ mod tests {
                 until_s: None,
             };
             let service = incident_core::view::focus_service(&sc);
-            for kind in specs::charts_for(&sc) {
-                let spec = specs::build(kind, &inputs, &service);
-                let (text, g) = svg(&spec, (600, kind.height().max(120)), 1.0);
+            for kind in charts_for(&sc) {
+                let spec = kind.build(&inputs, &service);
+                let (text, g) = svg(&spec, (600, kind.height_px.max(120)), 1.0);
                 assert!(g.right > g.left && g.bottom > g.top, "{name}/{kind:?}");
                 assert!(
                     text.contains("<polyline") || text.contains("<rect"),

@@ -4,6 +4,7 @@
 //! over it, so playback never redraws the plots.
 
 pub mod draw;
+pub mod registry;
 pub mod specs;
 
 use draw::DrawResult;

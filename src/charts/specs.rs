@@ -5,101 +5,9 @@ use super::{
     Unit,
 };
 use incident_core::alerts::Rule;
-use incident_core::scenario::{Scenario, ServiceKind};
 use incident_core::telemetry::PodStatus;
 use incident_core::view::downsample;
 use incident_core::Trace;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChartKind {
-    Memory,
-    Go,
-    Latency,
-    Requests,
-    Pods,
-    Node,
-    Python,
-    Postgres,
-}
-
-impl ChartKind {
-    pub fn id(self) -> &'static str {
-        match self {
-            ChartKind::Memory => "memory",
-            ChartKind::Go => "go",
-            ChartKind::Latency => "latency",
-            ChartKind::Requests => "requests",
-            ChartKind::Pods => "pods",
-            ChartKind::Node => "node",
-            ChartKind::Python => "python",
-            ChartKind::Postgres => "postgres",
-        }
-    }
-
-    /// The name lessons highlight this chart by (`lesson::HIGHLIGHTS`).
-    pub fn highlight_name(self) -> &'static str {
-        match self {
-            ChartKind::Python => "leaks",
-            other => other.id(),
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            ChartKind::Memory => "Memory: working set against the limit",
-            ChartKind::Go => "Go runtime: heap, goroutines, GC",
-            ChartKind::Latency => "Response time (P50, P95, P99)",
-            ChartKind::Requests => "Requests and failures",
-            ChartKind::Pods => "Pods: status and restarts",
-            ChartKind::Node => "Node event loop",
-            ChartKind::Python => "Leaked memory by leak",
-            ChartKind::Postgres => "Postgres: disk and write IOPS",
-        }
-    }
-
-    /// What to look at, in a line.
-    pub fn hint(self) -> &'static str {
-        match self {
-            ChartKind::Memory => "Dashed lines: the limit and the alert thresholds. Red lines: OOM kills; triangles: alerts firing. Shaded: at the limit, where the kernel reclaims page cache before it kills.",
-            ChartKind::Go => "With GOMEMLIMIT the heap goal shrinks as goroutines pile up: GC runs more and more often.",
-            ChartKind::Latency => "Log scale. Locust's view: every response, failures included.",
-            ChartKind::Requests => "Completed requests per second, and the failed ones.",
-            ChartKind::Pods => "Green running, amber not ready, red killed, purple back-off, grey starting; a tick marks each restart.",
-            ChartKind::Node => "Event-loop lag: how long a new callback waits. Above 1 s the liveness probe fails.",
-            ChartKind::Python => "Bytes each leak holds. Clear frees the cache and history; listeners wait for gc.",
-            ChartKind::Postgres => "One row per delivered Kafka message: the fan-out multiplies writes.",
-        }
-    }
-
-    /// CSS height of the canvas.
-    pub fn height(self) -> u32 {
-        match self {
-            ChartKind::Go => 300,
-            ChartKind::Pods => 0,
-            _ => 200,
-        }
-    }
-}
-
-/// The charts that mean something for this scenario, in display order.
-pub fn charts_for(scenario: &Scenario) -> Vec<ChartKind> {
-    let has = |k: ServiceKind| scenario.services.values().any(|s| s.kind == k);
-    let mut out = vec![ChartKind::Memory];
-    if has(ServiceKind::GoCheckout) {
-        out.push(ChartKind::Go);
-    }
-    if has(ServiceKind::PythonLeaky) {
-        out.push(ChartKind::Python);
-    }
-    if has(ServiceKind::NodeFrontend) {
-        out.push(ChartKind::Node);
-    }
-    out.extend([ChartKind::Latency, ChartKind::Requests, ChartKind::Pods]);
-    if scenario.kafka.is_some() {
-        out.push(ChartKind::Postgres);
-    }
-    out
-}
 
 pub struct Inputs<'a> {
     pub trace: &'a Trace,
@@ -761,184 +669,10 @@ pub fn pods(inputs: &Inputs) -> ChartSpec {
     }
 }
 
-pub fn build(kind: ChartKind, inputs: &Inputs, service: &str) -> ChartSpec {
-    match kind {
-        ChartKind::Memory => memory(inputs, service),
-        ChartKind::Go => {
-            let go_service = first_of_kind(inputs.trace, ServiceKind::GoCheckout)
-                .unwrap_or_else(|| service.to_string());
-            go(inputs, &go_service)
-        }
-        ChartKind::Latency => latency(inputs),
-        ChartKind::Requests => requests(inputs),
-        ChartKind::Pods => pods(inputs),
-        ChartKind::Node => {
-            let s = first_of_kind(inputs.trace, ServiceKind::NodeFrontend)
-                .unwrap_or_else(|| service.to_string());
-            node(inputs, &s)
-        }
-        ChartKind::Python => {
-            let s = first_of_kind(inputs.trace, ServiceKind::PythonLeaky)
-                .unwrap_or_else(|| service.to_string());
-            python(inputs, &s)
-        }
-        ChartKind::Postgres => postgres(inputs),
-    }
-}
-
-pub fn first_of_kind(trace: &Trace, kind: ServiceKind) -> Option<String> {
-    trace
-        .scenario
-        .services
-        .iter()
-        .find(|(_, s)| s.kind == kind)
-        .map(|(n, _)| n.clone())
-}
-
-/// Tooltip rows: (label, series name, service, unit).
-pub fn hover_rows(
-    kind: ChartKind,
-    trace: &Trace,
-    service: &str,
-) -> Vec<(&'static str, &'static str, String, Unit)> {
-    let of = |k: ServiceKind| first_of_kind(trace, k).unwrap_or_else(|| service.to_string());
-    match kind {
-        ChartKind::Memory => vec![
-            (
-                "working set",
-                "k8s.pod.memory.working_set",
-                service.to_string(),
-                Unit::Bytes,
-            ),
-            (
-                "utilization",
-                "k8s.pod.memory_limit_utilization",
-                service.to_string(),
-                Unit::Ratio,
-            ),
-            (
-                "restarts",
-                "k8s.container.restarts",
-                service.to_string(),
-                Unit::Count,
-            ),
-        ],
-        ChartKind::Go => {
-            let s = of(ServiceKind::GoCheckout);
-            vec![
-                (
-                    "heap_alloc",
-                    "process.runtime.go.mem.heap_alloc",
-                    s.clone(),
-                    Unit::Bytes,
-                ),
-                (
-                    "goroutines",
-                    "process.runtime.go.goroutines",
-                    s.clone(),
-                    Unit::Count,
-                ),
-                ("GC cycles", "process.runtime.go.gc.count", s, Unit::Count),
-            ]
-        }
-        ChartKind::Latency => vec![
-            (
-                "P50",
-                "locust.response_time.p50",
-                "load-generator".into(),
-                Unit::Millis,
-            ),
-            (
-                "P95",
-                "locust.response_time.p95",
-                "load-generator".into(),
-                Unit::Millis,
-            ),
-            (
-                "P99",
-                "locust.response_time.p99",
-                "load-generator".into(),
-                Unit::Millis,
-            ),
-        ],
-        ChartKind::Requests => vec![
-            (
-                "requests",
-                "locust.requests.rate",
-                "load-generator".into(),
-                Unit::PerSecond,
-            ),
-            (
-                "failures",
-                "locust.failures.rate",
-                "load-generator".into(),
-                Unit::PerSecond,
-            ),
-            (
-                "users",
-                "locust.users",
-                "load-generator".into(),
-                Unit::Count,
-            ),
-        ],
-        ChartKind::Node => {
-            let s = of(ServiceKind::NodeFrontend);
-            vec![
-                (
-                    "event-loop lag",
-                    "nodejs.eventloop.lag",
-                    s.clone(),
-                    Unit::Millis,
-                ),
-                (
-                    "connections",
-                    "http.server.open_connections",
-                    s.clone(),
-                    Unit::Count,
-                ),
-                ("CPU", "k8s.pod.cpu.usage", s, Unit::Count),
-            ]
-        }
-        ChartKind::Python => {
-            let s = of(ServiceKind::PythonLeaky);
-            vec![
-                ("cache", "leak.cache.size", s.clone(), Unit::Bytes),
-                ("listeners", "leak.listeners.size", s.clone(), Unit::Bytes),
-                ("history", "leak.history.size", s, Unit::Bytes),
-            ]
-        }
-        ChartKind::Postgres => vec![
-            (
-                "table",
-                "postgresql.db_size",
-                "postgresql".into(),
-                Unit::Bytes,
-            ),
-            (
-                "write IOPS",
-                "postgresql.write_iops",
-                "postgresql".into(),
-                Unit::PerSecond,
-            ),
-            (
-                "consumer lag",
-                "messaging.kafka.consumer.lag",
-                "fraud-detection".into(),
-                Unit::Count,
-            ),
-        ],
-        ChartKind::Pods => vec![(
-            "restarts",
-            "k8s.container.restarts",
-            service.to_string(),
-            Unit::Count,
-        )],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::registry::charts_for;
     use crate::charts::LIGHT;
     use incident_core::{presets, simulate};
 
@@ -957,7 +691,7 @@ mod tests {
             };
             let service = incident_core::view::focus_service(&sc);
             for kind in charts_for(&sc) {
-                let spec = build(kind, &inputs, &service);
+                let spec = kind.build(&inputs, &service);
                 match &spec.body {
                     Body::Panels(panels) => {
                         for p in panels {
@@ -965,9 +699,7 @@ mod tests {
                                 p.lines
                                     .iter()
                                     .any(|l| l.points.iter().any(|(_, v)| v.is_some()))
-                                    || kind == ChartKind::Postgres
-                                    || kind == ChartKind::Latency
-                                    || kind == ChartKind::Requests,
+                                    || ["postgres", "latency", "requests"].contains(&kind.id),
                                 "{name}/{kind:?}/{} empty",
                                 p.title
                             );

@@ -4,7 +4,8 @@
 //! run, and the time from the change to the last chart is recorded.
 
 use crate::app::AppState;
-use crate::charts::specs::{self, ChartKind, Inputs};
+use crate::charts::registry::{self, Chart};
+use crate::charts::specs::Inputs;
 use crate::charts::{self, draw::Px, Geometry, LegendStyle, DARK, LIGHT};
 use crate::html::Html;
 use incident_core::units::SimTime;
@@ -17,7 +18,7 @@ use std::rc::Rc;
 
 #[derive(Clone)]
 struct ChartSlot {
-    kind: ChartKind,
+    kind: &'static Chart,
     base: NodeRef<Canvas>,
     overlay: NodeRef<Canvas>,
     geometry: RwSignal<Geometry>,
@@ -144,12 +145,12 @@ fn draw_one(app: &AppState, slot: &ChartSlot) {
         until_s: app.cutoff_s.get_untracked(),
     };
     let t0 = crate::dom::now_ms();
-    let spec = specs::build(slot.kind, &inputs, &app.service.get_untracked());
+    let spec = slot.kind.build(&inputs, &app.service.get_untracked());
     // The legend in words, for screen readers and for tests.
     let words: Vec<String> = spec.legend().into_iter().map(|l| l.label).collect();
     let words = words.join("; ");
     let _ = canvas.set_attribute("data-legend", &words);
-    let _ = canvas.set_attribute("aria-label", &format!("{}: {words}", slot.kind.title()));
+    let _ = canvas.set_attribute("aria-label", &format!("{}: {words}", slot.kind.title));
     slot.legend.set(legend_html(&spec));
     let px = px(app);
     match charts::draw(&canvas, &spec, theme(app), px) {
@@ -157,7 +158,7 @@ fn draw_one(app: &AppState, slot: &ChartSlot) {
             slot.geometry.set(g);
             let _ = canvas.set_attribute("data-ready", "true");
         }
-        Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id()),
+        Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id),
     }
     crate::dom::record_metric("chartMs", crate::dom::now_ms() - t0);
     if let Some(overlay) = slot.overlay.get_untracked() {
@@ -174,15 +175,15 @@ fn draw_one(app: &AppState, slot: &ChartSlot) {
 
 /// The charts a lesson step shows on its own page: those it names (the
 /// memory chart when it names only panels).
-fn lesson_kinds(all: Vec<ChartKind>, highlights: &[String]) -> Vec<ChartKind> {
-    let named: Vec<ChartKind> = all
+fn lesson_kinds(all: Vec<&'static Chart>, highlights: &[String]) -> Vec<&'static Chart> {
+    let named: Vec<&'static Chart> = all
         .iter()
         .copied()
-        .filter(|k| highlights.iter().any(|h| h == k.highlight_name()))
+        .filter(|k| highlights.iter().any(|h| h == k.highlight))
         .collect();
     if named.is_empty() {
         all.into_iter()
-            .filter(|k| *k == ChartKind::Memory)
+            .filter(|k| *k == registry::memory())
             .collect()
     } else {
         named
@@ -190,11 +191,11 @@ fn lesson_kinds(all: Vec<ChartKind>, highlights: &[String]) -> Vec<ChartKind> {
 }
 
 #[component]
-pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
+pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
     let app = expect_context::<AppState>();
     let lessons = use_context::<crate::lesson::LessonState>();
     let kinds = Memo::new(move |_| {
-        let all = app.scenario.with(specs::charts_for);
+        let all = app.scenario.with(registry::charts_for);
         match (only, lessons) {
             (Some(k), _) => vec![k],
             (None, Some(ls)) if ls.step_page() => lesson_kinds(all, &ls.highlights(&app)),
@@ -253,7 +254,7 @@ pub fn Charts(#[prop(optional)] only: Option<ChartKind>) -> impl IntoView {
 /// The hover box: the moment, each row's value on the run on screen, and
 /// on the pinned and imported runs when they are overlaid.
 fn tooltip_rows(
-    kind: ChartKind,
+    kind: &'static Chart,
     trace: &Trace,
     others: &[(&str, Option<&Trace>)],
     service: &str,
@@ -262,7 +263,7 @@ fn tooltip_rows(
     let at = SimTime::from_secs_f64(t);
     let mut h = Html::new();
     h.el("div", &[("class", "t")], &crate::format::clock(t));
-    for (label, name, svc, unit) in specs::hover_rows(kind, trace, service) {
+    for (label, name, svc, unit) in kind.hover_rows(trace, service) {
         let value = |tr: &Trace| {
             value_at(tr, name, &svc, at)
                 .map(|v| unit.format(v))
@@ -302,7 +303,8 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
             charts::draw_overlay(&canvas, &g, scrub, hover, theme(&app), px(&app));
         }
     });
-    let pods = kind == ChartKind::Pods;
+    // The pods strip is as tall as its rows.
+    let pods = kind.height_px == 0;
     let height = move || {
         let zoom = if app.share.with(|s| s.projector) {
             PROJECTOR_ZOOM
@@ -316,7 +318,7 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
                 .clamp(1, 30);
             (40 + n * 24) as f64
         } else {
-            f64::from(kind.height())
+            f64::from(kind.height_px)
         };
         format!("height: {:.0}px", css * zoom)
     };
@@ -347,17 +349,13 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
     let download = move |_| {
         if let Some(c) = base.get_untracked() {
             let name = app.scenario.with_untracked(|s| s.name.clone());
-            crate::dom::download_canvas(&c, &format!("{name}-{}.png", kind.id()));
+            crate::dom::download_canvas(&c, &format!("{name}-{}.png", kind.id));
         }
     };
     let lessons = use_context::<crate::lesson::LessonState>();
     let highlighted = move || {
         lessons.is_some_and(|ls| {
-            !ls.step_page()
-                && ls
-                    .highlights(&app)
-                    .iter()
-                    .any(|h| h == kind.highlight_name())
+            !ls.step_page() && ls.highlights(&app).iter().any(|h| h == kind.highlight)
         })
     };
     let queries = move || {
@@ -367,7 +365,7 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
         let items: Vec<_> = app.scenario.with(|sc| {
             cards
                 .iter()
-                .filter(|c| c.chart == kind.id())
+                .filter(|c| c.chart == kind.id)
                 .map(|c| (c.tool.clone(), c.render(sc, &service), c.seed_doc.clone()))
                 .collect()
         });
@@ -387,18 +385,18 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
         })
     };
     view! {
-        <figure class="chart" class:highlight=highlighted data-chart=kind.id()>
+        <figure class="chart" class:highlight=highlighted data-chart=kind.id>
             <figcaption>
-                <span class="title">{kind.title()}</span>
+                <span class="title">{kind.title}</span>
                 <button class="link" on:click=download title="Download this chart as PNG">"PNG"</button>
             </figcaption>
             <ul class="legend" inner_html=move || legend.get()></ul>
             <div class="plot" style=height on:mousemove=on_move on:mouseleave=move |_| app.hover_s.set(None) on:click=on_click>
-                <canvas node_ref=base class="base" aria-label=kind.title() role="img"></canvas>
+                <canvas node_ref=base class="base" aria-label=kind.title role="img"></canvas>
                 <canvas node_ref=overlay class="overlay" aria-hidden="true"></canvas>
                 {tooltip}
             </div>
-            <p class="hint">{kind.hint()}</p>
+            <p class="hint">{kind.hint}</p>
             {queries}
         </figure>
     }

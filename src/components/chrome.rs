@@ -297,7 +297,7 @@ pub fn Toolbar() -> impl IntoView {
     let share = move |_| {
         let mut s = app.share.get_untracked();
         s.t_s = Some(app.scrub_s.get_untracked());
-        let url = crate::dom::url_with_query(&crate::state::to_query(&s));
+        let url = crate::dom::url_with_query(&crate::share_link::to_query(&s));
         let clipboard = crate::dom::window().navigator().clipboard();
         let _ = clipboard.write_text(&url);
         set_copied.set(true);
@@ -322,11 +322,11 @@ pub fn Toolbar() -> impl IntoView {
     };
     let embed_snippet = move || {
         let mut s = app.share.get();
-        s.embed = Some(crate::state::Embed::Memory);
+        s.embed = Some(crate::charts::registry::Embed::memory());
         s.t_s = None;
         format!(
             "<iframe src=\"{}\" width=\"{EMBED_WIDTH_PX}\" height=\"{EMBED_HEIGHT_PX}\" title=\"Incident Lab\" loading=\"lazy\"></iframe>",
-            crate::dom::url_with_query(&crate::state::to_query(&s))
+            crate::dom::url_with_query(&crate::share_link::to_query(&s))
         )
     };
     let service_options = move || {

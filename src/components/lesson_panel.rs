@@ -832,13 +832,13 @@ fn handout_chart(
     highlight: &[String],
     until_s: Option<f64>,
 ) -> Option<String> {
-    use crate::charts::specs::{self, ChartKind, Inputs};
-    let kinds = specs::charts_for(scenario);
-    let kind = kinds
-        .iter()
-        .copied()
-        .find(|k| *k != ChartKind::Pods && highlight.iter().any(|h| h == k.highlight_name()))
-        .unwrap_or(ChartKind::Memory);
+    use crate::charts::registry;
+    use crate::charts::specs::Inputs;
+    // A strip sized by its rows has no height of its own to draw at.
+    let kind = registry::charts_for(scenario)
+        .into_iter()
+        .find(|k| k.height_px > 0 && highlight.iter().any(|h| h == k.highlight))
+        .unwrap_or(registry::memory());
     let inputs = Inputs {
         trace,
         pinned: None,
@@ -847,8 +847,8 @@ fn handout_chart(
         buckets: 320,
         until_s,
     };
-    let spec = specs::build(kind, &inputs, &incident_core::view::focus_service(scenario));
-    let (w, h, dpr) = (640, f64::from(kind.height()) as u32, 2.0);
+    let spec = kind.build(&inputs, &incident_core::view::focus_service(scenario));
+    let (w, h, dpr) = (640, kind.height_px, 2.0);
     crate::dom::offscreen_png(w * 2, h * 2, |canvas| {
         let _ = crate::charts::draw_sized(
             canvas,

@@ -10,7 +10,6 @@ use crate::server::StaticServer;
 use crate::setup::{self, Needs};
 use crate::util::{self, command, note, root, step, Result};
 use incident_core::{presets, simulate};
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,47 +20,6 @@ const PRESET_WALL_MS: f64 = 100.0;
 /// Transfer size budget of the app.
 /// Issue 18 raised it from 300 KB for the chart library (plotters).
 const BUNDLE_GZIP_BYTES: u64 = 340 * 1024;
-
-pub struct BundleSizes {
-    pub wasm_raw: u64,
-    pub js_raw: u64,
-    pub css_raw: u64,
-    pub total_gzip: u64,
-}
-
-fn gzip_len(bytes: &[u8]) -> Result<u64> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(enc.finish().map_err(|e| e.to_string())?.len() as u64)
-}
-
-pub fn bundle_sizes(dist: &Path) -> Result<BundleSizes> {
-    let mut sizes = BundleSizes {
-        wasm_raw: 0,
-        js_raw: 0,
-        css_raw: 0,
-        total_gzip: 0,
-    };
-    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_string();
-        if !["wasm", "js", "css"].contains(&ext.as_str()) {
-            continue;
-        }
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        match ext.as_str() {
-            "wasm" => sizes.wasm_raw += bytes.len() as u64,
-            "js" => sizes.js_raw += bytes.len() as u64,
-            _ => sizes.css_raw += bytes.len() as u64,
-        }
-        sizes.total_gzip += gzip_len(&bytes)?;
-    }
-    Ok(sizes)
-}
 
 fn simulator() -> Result {
     step("Simulator: every preset, full duration, release build (median of 7 runs)");
@@ -116,7 +74,7 @@ fn simulator() -> Result {
 }
 
 fn bundle(dist: &Path) -> Result {
-    let s = bundle_sizes(dist)?;
+    let s = crate::bundle::sizes(dist)?;
     step("Bundle (wasm + js + css)");
     println!(
         "    raw: wasm {} KB, js {} KB, css {} KB; gzip total {} KB (budget {} KB: {})",

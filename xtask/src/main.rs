@@ -8,6 +8,7 @@
 //!   dist    build the static site into dist/
 
 mod bench;
+mod bundle;
 mod server;
 mod setup;
 mod tasks;

@@ -54,7 +54,7 @@ pub fn build_dist() -> Result<PathBuf> {
     run(c)?;
     let dist = root().join("dist");
     minify_glue(&dist)?;
-    let sizes = crate::bench::bundle_sizes(&dist)?;
+    let sizes = crate::bundle::sizes(&dist)?;
     note(&format!(
         "dist/ built in {:.0} s: wasm {} KB, js {} KB, css {} KB raw; {} KB gzipped in all",
         started.elapsed().as_secs_f64(),

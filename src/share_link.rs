@@ -5,6 +5,7 @@
 //! A malformed, stale or hostile query never fails: whatever cannot be
 //! used becomes a notice, and the rest falls back to defaults.
 
+use crate::charts::registry::Embed;
 use incident_core::scenario::apply_set;
 use incident_core::{presets, Scenario};
 
@@ -29,38 +30,6 @@ const RESERVED: &[&str] = &[
     "fixes",
     "projector",
 ];
-
-/// Which single chart an iframe embed shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Embed {
-    Memory,
-    Latency,
-    Requests,
-    Go,
-    Pods,
-}
-
-impl Embed {
-    pub const ALL: [Embed; 5] = [
-        Embed::Memory,
-        Embed::Latency,
-        Embed::Requests,
-        Embed::Go,
-        Embed::Pods,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Embed::Memory => "memory",
-            Embed::Latency => "latency",
-            Embed::Requests => "requests",
-            Embed::Go => "go",
-            Embed::Pods => "pods",
-        }
-    }
-    pub fn parse(text: &str) -> Option<Embed> {
-        Embed::ALL.into_iter().find(|e| e.as_str() == text)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ShareState {
@@ -318,7 +287,7 @@ pub fn load(query: &str) -> Loaded {
                 Some(e) => state.embed = Some(e),
                 None => notices.push(format!(
                     "Ignored embed=“{value}”; embeds are {}.",
-                    Embed::ALL.map(|e| e.as_str()).join(", ")
+                    Embed::names().join(", ")
                 )),
             },
             "panels" => {
