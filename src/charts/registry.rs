@@ -5,6 +5,7 @@
 
 use super::specs::{self, Inputs};
 use super::{ChartSpec, Unit};
+use incident_core::metrics as m;
 use incident_core::scenario::{Scenario, ServiceKind};
 use incident_core::Trace;
 
@@ -75,9 +76,9 @@ pub static CHARTS: [Chart; 8] = [
         source: Source::Followed,
         builder: specs::memory,
         hover: &[
-            row("working set", "k8s.pod.memory.working_set", Unit::Bytes),
-            row("utilization", "k8s.pod.memory_limit_utilization", Unit::Ratio),
-            row("restarts", "k8s.container.restarts", Unit::Count),
+            row("working set", m::WORKING_SET.name, Unit::Bytes),
+            row("utilization", m::MEMORY_UTILIZATION.name, Unit::Ratio),
+            row("restarts", m::RESTARTS.name, Unit::Count),
         ],
     },
     Chart {
@@ -91,9 +92,9 @@ pub static CHARTS: [Chart; 8] = [
         source: Source::FirstOf(ServiceKind::GoCheckout),
         builder: specs::go,
         hover: &[
-            row("heap_alloc", "process.runtime.go.mem.heap_alloc", Unit::Bytes),
-            row("goroutines", "process.runtime.go.goroutines", Unit::Count),
-            row("GC cycles", "process.runtime.go.gc.count", Unit::Count),
+            row("heap_alloc", m::GO_HEAP_ALLOC.name, Unit::Bytes),
+            row("goroutines", m::GO_GOROUTINES.name, Unit::Count),
+            row("GC cycles", m::GO_GC_COUNT.name, Unit::Count),
         ],
     },
     Chart {
@@ -107,9 +108,9 @@ pub static CHARTS: [Chart; 8] = [
         source: Source::FirstOf(ServiceKind::PythonLeaky),
         builder: specs::python,
         hover: &[
-            row("cache", "leak.cache.size", Unit::Bytes),
-            row("listeners", "leak.listeners.size", Unit::Bytes),
-            row("history", "leak.history.size", Unit::Bytes),
+            row("cache", m::LEAK_CACHE_BYTES.name, Unit::Bytes),
+            row("listeners", m::LEAK_LISTENERS_BYTES.name, Unit::Bytes),
+            row("history", m::LEAK_HISTORY_BYTES.name, Unit::Bytes),
         ],
     },
     Chart {
@@ -123,9 +124,9 @@ pub static CHARTS: [Chart; 8] = [
         source: Source::FirstOf(ServiceKind::NodeFrontend),
         builder: specs::node,
         hover: &[
-            row("event-loop lag", "nodejs.eventloop.lag", Unit::Millis),
-            row("connections", "http.server.open_connections", Unit::Count),
-            row("CPU", "k8s.pod.cpu.usage", Unit::Count),
+            row("event-loop lag", m::NODE_LOOP_LAG.name, Unit::Millis),
+            row("connections", m::OPEN_CONNECTIONS.name, Unit::Count),
+            row("CPU", m::CPU_USAGE.name, Unit::Count),
         ],
     },
     Chart {
@@ -136,12 +137,12 @@ pub static CHARTS: [Chart; 8] = [
         highlight: "latency",
         embed: Some("latency"),
         shown_for: |_| true,
-        source: Source::Named("load-generator"),
+        source: Source::Named(m::LOAD_GENERATOR),
         builder: |inputs, _| specs::latency(inputs),
         hover: &[
-            row("P50", "locust.response_time.p50", Unit::Millis),
-            row("P95", "locust.response_time.p95", Unit::Millis),
-            row("P99", "locust.response_time.p99", Unit::Millis),
+            row("P50", m::LOCUST_P50.name, Unit::Millis),
+            row("P95", m::LOCUST_P95.name, Unit::Millis),
+            row("P99", m::LOCUST_P99.name, Unit::Millis),
         ],
     },
     Chart {
@@ -152,12 +153,12 @@ pub static CHARTS: [Chart; 8] = [
         highlight: "requests",
         embed: Some("requests"),
         shown_for: |_| true,
-        source: Source::Named("load-generator"),
+        source: Source::Named(m::LOAD_GENERATOR),
         builder: |inputs, _| specs::requests(inputs),
         hover: &[
-            row("requests", "locust.requests.rate", Unit::PerSecond),
-            row("failures", "locust.failures.rate", Unit::PerSecond),
-            row("users", "locust.users", Unit::Count),
+            row("requests", m::LOCUST_REQUEST_RATE.name, Unit::PerSecond),
+            row("failures", m::LOCUST_FAILURE_RATE.name, Unit::PerSecond),
+            row("users", m::LOCUST_USERS.name, Unit::Count),
         ],
     },
     Chart {
@@ -170,7 +171,7 @@ pub static CHARTS: [Chart; 8] = [
         shown_for: |_| true,
         source: Source::Followed,
         builder: |inputs, _| specs::pods(inputs),
-        hover: &[row("restarts", "k8s.container.restarts", Unit::Count)],
+        hover: &[row("restarts", m::RESTARTS.name, Unit::Count)],
     },
     Chart {
         id: "postgres",
@@ -183,11 +184,11 @@ pub static CHARTS: [Chart; 8] = [
         source: Source::Named("postgresql"),
         builder: |inputs, _| specs::postgres(inputs),
         hover: &[
-            row("table", "postgresql.db_size", Unit::Bytes),
-            row("write IOPS", "postgresql.write_iops", Unit::PerSecond),
+            row("table", m::DB_SIZE.name, Unit::Bytes),
+            row("write IOPS", m::WRITE_IOPS.name, Unit::PerSecond),
             HoverRow {
                 service: Some("fraud-detection"),
-                ..row("consumer lag", "messaging.kafka.consumer.lag", Unit::Count)
+                ..row("consumer lag", m::CONSUMER_LAG.name, Unit::Count)
             },
         ],
     },

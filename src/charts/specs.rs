@@ -5,6 +5,7 @@ use super::{
     Unit,
 };
 use incident_core::alerts::Rule;
+use incident_core::metrics as m;
 use incident_core::telemetry::PodStatus;
 use incident_core::view::downsample;
 use incident_core::Trace;
@@ -185,11 +186,11 @@ pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
     let mut lines = vec![line(
         "working set",
         theme.series[0],
-        own(inputs, "k8s.pod.memory.working_set", service),
+        own(inputs, m::WORKING_SET.name, service),
     )];
     overlay_lines(
         inputs,
-        "k8s.pod.memory.working_set",
+        m::WORKING_SET.name,
         service,
         "working set",
         &mut lines,
@@ -272,7 +273,7 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
         line(
             "heap_alloc",
             theme.series[0],
-            own(inputs, "process.runtime.go.mem.heap_alloc", service),
+            own(inputs, m::GO_HEAP_ALLOC.name, service),
         ),
         Line {
             dashed: true,
@@ -280,13 +281,13 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
             ..line(
                 "heap goal",
                 theme.series[1],
-                own(inputs, "go.memory.gc.goal", service),
+                own(inputs, m::GO_GC_GOAL.name, service),
             )
         },
     ];
     overlay_lines(
         inputs,
-        "process.runtime.go.mem.heap_alloc",
+        m::GO_HEAP_ALLOC.name,
         service,
         "heap_alloc",
         &mut heap,
@@ -294,21 +295,20 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
     let mut goroutines = vec![line(
         "goroutines",
         theme.series[2],
-        own(inputs, "process.runtime.go.goroutines", service),
+        own(inputs, m::GO_GOROUTINES.name, service),
     )];
     overlay_lines(
         inputs,
-        "process.runtime.go.goroutines",
+        m::GO_GOROUTINES.name,
         service,
         "goroutines",
         &mut goroutines,
     );
     // Full-resolution count, then per minute, then downsampled.
-    let gc_full: Vec<(f64, Option<f64>)> =
-        match t.find_series("process.runtime.go.gc.count", service) {
-            Some(s) => times(t).into_iter().zip(s.values.iter().copied()).collect(),
-            None => Vec::new(),
-        };
+    let gc_full: Vec<(f64, Option<f64>)> = match t.find_series(m::GO_GC_COUNT.name, service) {
+        Some(s) => times(t).into_iter().zip(s.values.iter().copied()).collect(),
+        None => Vec::new(),
+    };
     let rate = per_minute(&gc_full);
     let (tt, vv): (Vec<f64>, Vec<Option<f64>>) = rate.into_iter().unzip();
     let gc = vec![line(
@@ -370,25 +370,13 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
 
 pub fn latency(inputs: &Inputs) -> ChartSpec {
     let theme = inputs.theme;
-    let svc = "load-generator";
+    let svc = m::LOAD_GENERATOR;
     let mut lines = vec![
-        line(
-            "P50",
-            theme.series[2],
-            own(inputs, "locust.response_time.p50", svc),
-        ),
-        line(
-            "P95",
-            theme.series[1],
-            own(inputs, "locust.response_time.p95", svc),
-        ),
-        line(
-            "P99",
-            theme.series[3],
-            own(inputs, "locust.response_time.p99", svc),
-        ),
+        line("P50", theme.series[2], own(inputs, m::LOCUST_P50.name, svc)),
+        line("P95", theme.series[1], own(inputs, m::LOCUST_P95.name, svc)),
+        line("P99", theme.series[3], own(inputs, m::LOCUST_P99.name, svc)),
     ];
-    overlay_lines(inputs, "locust.response_time.p95", svc, "P95", &mut lines);
+    overlay_lines(inputs, m::LOCUST_P95.name, svc, "P95", &mut lines);
     ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
@@ -411,22 +399,22 @@ pub fn latency(inputs: &Inputs) -> ChartSpec {
 
 pub fn requests(inputs: &Inputs) -> ChartSpec {
     let theme = inputs.theme;
-    let svc = "load-generator";
+    let svc = m::LOAD_GENERATOR;
     let mut lines = vec![
         line(
             "requests/s",
             theme.series[0],
-            own(inputs, "locust.requests.rate", svc),
+            own(inputs, m::LOCUST_REQUEST_RATE.name, svc),
         ),
         line(
             "failures/s",
             theme.critical,
-            own(inputs, "locust.failures.rate", svc),
+            own(inputs, m::LOCUST_FAILURE_RATE.name, svc),
         ),
     ];
     overlay_lines(
         inputs,
-        "locust.requests.rate",
+        m::LOCUST_REQUEST_RATE.name,
         svc,
         "requests/s",
         &mut lines,
@@ -452,12 +440,12 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
     let lag = vec![line(
         "event-loop lag",
         theme.series[1],
-        own(inputs, "nodejs.eventloop.lag", service),
+        own(inputs, m::NODE_LOOP_LAG.name, service),
     )];
     let conns = vec![line(
         "open connections",
         theme.series[0],
-        own(inputs, "http.server.open_connections", service),
+        own(inputs, m::OPEN_CONNECTIONS.name, service),
     )];
     ChartSpec {
         x_max_s: x_max(inputs),
@@ -496,24 +484,24 @@ pub fn python(inputs: &Inputs, service: &str) -> ChartSpec {
         line(
             "cache",
             theme.series[0],
-            own(inputs, "leak.cache.size", service),
+            own(inputs, m::LEAK_CACHE_BYTES.name, service),
         ),
         line(
             "listeners",
             theme.series[1],
-            own(inputs, "leak.listeners.size", service),
+            own(inputs, m::LEAK_LISTENERS_BYTES.name, service),
         ),
         line(
             "history",
             theme.series[2],
-            own(inputs, "leak.history.size", service),
+            own(inputs, m::LEAK_HISTORY_BYTES.name, service),
         ),
         Line {
             dashed: true,
             ..line(
                 "unreachable cycles",
                 theme.series[3],
-                own(inputs, "leak.cycles.size", service),
+                own(inputs, m::LEAK_CYCLES_BYTES.name, service),
             )
         },
     ];
@@ -539,30 +527,24 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
         line(
             "table",
             theme.series[0],
-            own(inputs, "postgresql.db_size", "postgresql"),
+            own(inputs, m::DB_SIZE.name, "postgresql"),
         ),
         line(
             "WAL",
             theme.series[1],
-            own(inputs, "postgresql.wal.size", "postgresql"),
+            own(inputs, m::WAL_SIZE.name, "postgresql"),
         ),
     ];
-    overlay_lines(
-        inputs,
-        "postgresql.db_size",
-        "postgresql",
-        "table",
-        &mut disk,
-    );
+    overlay_lines(inputs, m::DB_SIZE.name, "postgresql", "table", &mut disk);
     let iops = vec![line(
         "write IOPS",
         theme.series[2],
-        own(inputs, "postgresql.write_iops", "postgresql"),
+        own(inputs, m::WRITE_IOPS.name, "postgresql"),
     )];
     let lag = vec![line(
         "fraud-detection lag",
         theme.series[3],
-        own(inputs, "messaging.kafka.consumer.lag", "fraud-detection"),
+        own(inputs, m::CONSUMER_LAG.name, "fraud-detection"),
     )];
     ChartSpec {
         x_max_s: x_max(inputs),
