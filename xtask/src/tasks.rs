@@ -87,6 +87,17 @@ fn cargo_test() -> Result {
     run(c)
 }
 
+/// The property tests again, with debug assertions on (`profile.checked`):
+/// the engine asserts its invariants where state changes, and random
+/// scenarios are where a broken one shows.
+fn checked_property_tests() -> Result {
+    step("Property tests with debug assertions on (profile checked)");
+    let mut c = command("cargo");
+    c.args(["test", "--profile", "checked", "-p", "incident-core"]);
+    c.args(["--test", "invariants", "--test", "toml_differential"]);
+    run(c)
+}
+
 fn incident_binary() -> PathBuf {
     root().join("target").join("release").join("incident")
 }
@@ -226,6 +237,7 @@ pub fn test(browser: bool, docker: bool) -> Result {
         bench: false,
     })?;
     cargo_test()?;
+    checked_property_tests()?;
     let dist = build_dist()?;
     if browser {
         browser_tests(&dist)?;

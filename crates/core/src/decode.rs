@@ -62,7 +62,7 @@ pub fn describe(value: &Value) -> String {
     match value {
         Value::Null => "nothing".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => crate::json::number_text(n),
+        Value::Number(n) => crate::number::number_text(n),
         Value::String(s) => format!("\"{s}\""),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a table".into(),

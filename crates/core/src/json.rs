@@ -7,12 +7,13 @@
 //!
 //! Reading gives serde_json's values: integers that fit become `u64` (`i64`
 //! when negative), every other number an `f64`, correctly rounded by
-//! `units::parse_f64`. Errors name the line and column, as serde_json's do.
+//! `number::parse_f64`. Errors name the line and column, as serde_json's do.
 //! Writing gives serde_json's text, compact or indented by two spaces, except
 //! that a float is written in plain decimals, never with an exponent (`1e-7`
 //! is `0.0000001`): the shortest digits that read back as the same `f64`.
 //! Both directions are tested against serde_json.
 
+pub use crate::number::number_text;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -326,7 +327,7 @@ impl Reader<'_> {
                 return Ok(Value::from(v));
             }
         }
-        let v = crate::units::parse_f64(token).ok_or_else(|| bad(self))?;
+        let v = crate::number::parse_f64(token).ok_or_else(|| bad(self))?;
         Number::from_f64(v)
             .map(Value::Number)
             .ok_or_else(|| format!("`{token}` is too large for a number"))
@@ -345,24 +346,6 @@ pub fn to_pretty(value: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, value, Some(0));
     out
-}
-
-/// A number as JSON writes it: integers exactly, floats in the shortest
-/// decimals that read back as the same value, with `.0` if they would
-/// otherwise read as an integer.
-pub fn number_text(n: &Number) -> String {
-    if let Some(v) = n.as_u64() {
-        v.to_string()
-    } else if let Some(v) = n.as_i64() {
-        v.to_string()
-    } else {
-        // A `Number` is never NaN or infinite; Display never uses an exponent.
-        let mut text = n.as_f64().unwrap_or(0.0).to_string();
-        if !text.contains('.') {
-            text.push_str(".0");
-        }
-        text
-    }
 }
 
 /// `indent` is the current depth when pretty, `None` when compact.

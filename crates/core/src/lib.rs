@@ -16,6 +16,7 @@ pub mod json;
 pub mod lesson;
 pub mod metrics;
 pub mod model;
+pub mod number;
 pub mod presets;
 pub mod problem;
 pub mod queries;

@@ -809,7 +809,7 @@ impl Parser<'_> {
             return Err(fail());
         }
         if is_float {
-            let v: f64 = crate::units::parse_f64(&digits).ok_or_else(fail)?;
+            let v: f64 = crate::number::parse_f64(&digits).ok_or_else(fail)?;
             if !v.is_finite() {
                 return Err(format!("`{token}` is too large for a number"));
             }
