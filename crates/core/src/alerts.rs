@@ -109,6 +109,137 @@ struct ServiceAlerts {
 /// kernel is reclaiming page cache, and a linear forecast says nothing.
 const AT_LIMIT_RATIO: f64 = 0.01;
 
+impl AlertInput {
+    /// The working set is within `AT_LIMIT_RATIO` of the limit.
+    fn at_limit(&self) -> bool {
+        self.working_set
+            .is_some_and(|ws| self.limit > 0.0 && self.limit - ws <= self.limit * AT_LIMIT_RATIO)
+    }
+}
+
+impl ServiceAlerts {
+    /// Adds this sample's working set to the trend history and drops what
+    /// no window reaches any more.
+    fn record(&mut self, spec: &AlertSpec, t: f64, input: &AlertInput) {
+        // A restart starts a new trend: the old container's memory says
+        // nothing about the new one's.
+        if input.restarts > self.restarts_seen || input.working_set.is_none() {
+            self.history.clear();
+            self.started_s = None;
+        }
+        if let Some(ws) = input.working_set {
+            let started = *self.started_s.get_or_insert(t);
+            // Start-up allocation is not a leak: the trend rules wait.
+            if t - started >= spec.warmup.as_secs_f64() {
+                self.history.push_back((t, ws));
+                if self.history.len() > MAX_HISTORY {
+                    self.history.pop_front();
+                }
+            }
+        }
+        let keep_from = t - spec
+            .predictive_window
+            .as_secs_f64()
+            .max(spec.growth_window.as_secs_f64());
+        while self.history.front().is_some_and(|(ht, _)| *ht < keep_from) {
+            self.history.pop_front();
+        }
+    }
+}
+
+/// What each rule says at one sample: whether it should be firing, and the
+/// value its message shows.
+struct Verdict {
+    wanted: [bool; 6],
+    values: [f64; 6],
+    /// The forecast's trend, for its message; 0 when there is none.
+    slope_per_s: f64,
+}
+
+impl Verdict {
+    fn of(spec: &AlertSpec, state: &ServiceAlerts, t: f64, input: &AlertInput) -> Verdict {
+        let mut verdict = Verdict {
+            wanted: [false; 6],
+            values: [0.0; 6],
+            slope_per_s: 0.0,
+        };
+        if let (Some(ws), true) = (input.working_set, input.limit > 0.0) {
+            verdict.utilization(spec, ws / input.limit);
+            verdict.growth(spec, &state.history, t, ws);
+            verdict.forecast(spec, &state.history, t, ws, input.limit);
+        }
+        let r = Rule::LatencyP95High.index();
+        if !input.latency_window_ended {
+            // Between windows the rule holds its state.
+            verdict.wanted[r] = state.firing[r];
+        } else if let Some(p95) = input.latency_p95_ms {
+            verdict.set(Rule::LatencyP95High, p95 > spec.latency_p95_ms, p95);
+        }
+        if spec.restarts && input.restarts > state.restarts_seen {
+            verdict.set(Rule::ContainerRestarted, true, input.restarts as f64);
+        }
+        verdict
+    }
+
+    fn set(&mut self, rule: Rule, wanted: bool, value: f64) {
+        self.wanted[rule.index()] = wanted;
+        self.values[rule.index()] = value;
+    }
+
+    fn utilization(&mut self, spec: &AlertSpec, utilization: f64) {
+        let warning = utilization > spec.utilization_warning;
+        self.set(Rule::MemoryUtilizationWarning, warning, utilization);
+        let critical = utilization > spec.utilization_critical;
+        self.set(Rule::MemoryUtilizationCritical, critical, utilization);
+    }
+
+    /// Compares with the oldest sample inside the growth window, once at
+    /// least half the window is there.
+    fn growth(&mut self, spec: &AlertSpec, history: &VecDeque<(f64, f64)>, t: f64, ws: f64) {
+        let window = spec.growth_window.as_secs_f64();
+        let Some(&(t0, ws0)) = history.iter().find(|(ht, _)| *ht >= t - window - 1e-9) else {
+            return;
+        };
+        if t - t0 >= window * 0.5 {
+            let per_min = (ws - ws0) / (t - t0) * 60.0;
+            self.set(
+                Rule::MemoryGrowthRate,
+                per_min > spec.growth_bytes_per_min,
+                per_min,
+            );
+        }
+    }
+
+    /// Least squares over the window, since the last restart, once at
+    /// least half the window is there.
+    fn forecast(
+        &mut self,
+        spec: &AlertSpec,
+        history: &VecDeque<(f64, f64)>,
+        t: f64,
+        ws: f64,
+        limit: f64,
+    ) {
+        let window = spec.predictive_window.as_secs_f64();
+        let pred_from = t - window;
+        let span = history
+            .front()
+            .map(|(ht, _)| t - ht.max(pred_from))
+            .unwrap_or(0.0);
+        if span >= window / 2.0 {
+            let points = history.iter().copied().filter(|(ht, _)| *ht >= pred_from);
+            if let Some(slope) = slope_per_s(points).filter(|slope| *slope > 0.0) {
+                // At the limit the eta is zero: the message says so instead
+                // of "OOM in 1 s" (see `AlertEngine::message`).
+                let eta_s = ((limit - ws) / slope).max(0.0);
+                let soon = eta_s < spec.predictive_horizon.as_secs_f64();
+                self.set(Rule::OomPredicted, soon, eta_s);
+                self.slope_per_s = slope;
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AlertEngine {
     spec: AlertSpec,
@@ -174,142 +305,76 @@ impl AlertEngine {
         let spec = &self.spec;
         let state = &mut self.services[service_index];
         let t = now.as_secs_f64();
-        let mut wanted = [false; 6];
-        let mut values = [0.0; 6];
-        // A restart starts a new trend: the old container's memory says
-        // nothing about the new one's.
-        if input.restarts > state.restarts_seen || input.working_set.is_none() {
-            state.history.clear();
-            state.started_s = None;
-        }
-        if let Some(ws) = input.working_set {
-            let started = *state.started_s.get_or_insert(t);
-            // Start-up allocation is not a leak: the trend rules wait.
-            if t - started >= spec.warmup.as_secs_f64() {
-                state.history.push_back((t, ws));
-                if state.history.len() > MAX_HISTORY {
-                    state.history.pop_front();
-                }
-            }
-        }
-        let keep_from = t - spec
-            .predictive_window
-            .as_secs_f64()
-            .max(spec.growth_window.as_secs_f64());
-        while state.history.front().is_some_and(|(ht, _)| *ht < keep_from) {
-            state.history.pop_front();
-        }
-        let mut slope_seen = 0.0;
-        if let (Some(ws), true) = (input.working_set, input.limit > 0.0) {
-            let utilization = ws / input.limit;
-            let r = Rule::MemoryUtilizationWarning.index();
-            wanted[r] = utilization > spec.utilization_warning;
-            values[r] = utilization;
-            let r = Rule::MemoryUtilizationCritical.index();
-            wanted[r] = utilization > spec.utilization_critical;
-            values[r] = utilization;
-            // Growth: compare with the oldest sample inside the growth window.
-            let window = spec.growth_window.as_secs_f64();
-            if let Some(&(t0, ws0)) = state
-                .history
-                .iter()
-                .find(|(ht, _)| *ht >= t - window - 1e-9)
-            {
-                if t - t0 >= window * 0.5 {
-                    let per_min = (ws - ws0) / (t - t0) * 60.0;
-                    let r = Rule::MemoryGrowthRate.index();
-                    wanted[r] = per_min > spec.growth_bytes_per_min;
-                    values[r] = per_min;
-                }
-            }
-            // Forecast: least squares over the window, since the last restart,
-            // once at least half the window is there.
-            let window = spec.predictive_window.as_secs_f64();
-            let pred_from = t - window;
-            let span = state
-                .history
-                .front()
-                .map(|(ht, _)| t - ht.max(pred_from))
-                .unwrap_or(0.0);
-            if span >= window / 2.0 {
-                let points = state
-                    .history
-                    .iter()
-                    .copied()
-                    .filter(|(ht, _)| *ht >= pred_from);
-                if let Some(slope) = slope_per_s(points) {
-                    if slope > 0.0 {
-                        // At the limit the eta is zero: the message says so
-                        // instead of "OOM in 1 s" (see `message`).
-                        let eta = ((input.limit - ws) / slope).max(0.0);
-                        let r = Rule::OomPredicted.index();
-                        wanted[r] = eta < spec.predictive_horizon.as_secs_f64();
-                        values[r] = eta;
-                        slope_seen = slope;
-                    }
-                }
-            }
-        }
-        let r = Rule::LatencyP95High.index();
-        if !input.latency_window_ended {
-            wanted[r] = state.firing[r];
-        } else if let Some(p95) = input.latency_p95_ms {
-            wanted[r] = p95 > spec.latency_p95_ms;
-            values[r] = p95;
-        }
-        let r = Rule::ContainerRestarted.index();
-        if spec.restarts && input.restarts > state.restarts_seen {
-            wanted[r] = true;
-            values[r] = input.restarts as f64;
-        }
+        state.record(spec, t, &input);
+        let verdict = Verdict::of(spec, state, t, &input);
         state.restarts_seen = state.restarts_seen.max(input.restarts);
-
-        let mut transitions = Vec::new();
-        for rule in Rule::ALL {
-            let i = rule.index();
-            let was = state.firing[i];
-            // A restart alert is an event: it fires on every new restart.
-            let fires = if rule == Rule::ContainerRestarted {
-                wanted[i]
-            } else {
-                wanted[i] && !was
-            };
-            if fires {
-                let at_limit = input.working_set.is_some_and(|ws| {
-                    input.limit > 0.0 && input.limit - ws <= input.limit * AT_LIMIT_RATIO
-                });
-                let message = Self::message(spec, rule, service, values[i], slope_seen, at_limit);
-                self.firings.push(AlertFiring {
-                    rule,
-                    service: service.to_string(),
-                    at_us: now.0,
-                    value: values[i],
-                    message: message.clone(),
-                    resolved_at_us: None,
-                });
-                transitions.push(Transition {
-                    rule,
-                    firing: true,
-                    message,
-                });
-            } else if was && !wanted[i] && rule != Rule::ContainerRestarted {
-                if let Some(open) =
-                    self.firings.iter_mut().rev().find(|f| {
-                        f.rule == rule && f.service == service && f.resolved_at_us.is_none()
-                    })
-                {
-                    debug_assert!(open.at_us <= now.0, "an alert resolves after it fires");
-                    open.resolved_at_us = Some(now.0);
+        let was_firing = std::mem::replace(&mut state.firing, verdict.wanted);
+        let at_limit = input.at_limit();
+        Rule::ALL
+            .into_iter()
+            .filter_map(|rule| {
+                let i = rule.index();
+                let (was, wanted) = (was_firing[i], verdict.wanted[i]);
+                // A restart alert is an event: it fires on every new restart
+                // and never resolves.
+                let event = rule == Rule::ContainerRestarted;
+                if wanted && (event || !was) {
+                    let message = Self::message(
+                        &self.spec,
+                        rule,
+                        service,
+                        verdict.values[i],
+                        verdict.slope_per_s,
+                        at_limit,
+                    );
+                    Some(self.fire(rule, service, now, verdict.values[i], message))
+                } else if was && !wanted && !event {
+                    Some(self.resolve(rule, service, now))
+                } else {
+                    None
                 }
-                transitions.push(Transition {
-                    rule,
-                    firing: false,
-                    message: format!("{} resolved for {service}", rule.as_str()),
-                });
-            }
-            state.firing[i] = wanted[i];
+            })
+            .collect()
+    }
+
+    fn fire(
+        &mut self,
+        rule: Rule,
+        service: &str,
+        now: SimTime,
+        value: f64,
+        message: String,
+    ) -> Transition {
+        self.firings.push(AlertFiring {
+            rule,
+            service: service.to_string(),
+            at_us: now.0,
+            value,
+            message: message.clone(),
+            resolved_at_us: None,
+        });
+        Transition {
+            rule,
+            firing: true,
+            message,
         }
-        transitions
+    }
+
+    fn resolve(&mut self, rule: Rule, service: &str, now: SimTime) -> Transition {
+        if let Some(open) = self
+            .firings
+            .iter_mut()
+            .rev()
+            .find(|f| f.rule == rule && f.service == service && f.resolved_at_us.is_none())
+        {
+            debug_assert!(open.at_us <= now.0, "an alert resolves after it fires");
+            open.resolved_at_us = Some(now.0);
+        }
+        Transition {
+            rule,
+            firing: false,
+            message: format!("{} resolved for {service}", rule.as_str()),
+        }
     }
 
     fn message(

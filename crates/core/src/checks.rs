@@ -94,58 +94,13 @@ impl Check {
     pub fn output(self, trace: &Trace, service: &str, t: SimTime) -> String {
         let at = |name: &str, svc: &str| value_at(trace, name, svc, t);
         match self {
-            Check::FlagEvaluation => {
-                let flag = flag_of(trace, service);
-                let value = at(m::FLAG_SERVED.name, service).unwrap_or(0.0) as i64;
-                let variant = trace
-                    .scenario
-                    .flags
-                    .get(&flag)
-                    .and_then(|f| f.variants.iter().find(|(_, v)| **v == value))
-                    .map_or("default", |(name, _)| name.as_str());
-                format!(
-                    "{{\"key\":\"{flag}\",\"value\":{value},\"variant\":\"{variant}\",\"reason\":\"STATIC\"}}"
-                )
-            }
-            Check::FlagLogs => {
-                let prefix = format!("pod/{service}-");
-                let lines: Vec<&str> = trace
-                    .events
-                    .iter()
-                    .take_while(|e| e.at_us <= t.0)
-                    .filter(|e| e.reason == "FeatureFlag" && e.object.starts_with(&prefix))
-                    .map(|e| e.message.as_str())
-                    .collect();
-                let shown = &lines[lines.len().saturating_sub(10)..];
-                if shown.is_empty() {
-                    "(no output)".to_string()
-                } else {
-                    shown.join("\n")
-                }
-            }
+            Check::FlagEvaluation => flag_evaluation(trace, service, t),
+            Check::FlagLogs => flag_logs(trace, service, t),
             Check::OrderCount => {
                 let orders = at(m::ORDERS.name, service).unwrap_or(0.0);
                 format!("{orders:.0}")
             }
-            Check::KubectlTop => {
-                let mut out = format!("{:<34}{:<13}{}", "NAME", "CPU(cores)", "MEMORY(bytes)");
-                let cpu_m = at(m::CPU_USAGE.name, service).unwrap_or(0.0) * 1000.0;
-                let ws = at(m::WORKING_SET.name, service);
-                for row in crate::view::pods_at(trace, t)
-                    .into_iter()
-                    .filter(|r| r.service == service && r.status == "Running")
-                {
-                    let memory = ws.map_or("<unknown>".to_string(), |b| {
-                        format!("{:.0}Mi", b / (1024.0 * 1024.0))
-                    });
-                    out.push_str(&format!(
-                        "\n{:<34}{:<13}{memory}",
-                        row.name,
-                        format!("{cpu_m:.0}m")
-                    ));
-                }
-                out
-            }
+            Check::KubectlTop => kubectl_top(trace, service, t),
             Check::MemoryLimit => match at(m::MEMORY_LIMIT.name, service) {
                 Some(bytes) => crate::units::format_bytes_exact(bytes as u64),
                 None => format_bytes_human(0.0),
@@ -164,6 +119,62 @@ impl Check {
             }
         }
     }
+}
+
+/// flagd's OFREP answer: the served value and the variant it belongs to.
+fn flag_evaluation(trace: &Trace, service: &str, t: SimTime) -> String {
+    let flag = flag_of(trace, service);
+    let value = value_at(trace, m::FLAG_SERVED.name, service, t).unwrap_or(0.0) as i64;
+    let variant = trace
+        .scenario
+        .flags
+        .get(&flag)
+        .and_then(|f| f.variants.iter().find(|(_, v)| **v == value))
+        .map_or("default", |(name, _)| name.as_str());
+    format!(
+        "{{\"key\":\"{flag}\",\"value\":{value},\"variant\":\"{variant}\",\"reason\":\"STATIC\"}}"
+    )
+}
+
+/// The last 10 flag lines the service's pods logged up to `t`, like `--tail`.
+fn flag_logs(trace: &Trace, service: &str, t: SimTime) -> String {
+    let prefix = format!("pod/{service}-");
+    let lines: Vec<&str> = trace
+        .events
+        .iter()
+        .take_while(|e| e.at_us <= t.0)
+        .filter(|e| e.reason == "FeatureFlag" && e.object.starts_with(&prefix))
+        .map(|e| e.message.as_str())
+        .collect();
+    let shown = &lines[lines.len().saturating_sub(10)..];
+    if shown.is_empty() {
+        "(no output)".to_string()
+    } else {
+        shown.join("\n")
+    }
+}
+
+/// One row per running pod of the service, with the service's CPU and
+/// working set at `t`.
+fn kubectl_top(trace: &Trace, service: &str, t: SimTime) -> String {
+    let at = |name: &str| value_at(trace, name, service, t);
+    let mut out = format!("{:<34}{:<13}{}", "NAME", "CPU(cores)", "MEMORY(bytes)");
+    let cpu_millicores = at(m::CPU_USAGE.name).unwrap_or(0.0) * 1000.0;
+    let ws_bytes = at(m::WORKING_SET.name);
+    for row in crate::view::pods_at(trace, t)
+        .into_iter()
+        .filter(|r| r.service == service && r.status == "Running")
+    {
+        let memory = ws_bytes.map_or("<unknown>".to_string(), |b| {
+            format!("{:.0}Mi", b / (1024.0 * 1024.0))
+        });
+        out.push_str(&format!(
+            "\n{:<34}{:<13}{memory}",
+            row.name,
+            format!("{cpu_millicores:.0}m")
+        ));
+    }
+    out
 }
 
 fn flag_of(trace: &Trace, service: &str) -> String {

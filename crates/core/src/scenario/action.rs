@@ -15,10 +15,14 @@
 //! 9m hpa front-end on
 //! ```
 
-use super::{Scenario, ServiceKind};
+use super::validate::joined_keys;
+use super::{
+    FlagSpec, Problems, Scenario, ServiceKind, ServiceSpec, MAX_FLAG_VALUE, MAX_REPLICAS, MAX_USERS,
+};
 use crate::decode::{expected, FromValue, Path};
-use crate::scenario::Problems;
-use crate::units::{format_bytes_exact, parse_bytes, parse_duration, parse_millicores, Dur};
+use crate::units::{
+    format_bytes_exact, parse_bytes, parse_duration, parse_millicores, Dur, GIB, MIB,
+};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
@@ -143,42 +147,80 @@ fn parse_on_off(word: &str) -> Result<bool, String> {
     }
 }
 
+/// `NAME.VARIANT=VALUE`: edits a variant's value.
+fn parse_flag_value(spec: &str) -> Result<ActionKind, String> {
+    let (name_variant, value) = spec.split_once('=').ok_or_else(|| {
+        format!("`{spec}`: write `set flag NAME VARIANT` or `set flag NAME.VARIANT=VALUE`")
+    })?;
+    let (flag, variant) = name_variant.split_once('.').ok_or_else(|| {
+        format!("`{name_variant}`: write NAME.VARIANT, like kafkaQueueProblems.on")
+    })?;
+    let value = value
+        .parse::<i64>()
+        .map_err(|_| format!("`{value}` is not a whole number"))?;
+    Ok(ActionKind::SetFlagValue {
+        flag: flag.into(),
+        variant: variant.into(),
+        value,
+    })
+}
+
+/// `[USERS [at RATE/s]]` after `start load`.
+fn parse_start_load(rest: &[&str]) -> Result<ActionKind, String> {
+    match rest {
+        [] => Ok(ActionKind::StartLoad {
+            users: None,
+            spawn_rate: None,
+        }),
+        [users, tail @ ..] => Ok(ActionKind::StartLoad {
+            users: Some(parse_count(users, "users")?),
+            spawn_rate: parse_rate(tail)?,
+        }),
+    }
+}
+
+/// `memory=SIZE` and `cpu=CPU`, in any order; the first bad setting is reported.
+fn parse_set_limit(service: &str, settings: &[&str]) -> Result<ActionKind, String> {
+    let mut memory = None;
+    let mut cpu_millicores = None;
+    for setting in settings {
+        match setting.split_once('=') {
+            Some(("memory", v)) => memory = Some(parse_bytes(v)?),
+            Some(("cpu", v)) => cpu_millicores = Some(parse_millicores(v)?),
+            _ => return Err(format!("`{setting}`: write memory=SIZE or cpu=CPU")),
+        }
+    }
+    Ok(ActionKind::SetLimit {
+        service: service.into(),
+        memory,
+        cpu_millicores,
+    })
+}
+
+fn parse_leak_kind(word: &str) -> Result<LeakKind, String> {
+    LeakKind::parse(word)
+        .ok_or_else(|| format!("`{word}` is not a leak; use cache, listeners or history"))
+}
+
+fn parse_leak_target(word: &str) -> Result<LeakTarget, String> {
+    if word == "all" {
+        return Ok(LeakTarget::All);
+    }
+    LeakKind::parse(word)
+        .map(LeakTarget::One)
+        .ok_or_else(|| format!("`{word}` is not a leak; use cache, listeners, history or all"))
+}
+
 impl ActionKind {
     fn parse(words: &[&str]) -> Result<ActionKind, String> {
         use ActionKind::*;
         let kind = match words {
-            ["set", "flag", spec] => {
-                let (name_variant, value) = spec.split_once('=').ok_or_else(|| {
-                    format!(
-                        "`{spec}`: write `set flag NAME VARIANT` or `set flag NAME.VARIANT=VALUE`"
-                    )
-                })?;
-                let (flag, variant) = name_variant.split_once('.').ok_or_else(|| {
-                    format!("`{name_variant}`: write NAME.VARIANT, like kafkaQueueProblems.on")
-                })?;
-                let value = value
-                    .parse::<i64>()
-                    .map_err(|_| format!("`{value}` is not a whole number"))?;
-                SetFlagValue {
-                    flag: flag.into(),
-                    variant: variant.into(),
-                    value,
-                }
-            }
+            ["set", "flag", spec] => parse_flag_value(spec)?,
             ["set", "flag", flag, variant] => SetFlagVariant {
                 flag: (*flag).into(),
                 variant: (*variant).into(),
             },
-            ["start", "load", rest @ ..] => match rest {
-                [] => StartLoad {
-                    users: None,
-                    spawn_rate: None,
-                },
-                [users, tail @ ..] => StartLoad {
-                    users: Some(parse_count(users, "users")?),
-                    spawn_rate: parse_rate(tail)?,
-                },
-            },
+            ["start", "load", rest @ ..] => parse_start_load(rest)?,
             ["stop", "load"] => StopLoad,
             ["set", "users", users, tail @ ..] => SetUsers {
                 users: parse_count(users, "users")?,
@@ -192,37 +234,16 @@ impl ActionKind {
                 replicas: parse_count(replicas, "replicas")?,
             },
             ["set", "limit", service, settings @ ..] if !settings.is_empty() => {
-                let mut memory = None;
-                let mut cpu_millicores = None;
-                for setting in settings {
-                    match setting.split_once('=') {
-                        Some(("memory", v)) => memory = Some(parse_bytes(v)?),
-                        Some(("cpu", v)) => cpu_millicores = Some(parse_millicores(v)?),
-                        _ => return Err(format!("`{setting}`: write memory=SIZE or cpu=CPU")),
-                    }
-                }
-                SetLimit {
-                    service: (*service).into(),
-                    memory,
-                    cpu_millicores,
-                }
+                parse_set_limit(service, settings)?
             }
             ["leak", service, kind, state] => Leak {
                 service: (*service).into(),
-                kind: LeakKind::parse(kind).ok_or_else(|| {
-                    format!("`{kind}` is not a leak; use cache, listeners or history")
-                })?,
+                kind: parse_leak_kind(kind)?,
                 enabled: parse_on_off(state)?,
             },
             ["clear", service, target] => Clear {
                 service: (*service).into(),
-                target: if *target == "all" {
-                    LeakTarget::All
-                } else {
-                    LeakTarget::One(LeakKind::parse(target).ok_or_else(|| {
-                        format!("`{target}` is not a leak; use cache, listeners, history or all")
-                    })?)
-                },
+                target: parse_leak_target(target)?,
             },
             ["gc", service] => Gc {
                 service: (*service).into(),
@@ -334,110 +355,128 @@ impl Action {
     /// Checks the action against the scenario it belongs to.
     pub fn check(&self, scenario: &Scenario) -> Result<(), String> {
         use ActionKind::*;
-        let service_of = |name: &str| {
-            scenario.services.get(name).ok_or_else(|| {
-                format!(
-                    "unknown service `{name}`; the services are {}",
-                    scenario
-                        .services
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-        };
         match &self.kind {
-            SetFlagVariant { flag, variant } | SetFlagValue { flag, variant, .. } => {
-                let spec = scenario.flags.get(flag).ok_or_else(|| {
-                    format!(
-                        "unknown flag `{flag}`; define it under [flags.{flag}] (flags: {})",
-                        scenario
-                            .flags
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
-                if let SetFlagValue { value, .. } = &self.kind {
-                    if !(0..=super::MAX_FLAG_VALUE).contains(value) {
-                        return Err(format!("{value} is outside 0..={}", super::MAX_FLAG_VALUE));
-                    }
-                } else if !spec.variants.contains_key(variant) {
-                    return Err(format!(
-                        "`{flag}` has no variant `{variant}`; its variants are {}",
-                        spec.variants.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
-                }
+            SetFlagVariant { flag, variant } => {
+                let spec = find_flag(scenario, flag)?;
+                check_variant(flag, spec, variant)
             }
-            StartLoad { users, spawn_rate } => {
-                if users.is_some_and(|u| u > super::MAX_USERS) {
-                    return Err(format!("more than the maximum {} users", super::MAX_USERS));
-                }
-                if spawn_rate.is_some_and(|r| r > 1000.0) {
-                    return Err("spawn rate above the maximum 1000/s".into());
-                }
+            SetFlagValue { flag, value, .. } => {
+                find_flag(scenario, flag)?;
+                check_flag_value(*value)
             }
-            SetUsers { users, spawn_rate } => {
-                if *users > super::MAX_USERS {
-                    return Err(format!("more than the maximum {} users", super::MAX_USERS));
-                }
-                if spawn_rate.is_some_and(|r| r > 1000.0) {
-                    return Err("spawn rate above the maximum 1000/s".into());
-                }
-            }
-            StopLoad => {}
-            Restart { service } if service == "flagd" => {}
-            Restart { service } => {
-                service_of(service)?;
-            }
+            StartLoad { users, spawn_rate } => check_load(*users, *spawn_rate),
+            SetUsers { users, spawn_rate } => check_load(Some(*users), *spawn_rate),
+            StopLoad => Ok(()),
+            Restart { service } if service == "flagd" => Ok(()),
+            Restart { service } => find_service(scenario, service).map(|_| ()),
             Scale { service, replicas } => {
-                service_of(service)?;
-                if *replicas == 0 || *replicas > super::MAX_REPLICAS {
-                    return Err(format!(
-                        "{replicas} replicas; allowed 1..={}",
-                        super::MAX_REPLICAS
-                    ));
-                }
+                find_service(scenario, service)?;
+                check_replicas(*replicas)
             }
             SetLimit {
                 service,
                 memory,
                 cpu_millicores,
             } => {
-                service_of(service)?;
-                if memory
-                    .is_some_and(|m| !(crate::units::MIB..=64 * crate::units::GIB).contains(&m))
-                {
-                    return Err("memory limit must be between 1Mi and 64Gi".into());
-                }
-                if cpu_millicores.is_some_and(|c| !(10..=64_000).contains(&c)) {
-                    return Err("cpu limit must be between 10m and 64".into());
-                }
+                find_service(scenario, service)?;
+                check_limit(*memory, *cpu_millicores)
             }
             Leak { service, .. } | Clear { service, .. } | Gc { service } => {
-                let spec = service_of(service)?;
-                let gc_on_go =
-                    matches!(self.kind, Gc { .. }) && spec.kind == ServiceKind::GoCheckout;
-                if spec.kind != ServiceKind::PythonLeaky && !gc_on_go {
-                    return Err(format!(
-                        "`{service}` is a {}; leaks, clear and gc act on a python-leaky service (gc also on go-checkout)",
-                        spec.kind.as_str()
-                    ));
-                }
+                let spec = find_service(scenario, service)?;
+                check_leak_target(&self.kind, service, spec)
             }
             Hpa { service, .. } => {
-                let spec = service_of(service)?;
-                if spec.hpa.is_none() {
-                    return Err(format!(
-                        "`{service}` has no [services.{service}.hpa] section to switch"
-                    ));
-                }
+                let spec = find_service(scenario, service)?;
+                check_hpa_switch(service, spec)
             }
         }
-        Ok(())
     }
+}
+
+fn find_service<'a>(scenario: &'a Scenario, name: &str) -> Result<&'a ServiceSpec, String> {
+    scenario.services.get(name).ok_or_else(|| {
+        format!(
+            "unknown service `{name}`; the services are {}",
+            joined_keys(&scenario.services)
+        )
+    })
+}
+
+fn find_flag<'a>(scenario: &'a Scenario, flag: &str) -> Result<&'a FlagSpec, String> {
+    scenario.flags.get(flag).ok_or_else(|| {
+        format!(
+            "unknown flag `{flag}`; define it under [flags.{flag}] (flags: {})",
+            joined_keys(&scenario.flags)
+        )
+    })
+}
+
+fn check_variant(flag: &str, spec: &FlagSpec, variant: &str) -> Result<(), String> {
+    if !spec.variants.contains_key(variant) {
+        return Err(format!(
+            "`{flag}` has no variant `{variant}`; its variants are {}",
+            joined_keys(&spec.variants)
+        ));
+    }
+    Ok(())
+}
+
+fn check_flag_value(value: i64) -> Result<(), String> {
+    if !(0..=MAX_FLAG_VALUE).contains(&value) {
+        return Err(format!("{value} is outside 0..={MAX_FLAG_VALUE}"));
+    }
+    Ok(())
+}
+
+/// Fastest spawn rate an action may ask for, users per second.
+const MAX_SPAWN_RATE_PER_S: f64 = 1000.0;
+
+fn check_load(users: Option<u32>, spawn_rate_per_s: Option<f64>) -> Result<(), String> {
+    if users.is_some_and(|u| u > MAX_USERS) {
+        return Err(format!("more than the maximum {MAX_USERS} users"));
+    }
+    if spawn_rate_per_s.is_some_and(|r| r > MAX_SPAWN_RATE_PER_S) {
+        return Err("spawn rate above the maximum 1000/s".into());
+    }
+    Ok(())
+}
+
+fn check_replicas(replicas: u32) -> Result<(), String> {
+    if replicas == 0 || replicas > MAX_REPLICAS {
+        return Err(format!("{replicas} replicas; allowed 1..={MAX_REPLICAS}"));
+    }
+    Ok(())
+}
+
+fn check_limit(memory_bytes: Option<u64>, cpu_millicores: Option<u32>) -> Result<(), String> {
+    if memory_bytes.is_some_and(|m| !(MIB..=64 * GIB).contains(&m)) {
+        return Err("memory limit must be between 1Mi and 64Gi".into());
+    }
+    if cpu_millicores.is_some_and(|c| !(10..=64_000).contains(&c)) {
+        return Err("cpu limit must be between 10m and 64".into());
+    }
+    Ok(())
+}
+
+/// Leaks, clear and gc act on a python-leaky service; gc also on a go-checkout.
+fn check_leak_target(kind: &ActionKind, service: &str, spec: &ServiceSpec) -> Result<(), String> {
+    let gc_on_go = matches!(kind, ActionKind::Gc { .. }) && spec.kind == ServiceKind::GoCheckout;
+    if spec.kind != ServiceKind::PythonLeaky && !gc_on_go {
+        return Err(format!(
+            "`{service}` is a {}; leaks, clear and gc act on a python-leaky service (gc also on go-checkout)",
+            spec.kind.as_str()
+        ));
+    }
+    Ok(())
+}
+
+fn check_hpa_switch(service: &str, spec: &ServiceSpec) -> Result<(), String> {
+    if spec.hpa.is_none() {
+        return Err(format!(
+            "`{service}` has no [services.{service}.hpa] section to switch"
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for Action {

@@ -1,8 +1,8 @@
 //! Every settable knob has one rule: its path pattern, its kind, its
 //! allowed range and a line of help, declared with its field (`spec!` in
-//! mod.rs). Range validation, `incident params`, `--set path=value` and the
-//! app's sliders all read the one table built from those declarations, so
-//! they cannot disagree.
+//! service.rs, flags.rs, workload.rs and mod.rs). Range validation,
+//! `incident params`, `--set path=value` and the app's sliders all read the
+//! one table built from those declarations, so they cannot disagree.
 
 use super::spec::{ParamKind, Rule, Rules};
 use super::{Problem, Problems, Scenario};
@@ -491,66 +491,86 @@ pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(),
             "the scenario cannot be represented as data",
         ))
     })?;
-    // Walk to the parent, which must already exist (services and flags are
-    // not created by --set; optional leaves are).
+    set_leaf(&mut tree, &segments, new_leaf).map_err(|refusal| match refusal {
+        Refusal::Unknown => unknown(),
+        Refusal::Invalid(message) => Problem::new(path, message).into(),
+    })?;
+    *scenario = revalidated(&tree)?;
+    Ok(())
+}
+
+/// Why `set_leaf` left the tree alone.
+enum Refusal {
+    /// The path names nothing in this scenario.
+    Unknown,
+    Invalid(&'static str),
+}
+
+/// Puts `new_leaf` at `segments` (`None` removes an optional leaf). The
+/// parent must already exist: services and flags are not created by
+/// --set; optional leaves are.
+fn set_leaf(tree: &mut Value, segments: &[String], new_leaf: Option<Value>) -> Result<(), Refusal> {
     let (last, parents) = segments.split_last().expect("path has segments");
-    let mut node = &mut tree;
-    for segment in parents {
-        node = match node {
-            Value::Object(map) => match map.get_mut(segment) {
-                Some(child) => child,
-                None => return Err(unknown()),
-            },
-            Value::Array(items) => {
-                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                    Some(child) => child,
-                    None => return Err(unknown()),
-                }
-            }
-            _ => return Err(unknown()),
-        };
-    }
-    match node {
-        Value::Object(map) => {
-            let map: &mut Map<String, Value> = map;
-            if !map.contains_key(last) && !is_optional(&segments) {
-                return Err(unknown());
-            }
-            match new_leaf {
-                Some(v) => {
-                    map.insert(last.clone(), v);
-                }
-                None => {
-                    if !is_optional(&segments) {
-                        return Err(Problem::new(path, "is required; it cannot be none").into());
-                    }
-                    map.remove(last);
-                }
-            }
-        }
+    match child_at(tree, parents).ok_or(Refusal::Unknown)? {
+        Value::Object(map) => set_in_table(map, last, segments, new_leaf),
         Value::Array(items) => {
             let Some(slot) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) else {
-                return Err(unknown());
+                return Err(Refusal::Unknown);
             };
-            match new_leaf {
-                Some(v) => *slot = v,
-                None => return Err(Problem::new(path, "cannot be none").into()),
-            }
+            *slot = new_leaf.ok_or(Refusal::Invalid("cannot be none"))?;
+            Ok(())
         }
-        _ => return Err(unknown()),
+        _ => Err(Refusal::Unknown),
     }
-    let shape = schema_problems(&tree);
+}
+
+/// The node at `segments` below `node`, through tables and lists.
+fn child_at<'a>(mut node: &'a mut Value, segments: &[String]) -> Option<&'a mut Value> {
+    for segment in segments {
+        node = match node {
+            Value::Object(map) => map.get_mut(segment)?,
+            Value::Array(items) => items.get_mut(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn set_in_table(
+    map: &mut Map<String, Value>,
+    last: &str,
+    segments: &[String],
+    new_leaf: Option<Value>,
+) -> Result<(), Refusal> {
+    let optional = is_optional(segments);
+    if !map.contains_key(last) && !optional {
+        return Err(Refusal::Unknown);
+    }
+    match new_leaf {
+        Some(v) => {
+            map.insert(last.to_string(), v);
+        }
+        None if optional => {
+            map.remove(last);
+        }
+        None => return Err(Refusal::Invalid("is required; it cannot be none")),
+    }
+    Ok(())
+}
+
+/// The edited tree decoded, normalized and validated as a file would be.
+fn revalidated(tree: &Value) -> Result<Scenario, Problems> {
+    let shape = schema_problems(tree);
     if !shape.is_empty() {
         return Err(Problems(shape));
     }
-    let mut updated = <Scenario as FromValue>::from_value(&tree, Path::Root)?;
+    let mut updated = <Scenario as FromValue>::from_value(tree, Path::Root)?;
     updated.normalize();
     let problems = updated.validate();
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-    *scenario = updated;
-    Ok(())
+    Ok(updated)
 }
 
 fn is_optional(segments: &[String]) -> bool {
