@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod checks;
+pub mod claims;
 pub mod control;
 pub mod decode;
 pub mod engine;

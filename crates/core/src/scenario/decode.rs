@@ -86,6 +86,7 @@ impl FromValue for Scenario {
             alerts: f.or("alerts", AlertSpec::default()),
             timeline: f.or("timeline", Vec::new()),
             controls: f.or("controls", Vec::new()),
+            claims: f.or("claims", Vec::new()),
         };
         f.finish(scenario)
     }

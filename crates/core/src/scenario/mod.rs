@@ -54,6 +54,7 @@ pub const MAX_FLAG_VALUE: i64 = 5_000;
 pub const MAX_TASKS: usize = 32;
 pub const MAX_STEPS: usize = 16;
 pub const MAX_ACTIONS: usize = 200;
+pub const MAX_CLAIMS: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scenario {
@@ -85,6 +86,12 @@ pub struct Scenario {
     /// sliders and folds the rest under "advanced".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<String>,
+    /// What the description says the run does, as claims on the run's
+    /// measures (`restarts(front-end) >= 3`, as lessons write them); the
+    /// tests check every preset's claims on its own run, and `incident
+    /// simulate` prints whether each holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<String>,
 }
 
 spec! {
@@ -154,6 +161,10 @@ impl Scenario {
         at.field("workload", section(WorkloadSpec::rules));
         at.field("alerts", section(AlertSpec::rules));
         at.field("timeline", each(text("an action: `30s set flag NAME on`")));
+        at.field(
+            "claims",
+            each(text("what the run does: `restarts(checkout) >= 3`")),
+        );
     }
 }
 

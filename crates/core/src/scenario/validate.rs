@@ -51,6 +51,9 @@ impl Scenario {
         self.check_workload(problems);
         self.check_timeline(problems);
         self.check_kafka(problems);
+        if self.claims.len() > super::MAX_CLAIMS {
+            push(problems, "claims", format!("at most {} claims", super::MAX_CLAIMS));
+        }
     }
 
     fn check_name(&self, problems: &mut Vec<Problem>) {
