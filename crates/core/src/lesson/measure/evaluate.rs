@@ -1,0 +1,232 @@
+//! Taking a measure on a finished run: from its summary, its sampled
+//! series, its alerts and events, and its scenario.
+
+use super::{Measure, MeasureValue, Since};
+use crate::alerts::Rule;
+use crate::checks::not_growing_cause;
+use crate::metrics as m;
+use crate::trace::{ServiceSummary, Trace};
+use crate::units::{SimTime, MIB};
+
+impl Measure {
+    /// The measure on a run; `None` when the run never got there (no OOM).
+    pub fn evaluate(&self, trace: &Trace) -> Option<MeasureValue> {
+        match self {
+            Measure::MostRestarted => Some(MeasureValue::Text(most_restarted(trace))),
+            Measure::NotGrowingCause { service } => {
+                not_growing_cause(trace, service).map(|c| MeasureValue::Text(c.to_string()))
+            }
+            Measure::TopAllocationSiteAt { service, at } => {
+                top_allocation_site(trace, service, *at).map(MeasureValue::Text)
+            }
+            Measure::FirstAlert { service } => first_alert(trace, service).map(MeasureValue::Text),
+            Measure::Param { path } => param_value(trace, path).map(MeasureValue::Text),
+            numeric => numeric.number(trace).map(MeasureValue::Number),
+        }
+    }
+
+    /// A measure that gives a number, on a run; `None` for those that
+    /// give a name, which `evaluate` takes itself.
+    fn number(&self, trace: &Trace) -> Option<f64> {
+        let s = &trace.summary;
+        let svc = |name: &str| service_summary(trace, name);
+        match self {
+            Measure::FirstOomAfterLoadMin { service } => {
+                let oom = svc(service)?.first_oom_s?;
+                Some((oom - s.load_started_s.unwrap_or(0.0)).max(0.0) / 60.0)
+            }
+            Measure::FirstOomAtS { service } => svc(service)?.first_oom_s,
+            Measure::Restarts { service } => Some(svc(service)?.restarts as f64),
+            Measure::OomKills { service } => Some(svc(service)?.oom_kills as f64),
+            Measure::LivenessKills { service } => Some(svc(service)?.liveness_kills as f64),
+            Measure::PeakWorkingSetMi { service } => {
+                Some(mib(svc(service)?.peak_working_set_bytes))
+            }
+            Measure::PeakUtilizationPercent { service } => {
+                Some(svc(service)?.peak_utilization * 100.0)
+            }
+            Measure::LatencyP95Ms => s.requests.latency_ms_p95,
+            Measure::LatencyP99Ms => s.requests.latency_ms_p99,
+            Measure::FailurePercent => Some(s.requests.failure_ratio * 100.0),
+            Measure::GcRateReachedAtS { service, per_min } => gc_rates(trace, service)?
+                .find(|(_, rate)| rate >= per_min)
+                .map(|(t, _)| t),
+            Measure::GcPerMinAt { service, at } => gc_per_min_at(trace, service, *at),
+            Measure::WorkingSetAtMi { service, at } => {
+                crate::view::value_at(trace, m::WORKING_SET.name, service, *at).map(mib)
+            }
+            Measure::UtilizationReachedAtS { service, ratio } => {
+                utilization_reached_s(trace, service, *ratio)
+            }
+            Measure::WorkingSetRangeMi { service, from } => {
+                working_set_range_mi(trace, service, *from)
+            }
+            Measure::P99AtUtilizationMs { service, ratio } => {
+                p99_at_utilization_ms(trace, service, *ratio)
+            }
+            Measure::AlertFiredAtS { service, rule } => alert_first_s(trace, service, *rule),
+            Measure::AlertLeadMin { service, rule } => alert_lead_min(trace, service, *rule),
+            Measure::LoadStartedAtS => s.load_started_s,
+            Measure::EventAtS { reason } => event_at_s(trace, reason),
+            Measure::MostRestarted
+            | Measure::NotGrowingCause { .. }
+            | Measure::TopAllocationSiteAt { .. }
+            | Measure::FirstAlert { .. }
+            | Measure::Param { .. } => None,
+        }
+    }
+}
+
+fn mib(bytes: f64) -> f64 {
+    bytes / MIB as f64
+}
+
+fn service_summary<'a>(trace: &'a Trace, name: &str) -> Option<&'a ServiceSummary> {
+    trace.summary.services.iter().find(|x| x.name == name)
+}
+
+/// The service that restarted most, or "none".
+fn most_restarted(trace: &Trace) -> String {
+    let top = trace
+        .summary
+        .services
+        .iter()
+        .filter(|x| x.restarts > 0)
+        .max_by_key(|x| x.restarts);
+    top.map_or_else(|| "none".to_string(), |x| x.name.clone())
+}
+
+fn top_allocation_site(trace: &Trace, service: &str, at: SimTime) -> Option<String> {
+    crate::view::allocation_sites_at(trace, &trace.scenario, service, at)
+        .into_iter()
+        .next()
+        .map(|site| site.site)
+}
+
+/// The first alert to fire for the service, restart alerts aside.
+fn first_alert(trace: &Trace, service: &str) -> Option<String> {
+    trace
+        .alerts
+        .iter()
+        .find(|a| a.service == service && a.rule != Rule::ContainerRestarted)
+        .map(|a| a.rule.label().to_string())
+}
+
+fn param_value(trace: &Trace, path: &str) -> Option<String> {
+    crate::scenario::list_params(&trace.scenario)
+        .into_iter()
+        .find(|p| p.path == path)
+        .map(|p| p.value)
+}
+
+/// The GC rate over the last sample interval that ends by `at`.
+fn gc_per_min_at(trace: &Trace, service: &str, at: SimTime) -> Option<f64> {
+    let at_s = at.as_secs_f64();
+    gc_rates(trace, service)?
+        .take_while(|(t, _)| *t <= at_s + 1e-9)
+        .last()
+        .map(|(_, rate)| rate)
+}
+
+/// Highest minus lowest working set from `from` to the first OOM kill or
+/// the end, MiB.
+fn working_set_range_mi(trace: &Trace, service: &str, from: Since) -> Option<f64> {
+    let from_s = match from {
+        // Not the process's own start-up either.
+        Since::Load => trace.summary.load_started_s.unwrap_or(0.0).max(STARTUP_S),
+        Since::At(t) => t.as_secs_f64(),
+    };
+    let until_s = service_summary(trace, service)?
+        .first_oom_s
+        .unwrap_or(f64::INFINITY);
+    let (lo, hi) = samples(trace, m::WORKING_SET.name, service)?
+        .filter(|(t, _)| *t >= from_s && *t < until_s)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+            (lo.min(v), hi.max(v))
+        });
+    (hi >= lo).then(|| mib(hi - lo))
+}
+
+/// The service's mean P99 over the minute around the moment its
+/// utilization first reached `ratio`.
+fn p99_at_utilization_ms(trace: &Trace, service: &str, ratio: f64) -> Option<f64> {
+    let at = utilization_reached_s(trace, service, ratio)?;
+    let (sum, n) = samples(trace, m::SERVER_P99.name, service)?
+        .filter(|(t, _)| (*t - at).abs() <= 30.0)
+        .fold((0.0, 0u32), |(sum, n), (_, v)| (sum + v, n + 1));
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+/// Minutes from `rule` first firing to the first OOM kill; `None` if it
+/// fired only after.
+fn alert_lead_min(trace: &Trace, service: &str, rule: Rule) -> Option<f64> {
+    let oom = service_summary(trace, service)?.first_oom_s?;
+    let fired = alert_first_s(trace, service, rule)?;
+    (fired <= oom).then(|| (oom - fired) / 60.0)
+}
+
+fn event_at_s(trace: &Trace, reason: &str) -> Option<f64> {
+    trace
+        .events
+        .iter()
+        .find(|e| e.reason == reason)
+        .map(|e| e.at_us as f64 / 1e6)
+}
+
+/// The first minute of a run: the process starting, not the workload.
+const STARTUP_S: f64 = 60.0;
+
+/// (seconds, value) of a series' present samples.
+fn samples<'a>(
+    trace: &'a Trace,
+    name: &str,
+    service: &str,
+) -> Option<impl Iterator<Item = (f64, f64)> + 'a> {
+    let series = trace.find_series(name, service)?;
+    Some(
+        trace
+            .sample_times_us
+            .iter()
+            .zip(series.values.iter())
+            .filter_map(|(t, v)| v.map(|v| (*t as f64 / 1e6, v))),
+    )
+}
+
+fn utilization_reached_s(trace: &Trace, service: &str, ratio: f64) -> Option<f64> {
+    samples(trace, m::MEMORY_UTILIZATION.name, service)?
+        .find(|(_, u)| *u >= ratio)
+        .map(|(t, _)| t)
+}
+
+fn alert_first_s(trace: &Trace, service: &str, rule: Rule) -> Option<f64> {
+    trace
+        .alerts
+        .iter()
+        .find(|a| a.service == service && a.rule == rule)
+        .map(|a| a.at_us as f64 / 1e6)
+}
+
+/// (seconds, collections a minute) between consecutive samples of the GC
+/// count; a restart (the count falls) or a gap starts over.
+fn gc_rates<'a>(trace: &'a Trace, service: &str) -> Option<impl Iterator<Item = (f64, f64)> + 'a> {
+    let series = trace.find_series(m::GO_GC_COUNT.name, service)?;
+    let mut previous: Option<(f64, f64)> = None;
+    Some(
+        trace
+            .sample_times_us
+            .iter()
+            .zip(series.values.iter())
+            .filter_map(move |(t, v)| {
+                let t = *t as f64 / 1e6;
+                let Some(v) = *v else {
+                    previous = None;
+                    return None;
+                };
+                let rate = previous
+                    .filter(|(t0, v0)| t > *t0 && v >= *v0)
+                    .map(|(t0, v0)| (v - v0) / ((t - t0) / 60.0));
+                previous = Some((t, v));
+                rate.map(|r| (t, r))
+            }),
+    )
+}
