@@ -235,28 +235,40 @@ impl AppState {
     }
 }
 
-/// Builds the state from the URL and wires the effects.
-pub fn provide() -> AppState {
-    let loaded = share_link::load(&crate::dom::query());
-    let dark = match crate::dom::storage_get("incident-lab-theme").as_deref() {
+/// The theme remembered from the last visit, else the system's.
+fn initial_dark() -> bool {
+    match crate::dom::storage_get("incident-lab-theme").as_deref() {
         Some("dark") => true,
         Some("light") => false,
         _ => crate::dom::prefers_dark(),
-    };
-    let service = loaded
+    }
+}
+
+/// The service the link names, if the scenario has it; else the one the
+/// scenario is about.
+fn initial_service(loaded: &share_link::Loaded) -> String {
+    loaded
         .state
         .service
         .clone()
         .filter(|s| loaded.scenario.services.contains_key(s))
-        .unwrap_or_else(|| incident_core::view::focus_service(&loaded.scenario));
-    let scenario = RwSignal::new(loaded.scenario.clone());
-    // A bare address is a newcomer: the landing page. Any link is the lab.
-    let page = if crate::dom::query().trim_start_matches('?').is_empty() {
+        .unwrap_or_else(|| incident_core::view::focus_service(&loaded.scenario))
+}
+
+/// A bare address is a newcomer: the landing page. Any link is the lab.
+fn initial_page() -> Page {
+    if crate::dom::query().trim_start_matches('?').is_empty() {
         Page::Landing
     } else {
         Page::Dashboard
-    };
-    let app = AppState {
+    }
+}
+
+/// The signals, as the link and the last visit left them.
+fn new_state(loaded: &share_link::Loaded, dark: bool, service: String) -> AppState {
+    let scenario = RwSignal::new(loaded.scenario.clone());
+    let page = initial_page();
+    AppState {
         page: RwSignal::new(page),
         share: RwSignal::new(loaded.state.clone()),
         scenario,
@@ -270,7 +282,7 @@ pub fn provide() -> AppState {
         hover_s: RwSignal::new(None),
         playing: RwSignal::new(false),
         speed: RwSignal::new(60.0),
-        notices: RwSignal::new(loaded.notices),
+        notices: RwSignal::new(loaded.notices.clone()),
         control_errors: RwSignal::new(ByKey::default()),
         dark: RwSignal::new(dark),
         layout: RwSignal::new(0),
@@ -279,29 +291,49 @@ pub fn provide() -> AppState {
         changed_at: RwSignal::new(Some(crate::dom::now_ms())),
         scrub_max_s: RwSignal::new(None),
         cutoff_s: RwSignal::new(None),
-    };
-    provide_context(app);
-
-    // A pinned run from the link: re-simulate it.
-    if let Some(compare) = loaded.state.compare.clone() {
-        let mut pinned_state = ShareState {
-            overrides: compare,
-            compare: None,
-            ..loaded.state.clone()
-        };
-        let mut ignored = Vec::new();
-        let sc = share_link::scenario_of(&mut pinned_state, &mut ignored);
-        PIN_RUNNER.with(|r| {
-            r.start(
-                &sc,
-                |_| {},
-                move |trace, _| app.pinned.set(Some(Arc::new(trace))),
-            )
-        });
     }
+}
 
-    // Re-simulate whenever the scenario changes (not on the landing page,
-    // which shows no run).
+/// Builds the state from the URL and wires the effects.
+pub fn provide() -> AppState {
+    let loaded = share_link::load(&crate::dom::query());
+    let dark = initial_dark();
+    let service = initial_service(&loaded);
+    let app = new_state(&loaded, dark, service);
+    provide_context(app);
+    simulate_pinned(app, &loaded.state);
+    simulate_on_change(app);
+    keep_url_in_step(app);
+    apply_theme(app);
+    redraw_on_resize(app);
+    play_while_playing(app);
+    app
+}
+
+/// A pinned run from the link: re-simulate it.
+fn simulate_pinned(app: AppState, state: &ShareState) {
+    let Some(compare) = state.compare.clone() else {
+        return;
+    };
+    let mut pinned_state = ShareState {
+        overrides: compare,
+        compare: None,
+        ..state.clone()
+    };
+    let mut ignored = Vec::new();
+    let sc = share_link::scenario_of(&mut pinned_state, &mut ignored);
+    PIN_RUNNER.with(|r| {
+        r.start(
+            &sc,
+            |_| {},
+            move |trace, _| app.pinned.set(Some(Arc::new(trace))),
+        )
+    });
+}
+
+/// Re-simulate whenever the scenario changes (not on the landing page,
+/// which shows no run).
+fn simulate_on_change(app: AppState) {
     effect(move || {
         let sc = app.scenario.get();
         if app.page.get() == Page::Landing {
@@ -325,8 +357,10 @@ pub fn provide() -> AppState {
             )
         });
     });
+}
 
-    // Keep the URL in step with what is on screen.
+/// Keep the URL in step with what is on screen.
+fn keep_url_in_step(app: AppState) {
     effect(move || {
         if app.page.get() == Page::Landing {
             return;
@@ -340,8 +374,10 @@ pub fn provide() -> AppState {
         s.service = (service != default_service).then_some(service);
         crate::dom::replace_query(&share_link::to_query(&s));
     });
+}
 
-    // Theme: remember it and tell the page.
+/// Theme: remember it and tell the page.
+fn apply_theme(app: AppState) {
     effect(move || {
         let dark = app.dark.get();
         if let Some(root) = document().document_element() {
@@ -349,19 +385,21 @@ pub fn provide() -> AppState {
         }
         crate::dom::storage_set("incident-lab-theme", if dark { "dark" } else { "light" });
     });
+}
 
-    // Layout changes redraw the charts.
+/// Layout changes redraw the charts.
+fn redraw_on_resize(app: AppState) {
     let handle = window_event_listener(leptos::ev::resize, move |_| app.layout.update(|v| *v += 1));
     std::mem::forget(handle);
+}
 
-    // Playback: advance the scrub time while playing.
+/// Playback: advance the scrub time while playing.
+fn play_while_playing(app: AppState) {
     effect(move || {
         if app.playing.get() {
             play_frame(app, crate::dom::now_ms());
         }
     });
-
-    app
 }
 
 fn play_frame(app: AppState, last: f64) {

@@ -264,96 +264,12 @@ pub fn load(query: &str) -> Loaded {
             "The link is longer than {} KB and was not read; showing the defaults.",
             MAX_QUERY_BYTES / 1024
         ));
-        let scenario = scenario_of(&mut state, &mut notices);
-        return Loaded {
-            state,
-            scenario,
-            notices,
-        };
-    }
-    let mut unknown = Vec::new();
-    for (key, value) in parse_pairs(query) {
-        match key.as_str() {
-            "preset" => state.preset = value,
-            "seed" => match value.parse::<u64>() {
-                Ok(s) => state.seed = Some(s),
-                Err(_) => notices.push(format!("Ignored seed “{value}”: not a whole number.")),
-            },
-            "t" => match incident_core::units::parse_f64(&value) {
-                Some(t) if t >= 0.0 => state.t_s = Some(t),
-                _ => notices.push(format!("Ignored t=“{value}”: not a time in seconds.")),
-            },
-            "embed" => match Embed::parse(&value) {
-                Some(e) => state.embed = Some(e),
-                None => notices.push(format!(
-                    "Ignored embed=“{value}”; embeds are {}.",
-                    Embed::names().join(", ")
-                )),
-            },
-            "panels" => {
-                state.panels = value
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .take(16)
-                    .map(str::to_string)
-                    .collect()
-            }
-            "service" => state.service = Some(value),
-            "scenario" => match unbase64url(&value).and_then(|b| String::from_utf8(b).ok()) {
-                Some(json) => state.scenario_json = Some(json),
-                None => notices
-                    .push("The scenario in the link is damaged and was not used.".to_string()),
-            },
-            "compare" => {
-                state.compare = Some(
-                    parse_overrides(&value)
-                        .into_iter()
-                        .take(MAX_OVERRIDES)
-                        .collect(),
-                )
-            }
-            "lesson" if incident_core::lesson::is_lesson_name(&value) => state.lesson = Some(value),
-            "lesson" => notices.push(format!(
-                "Ignored lesson “{}”: lesson names are lowercase letters, digits and dashes.",
-                value.chars().take(40).collect::<String>()
-            )),
-            "step" => match value.parse::<usize>() {
-                Ok(n) if (1..=incident_core::lesson::MAX_STEPS).contains(&n) => {
-                    state.step = Some(n - 1)
-                }
-                _ => notices.push(format!("Ignored step “{value}”: steps count from 1.")),
-            },
-            "fixes" => {
-                state.fixes = value
-                    .split(',')
-                    .filter_map(|n| n.parse().ok())
-                    .filter(|&n: &usize| n < incident_core::lesson::MAX_CHOICES)
-                    .take(incident_core::lesson::MAX_CHOICES)
-                    .collect()
-            }
-            "instructor" => state.instructor = value != "0" && value != "false",
-            "projector" => state.projector = value != "0" && value != "false",
-            "theme" => {}
-            path if path.contains('.') || path == "duration" || path == "sample_interval" => {
-                if state.overrides.len() < MAX_OVERRIDES {
-                    state.overrides.push((key.clone(), value));
-                } else {
-                    unknown.push(key);
-                }
-            }
-            _ => unknown.push(key),
+    } else {
+        let mut unknown = Vec::new();
+        for (key, value) in parse_pairs(query) {
+            read_pair(&mut state, &mut notices, &mut unknown, key, value);
         }
-    }
-    if !unknown.is_empty() {
-        unknown.truncate(5);
-        let shown: Vec<String> = unknown
-            .iter()
-            .map(|k| k.chars().take(40).collect())
-            .collect();
-        notices.push(format!(
-            "Ignored unknown link parameters: {}.",
-            shown.join(", ")
-        ));
+        note_unknown(&mut notices, unknown);
     }
     let scenario = scenario_of(&mut state, &mut notices);
     Loaded {
@@ -361,6 +277,145 @@ pub fn load(query: &str) -> Loaded {
         scenario,
         notices,
     }
+}
+
+/// Reads one `key=value` of a link into the state; what cannot be used is
+/// a notice, and a key that is no parameter goes to `unknown`.
+fn read_pair(
+    state: &mut ShareState,
+    notices: &mut Vec<String>,
+    unknown: &mut Vec<String>,
+    key: String,
+    value: String,
+) {
+    match key.as_str() {
+        "preset" => state.preset = value,
+        "seed" => read_seed(state, notices, &value),
+        "t" => read_time(state, notices, &value),
+        "embed" => read_embed(state, notices, &value),
+        "panels" => state.panels = panel_names(&value),
+        "service" => state.service = Some(value),
+        "scenario" => read_scenario(state, notices, &value),
+        "compare" => {
+            state.compare = Some(
+                parse_overrides(&value)
+                    .into_iter()
+                    .take(MAX_OVERRIDES)
+                    .collect(),
+            )
+        }
+        "lesson" => read_lesson(state, notices, value),
+        "step" => read_step(state, notices, &value),
+        "fixes" => state.fixes = fix_indices(&value),
+        "instructor" => state.instructor = is_on(&value),
+        "projector" => state.projector = is_on(&value),
+        "theme" => {}
+        _ => read_override(state, unknown, key, value),
+    }
+}
+
+fn read_seed(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match value.parse::<u64>() {
+        Ok(s) => state.seed = Some(s),
+        Err(_) => notices.push(format!("Ignored seed “{value}”: not a whole number.")),
+    }
+}
+
+fn read_time(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match incident_core::units::parse_f64(value) {
+        Some(t) if t >= 0.0 => state.t_s = Some(t),
+        _ => notices.push(format!("Ignored t=“{value}”: not a time in seconds.")),
+    }
+}
+
+fn read_embed(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match Embed::parse(value) {
+        Some(e) => state.embed = Some(e),
+        None => notices.push(format!(
+            "Ignored embed=“{value}”; embeds are {}.",
+            Embed::names().join(", ")
+        )),
+    }
+}
+
+/// At most 16 panel names.
+fn panel_names(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .take(16)
+        .map(str::to_string)
+        .collect()
+}
+
+fn read_scenario(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match unbase64url(value).and_then(|b| String::from_utf8(b).ok()) {
+        Some(json) => state.scenario_json = Some(json),
+        None => notices.push("The scenario in the link is damaged and was not used.".to_string()),
+    }
+}
+
+fn read_lesson(state: &mut ShareState, notices: &mut Vec<String>, value: String) {
+    if incident_core::lesson::is_lesson_name(&value) {
+        state.lesson = Some(value);
+    } else {
+        notices.push(format!(
+            "Ignored lesson “{}”: lesson names are lowercase letters, digits and dashes.",
+            value.chars().take(40).collect::<String>()
+        ));
+    }
+}
+
+/// Links count steps from 1; the state from 0.
+fn read_step(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=incident_core::lesson::MAX_STEPS).contains(&n) => state.step = Some(n - 1),
+        _ => notices.push(format!("Ignored step “{value}”: steps count from 1.")),
+    }
+}
+
+/// The fixes' indices that can be fixes at all; the rest are dropped.
+fn fix_indices(value: &str) -> Vec<usize> {
+    value
+        .split(',')
+        .filter_map(|n| n.parse().ok())
+        .filter(|&n: &usize| n < incident_core::lesson::MAX_CHOICES)
+        .take(incident_core::lesson::MAX_CHOICES)
+        .collect()
+}
+
+fn is_on(value: &str) -> bool {
+    value != "0" && value != "false"
+}
+
+/// A parameter path is an override, up to `MAX_OVERRIDES` of them; any
+/// other key is unknown.
+fn read_override(state: &mut ShareState, unknown: &mut Vec<String>, key: String, value: String) {
+    if key.contains('.') || key == "duration" || key == "sample_interval" {
+        if state.overrides.len() < MAX_OVERRIDES {
+            state.overrides.push((key, value));
+        } else {
+            unknown.push(key);
+        }
+    } else {
+        unknown.push(key);
+    }
+}
+
+/// One notice for the first few keys the link should not have had.
+fn note_unknown(notices: &mut Vec<String>, mut unknown: Vec<String>) {
+    if unknown.is_empty() {
+        return;
+    }
+    unknown.truncate(5);
+    let shown: Vec<String> = unknown
+        .iter()
+        .map(|k| k.chars().take(40).collect())
+        .collect();
+    notices.push(format!(
+        "Ignored unknown link parameters: {}.",
+        shown.join(", ")
+    ));
 }
 
 /// The query that reproduces a state (starting with `?`).

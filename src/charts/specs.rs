@@ -64,6 +64,20 @@ fn line(label: &str, color: Rgb, points: Vec<(f64, Option<f64>)>) -> Line {
     }
 }
 
+/// A panel of lines only: no thresholds or bands, a linear axis that fits
+/// the data.
+fn panel(title: &str, unit: Unit, lines: Vec<Line>) -> Panel {
+    Panel {
+        title: title.to_string(),
+        unit,
+        lines,
+        hlines: Vec::new(),
+        bands: Vec::new(),
+        y_max: None,
+        log: false,
+    }
+}
+
 fn overlay_lines(inputs: &Inputs, name: &str, service: &str, label: &str, into: &mut Vec<Line>) {
     if let Some(p) = inputs.pinned {
         let pts = points(p, name, service, inputs.buckets);
@@ -174,18 +188,60 @@ const MEMORY_RULES: [Rule; 4] = [
 /// working set just under the limit; 5 s samples land within that).
 const AT_LIMIT_RATIO: f64 = 0.98;
 
-pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
-    let t = inputs.trace;
-    let theme = inputs.theme;
-    let limit = t
+/// A service's memory limit in bytes; 0 when the scenario has no such
+/// service.
+fn memory_limit(trace: &Trace, service: &str) -> f64 {
+    trace
         .scenario
         .services
         .get(service)
         .map(|s| s.memory_limit.as_f64())
-        .unwrap_or(0.0);
+        .unwrap_or(0.0)
+}
+
+/// The limit and the utilization alerts' thresholds under it.
+fn limit_lines(inputs: &Inputs, limit: f64) -> Vec<HLine> {
+    let theme = inputs.theme;
+    let alerts = &inputs.trace.scenario.alerts;
+    vec![
+        HLine {
+            value: limit,
+            color: theme.critical,
+            label: format!("limit {}", crate::format::bytes(limit)),
+        },
+        HLine {
+            value: limit * alerts.utilization_critical,
+            color: theme.critical,
+            label: format!("{:.0} % critical", alerts.utilization_critical * 100.0),
+        },
+        HLine {
+            value: limit * alerts.utilization_warning,
+            color: theme.warning,
+            label: format!("{:.0} % warning", alerts.utilization_warning * 100.0),
+        },
+    ]
+}
+
+/// Parked at the limit without a kill: the kernel reclaiming page cache.
+fn at_limit_bands(inputs: &Inputs, service: &str) -> Vec<Band> {
+    let until = inputs.until_s.unwrap_or(f64::INFINITY);
+    incident_core::view::at_limit_spans(inputs.trace, service, AT_LIMIT_RATIO)
+        .into_iter()
+        .filter(|(from, _)| *from <= until)
+        .map(|(from_s, to_s)| Band {
+            from_s,
+            to_s: to_s.min(until),
+            color: inputs.theme.warning,
+            label: "at the limit: the kernel reclaims page cache".into(),
+        })
+        .collect()
+}
+
+pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
+    let limit = memory_limit(inputs.trace, service);
     let mut lines = vec![line(
         "working set",
-        theme.series[0],
+        inputs.theme.series[0],
         own(inputs, m::WORKING_SET.name, service),
     )];
     overlay_lines(
@@ -195,54 +251,16 @@ pub fn memory(inputs: &Inputs, service: &str) -> ChartSpec {
         "working set",
         &mut lines,
     );
-    let hlines = vec![
-        HLine {
-            value: limit,
-            color: theme.critical,
-            label: format!("limit {}", crate::format::bytes(limit)),
-        },
-        HLine {
-            value: limit * t.scenario.alerts.utilization_critical,
-            color: theme.critical,
-            label: format!(
-                "{:.0} % critical",
-                t.scenario.alerts.utilization_critical * 100.0
-            ),
-        },
-        HLine {
-            value: limit * t.scenario.alerts.utilization_warning,
-            color: theme.warning,
-            label: format!(
-                "{:.0} % warning",
-                t.scenario.alerts.utilization_warning * 100.0
-            ),
-        },
-    ];
-    // Parked at the limit without a kill: the kernel reclaiming page cache.
-    let until = inputs.until_s.unwrap_or(f64::INFINITY);
-    let bands = incident_core::view::at_limit_spans(t, service, AT_LIMIT_RATIO)
-        .into_iter()
-        .filter(|(from, _)| *from <= until)
-        .map(|(from_s, to_s)| Band {
-            from_s,
-            to_s: to_s.min(until),
-            color: theme.warning,
-            label: "at the limit: the kernel reclaims page cache".into(),
-        })
-        .collect();
     let mut markers = oom_markers(inputs, service);
     markers.extend(alert_markers(inputs, service, &MEMORY_RULES));
     ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
-            title: format!("{service} working set"),
-            unit: Unit::Bytes,
-            lines,
-            hlines,
-            bands,
+            hlines: limit_lines(inputs, limit),
+            bands: at_limit_bands(inputs, service),
             y_max: Some(limit * 1.05),
-            log: false,
+            ..panel(&format!("{service} working set"), Unit::Bytes, lines)
         }]),
         markers,
     }
@@ -265,10 +283,9 @@ fn per_minute(points: &[(f64, Option<f64>)]) -> Vec<(f64, Option<f64>)> {
     out
 }
 
-pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
-    let t = inputs.trace;
+/// The heap and the GC's goal for it, with the heap of the overlaid runs.
+fn heap_lines(inputs: &Inputs, service: &str) -> Vec<Line> {
     let theme = inputs.theme;
-    let b = inputs.buckets;
     let mut heap = vec![
         line(
             "heap_alloc",
@@ -292,9 +309,13 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
         "heap_alloc",
         &mut heap,
     );
+    heap
+}
+
+fn goroutine_lines(inputs: &Inputs, service: &str) -> Vec<Line> {
     let mut goroutines = vec![line(
         "goroutines",
-        theme.series[2],
+        inputs.theme.series[2],
         own(inputs, m::GO_GOROUTINES.name, service),
     )];
     overlay_lines(
@@ -304,65 +325,57 @@ pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
         "goroutines",
         &mut goroutines,
     );
-    // Full-resolution count, then per minute, then downsampled.
+    goroutines
+}
+
+/// GC cycles per minute: from the full-resolution count, per minute, then
+/// downsampled.
+fn gc_rate_lines(inputs: &Inputs, service: &str) -> Vec<Line> {
+    let t = inputs.trace;
     let gc_full: Vec<(f64, Option<f64>)> = match t.find_series(m::GO_GC_COUNT.name, service) {
         Some(s) => times(t).into_iter().zip(s.values.iter().copied()).collect(),
         None => Vec::new(),
     };
     let rate = per_minute(&gc_full);
     let (tt, vv): (Vec<f64>, Vec<Option<f64>>) = rate.into_iter().unzip();
-    let gc = vec![line(
+    vec![line(
         "GC cycles per minute",
-        theme.series[3],
-        cut(downsample(&tt, &vv, b), inputs.until_s),
-    )];
-    let limit = t
+        inputs.theme.series[3],
+        cut(downsample(&tt, &vv, inputs.buckets), inputs.until_s),
+    )]
+}
+
+/// GOMEMLIMIT, when the service sets one.
+fn gomemlimit_lines(inputs: &Inputs, service: &str) -> Vec<HLine> {
+    inputs
+        .trace
         .scenario
         .services
         .get(service)
         .and_then(|s| s.go.as_ref())
         .and_then(|g| g.gomemlimit)
-        .map(|l| l.as_f64());
-    let heap_hlines = limit
+        .map(|l| l.as_f64())
         .map(|l| {
             vec![HLine {
                 value: l,
-                color: theme.warning,
+                color: inputs.theme.warning,
                 label: format!("GOMEMLIMIT {}", crate::format::bytes(l)),
             }]
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+pub fn go(inputs: &Inputs, service: &str) -> ChartSpec {
     ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
             Panel {
-                title: "heap".into(),
-                unit: Unit::Bytes,
-                lines: heap,
-                hlines: heap_hlines,
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
+                hlines: gomemlimit_lines(inputs, service),
+                ..panel("heap", Unit::Bytes, heap_lines(inputs, service))
             },
-            Panel {
-                title: "goroutines".into(),
-                unit: Unit::Count,
-                lines: goroutines,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
-            Panel {
-                title: "GC per minute".into(),
-                unit: Unit::Count,
-                lines: gc,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
+            panel("goroutines", Unit::Count, goroutine_lines(inputs, service)),
+            panel("GC per minute", Unit::Count, gc_rate_lines(inputs, service)),
         ]),
         markers: oom_markers(inputs, service),
     }
@@ -381,13 +394,8 @@ pub fn latency(inputs: &Inputs) -> ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![Panel {
-            title: "latency".into(),
-            unit: Unit::Millis,
-            lines,
-            hlines: vec![],
-            bands: Vec::new(),
-            y_max: None,
             log: true,
+            ..panel("latency", Unit::Millis, lines)
         }]),
         markers: {
             let mut m = oom_markers(inputs, "");
@@ -422,15 +430,7 @@ pub fn requests(inputs: &Inputs) -> ChartSpec {
     ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
-        body: Body::Panels(vec![Panel {
-            title: "rate".into(),
-            unit: Unit::PerSecond,
-            lines,
-            hlines: vec![],
-            bands: Vec::new(),
-            y_max: None,
-            log: false,
-        }]),
+        body: Body::Panels(vec![panel("rate", Unit::PerSecond, lines)]),
         markers: vec![],
     }
 }
@@ -452,27 +452,14 @@ pub fn node(inputs: &Inputs, service: &str) -> ChartSpec {
         hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
             Panel {
-                title: "lag".into(),
-                unit: Unit::Millis,
-                lines: lag,
                 hlines: vec![HLine {
                     value: 1000.0,
                     color: theme.critical,
                     label: "probe timeout 1 s".into(),
                 }],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
+                ..panel("lag", Unit::Millis, lag)
             },
-            Panel {
-                title: "connections".into(),
-                unit: Unit::Count,
-                lines: conns,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
+            panel("connections", Unit::Count, conns),
         ]),
         markers: vec![],
     }
@@ -508,15 +495,7 @@ pub fn python(inputs: &Inputs, service: &str) -> ChartSpec {
     ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
-        body: Body::Panels(vec![Panel {
-            title: "leaks".into(),
-            unit: Unit::Bytes,
-            lines,
-            hlines: vec![],
-            bands: Vec::new(),
-            y_max: None,
-            log: false,
-        }]),
+        body: Body::Panels(vec![panel("leaks", Unit::Bytes, lines)]),
         markers: oom_markers(inputs, service),
     }
 }
@@ -550,33 +529,9 @@ pub fn postgres(inputs: &Inputs) -> ChartSpec {
         x_max_s: x_max(inputs),
         hidden_from_s: inputs.until_s,
         body: Body::Panels(vec![
-            Panel {
-                title: "disk".into(),
-                unit: Unit::Bytes,
-                lines: disk,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
-            Panel {
-                title: "iops".into(),
-                unit: Unit::PerSecond,
-                lines: iops,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
-            Panel {
-                title: "lag".into(),
-                unit: Unit::Count,
-                lines: lag,
-                hlines: vec![],
-                bands: Vec::new(),
-                y_max: None,
-                log: false,
-            },
+            panel("disk", Unit::Bytes, disk),
+            panel("iops", Unit::PerSecond, iops),
+            panel("lag", Unit::Count, lag),
         ]),
         markers: vec![],
     }

@@ -287,13 +287,8 @@ fn tooltip_rows(
     h.finish()
 }
 
-#[component]
-fn Chart(chart: ChartSlot) -> impl IntoView {
-    let slot = chart;
-    let app = expect_context::<AppState>();
-    let kind = slot.kind;
-    let (base, overlay, geometry, legend) = (slot.base, slot.overlay, slot.geometry, slot.legend);
-    // The overlay follows the scrub and the pointer.
+/// The overlay follows the scrub and the pointer.
+fn follow_scrub_and_pointer(app: AppState, overlay: NodeRef<Canvas>, geometry: RwSignal<Geometry>) {
     crate::app::effect(move || {
         let scrub = app.scrub_s.get();
         let hover = app.hover_s.get();
@@ -303,25 +298,93 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
             charts::draw_overlay(&canvas, &g, scrub, hover, theme(&app), px(&app));
         }
     });
-    // The pods strip is as tall as its rows.
+}
+
+/// The plot's CSS height. The pods strip is as tall as its rows.
+fn plot_height_css(app: AppState, kind: &'static Chart) -> String {
     let pods = kind.height_px == 0;
-    let height = move || {
-        let zoom = if app.share.with(|s| s.projector) {
-            PROJECTOR_ZOOM
-        } else {
-            1.0
-        };
-        let css = if pods {
-            let n = app
-                .trace
-                .with(|t| t.as_ref().map(|t| t.pods.len()).unwrap_or(2))
-                .clamp(1, 30);
-            (40 + n * 24) as f64
-        } else {
-            f64::from(kind.height_px)
-        };
-        format!("height: {:.0}px", css * zoom)
+    let zoom = if app.share.with(|s| s.projector) {
+        PROJECTOR_ZOOM
+    } else {
+        1.0
     };
+    let css = if pods {
+        let n = app
+            .trace
+            .with(|t| t.as_ref().map(|t| t.pods.len()).unwrap_or(2))
+            .clamp(1, 30);
+        (40 + n * 24) as f64
+    } else {
+        f64::from(kind.height_px)
+    };
+    format!("height: {:.0}px", css * zoom)
+}
+
+/// The hover box at the pointer's moment, while there is one.
+fn tooltip_view(
+    app: AppState,
+    kind: &'static Chart,
+    geometry: RwSignal<Geometry>,
+) -> Option<impl IntoView> {
+    let t = app.hover_s.get()?;
+    let trace = app.trace.get()?;
+    let pinned = app.pinned.get();
+    let imported = app.imported.get();
+    let others = [("pinned", pinned.as_deref()), ("real", imported.as_deref())];
+    let rows = tooltip_rows(kind, &trace, &others, &app.service.get(), t);
+    let x = geometry.get_untracked().x_of(t);
+    Some(
+        view! { <div class="tooltip" style=format!("left: {x:.0}px") role="status" inner_html=rows></div> },
+    )
+}
+
+fn download_png(app: AppState, kind: &'static Chart, base: NodeRef<Canvas>) {
+    if let Some(c) = base.get_untracked() {
+        let name = app.scenario.with_untracked(|s| s.name.clone());
+        crate::dom::download_canvas(&c, &format!("{name}-{}.png", kind.id));
+    }
+}
+
+/// The lesson's queries for this chart, in the learner's own tools.
+fn queries_view(
+    app: AppState,
+    lessons: Option<crate::lesson::LessonState>,
+    kind: &'static Chart,
+) -> Option<impl IntoView> {
+    let ls = lessons?;
+    let cards = ls.queries.get();
+    let service = app.service.get();
+    let items: Vec<_> = app.scenario.with(|sc| {
+        cards
+            .iter()
+            .filter(|c| c.chart == kind.id)
+            .map(|c| (c.tool.clone(), c.render(sc, &service), c.seed_doc.clone()))
+            .collect()
+    });
+    if items.is_empty() {
+        return None;
+    }
+    Some(view! {
+        <details class="queries">
+            <summary>"Query this in your own tool"</summary>
+            <dl>
+                {items.into_iter().map(|(tool, query, doc)| view! {
+                    <dt>{tool}{doc.map(|d| format!(" (seed {d})"))}</dt>
+                    <dd><pre><code>{query}</code></pre></dd>
+                }).collect_view()}
+            </dl>
+        </details>
+    })
+}
+
+#[component]
+fn Chart(chart: ChartSlot) -> impl IntoView {
+    let slot = chart;
+    let app = expect_context::<AppState>();
+    let kind = slot.kind;
+    let (base, overlay, geometry, legend) = (slot.base, slot.overlay, slot.geometry, slot.legend);
+    follow_scrub_and_pointer(app, overlay, geometry);
+    let height = move || plot_height_css(app, kind);
     // Hover never shows what a lesson holds back.
     let visible = move |t: f64| app.cutoff_s.get_untracked().is_none_or(|c| t <= c);
     let on_move = move |ev: leptos::ev::MouseEvent| {
@@ -334,56 +397,15 @@ fn Chart(chart: ChartSlot) -> impl IntoView {
             app.scrub_to(t);
         }
     };
-    let tooltip = move || {
-        let t = app.hover_s.get()?;
-        let trace = app.trace.get()?;
-        let pinned = app.pinned.get();
-        let imported = app.imported.get();
-        let others = [("pinned", pinned.as_deref()), ("real", imported.as_deref())];
-        let rows = tooltip_rows(kind, &trace, &others, &app.service.get(), t);
-        let x = geometry.get_untracked().x_of(t);
-        Some(
-            view! { <div class="tooltip" style=format!("left: {x:.0}px") role="status" inner_html=rows></div> },
-        )
-    };
-    let download = move |_| {
-        if let Some(c) = base.get_untracked() {
-            let name = app.scenario.with_untracked(|s| s.name.clone());
-            crate::dom::download_canvas(&c, &format!("{name}-{}.png", kind.id));
-        }
-    };
+    let tooltip = move || tooltip_view(app, kind, geometry);
+    let download = move |_| download_png(app, kind, base);
     let lessons = use_context::<crate::lesson::LessonState>();
     let highlighted = move || {
         lessons.is_some_and(|ls| {
             !ls.step_page() && ls.highlights(&app).iter().any(|h| h == kind.highlight)
         })
     };
-    let queries = move || {
-        let ls = lessons?;
-        let cards = ls.queries.get();
-        let service = app.service.get();
-        let items: Vec<_> = app.scenario.with(|sc| {
-            cards
-                .iter()
-                .filter(|c| c.chart == kind.id)
-                .map(|c| (c.tool.clone(), c.render(sc, &service), c.seed_doc.clone()))
-                .collect()
-        });
-        if items.is_empty() {
-            return None;
-        }
-        Some(view! {
-            <details class="queries">
-                <summary>"Query this in your own tool"</summary>
-                <dl>
-                    {items.into_iter().map(|(tool, query, doc)| view! {
-                        <dt>{tool}{doc.map(|d| format!(" (seed {d})"))}</dt>
-                        <dd><pre><code>{query}</code></pre></dd>
-                    }).collect_view()}
-                </dl>
-            </details>
-        })
-    };
+    let queries = move || queries_view(app, lessons, kind);
     view! {
         <figure class="chart" class:highlight=highlighted data-chart=kind.id>
             <figcaption>

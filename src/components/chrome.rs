@@ -5,6 +5,8 @@ use crate::dom::clicked_attr;
 use crate::format;
 use crate::html::{flag, Attrs, Html};
 use incident_core::presets;
+// `Summary` is this module's component.
+use incident_core::Summary as RunSummary;
 use leptos::prelude::*;
 
 fn gallery_cards(app: AppState, cards: &[presets::Card]) -> String {
@@ -71,7 +73,6 @@ pub fn Gallery() -> impl IntoView {
     }
 }
 
-/// Reads the chosen file as text, then calls `then(name, text)`.
 /// Reads the chosen file as text and hands over its name and text. Boxed:
 /// one copy of this code for every file input.
 pub fn read_file(ev: leptos::ev::Event, then: Box<dyn Fn(String, String)>) {
@@ -168,24 +169,100 @@ pub fn Playback() -> impl IntoView {
     }
 }
 
+/// The progress bar while a run is in progress.
+fn progress_html(h: &mut Html, fraction: f64) {
+    let percent = format!("{:.0}", fraction * 100.0);
+    h.open(
+        "div",
+        &[
+            ("class", "progress"),
+            ("role", "progressbar"),
+            ("aria-valuemin", "0"),
+            ("aria-valuemax", "100"),
+            ("aria-valuenow", &percent),
+        ],
+    )
+    .open("span", &[("style", &format!("width: {percent}%"))])
+    .close("span")
+    .close("div")
+    .el("p", &[("class", "muted")], "Simulating…");
+}
+
+/// Each service's first OOM kill after the load started, in minutes, or
+/// "none".
+fn first_ooms_words(s: &RunSummary, load_s: f64) -> String {
+    let ooms: Vec<String> = s
+        .services
+        .iter()
+        .filter_map(|x| {
+            x.first_oom_s.map(|o| {
+                let minutes = ((o - load_s) / 60.0).max(0.0);
+                // The same words as a lesson's answer: "11.5 min".
+                format!(
+                    "{} {}",
+                    x.name,
+                    incident_core::lesson::Unit::Minutes.format(minutes)
+                )
+            })
+        })
+        .collect();
+    if ooms.is_empty() {
+        "none".to_string()
+    } else {
+        ooms.join(", ")
+    }
+}
+
+/// Seconds from the load's start to the first OOM kill of any service, for
+/// tests; empty without one.
+fn first_oom_after_load_s(s: &RunSummary, load_s: f64) -> String {
+    s.services
+        .iter()
+        .filter_map(|x| x.first_oom_s)
+        .reduce(f64::min)
+        .map(|o| format!("{:.1}", o - load_s))
+        .unwrap_or_default()
+}
+
+/// The headline numbers of a run, as a description list.
+fn headline_html(h: &mut Html, s: &RunSummary) {
+    let load_s = s.load_started_s.unwrap_or(0.0);
+    let ooms = first_ooms_words(s, load_s);
+    let first_oom_s = first_oom_after_load_s(s, load_s);
+    let restarts: u64 = s.services.iter().map(|x| x.restarts).sum();
+    let r = &s.requests;
+    let p95 = r
+        .latency_ms_p95
+        .map(format::millis)
+        .unwrap_or_else(|| "—".into());
+    let restarts = restarts.to_string();
+    let failures = format::percent(r.failure_ratio);
+    let alerts = s.alerts.len().to_string();
+    let rows: [(&str, &Attrs, &str); 5] = [
+        (
+            "First OOM after load",
+            &[("id", "first-oom"), ("data-seconds", &first_oom_s)],
+            &ooms,
+        ),
+        ("Restarts", &[], &restarts),
+        ("P95", &[], &p95),
+        ("Failures", &[], &failures),
+        ("Alerts", &[], &alerts),
+    ];
+    h.open("dl", &[("class", "headline")]);
+    for (term, attrs, detail) in rows {
+        h.open("div", &[])
+            .el("dt", &[], term)
+            .el("dd", attrs, detail)
+            .close("div");
+    }
+    h.close("dl");
+}
+
 fn summary_html(app: AppState) -> String {
     let mut h = Html::new();
     if let Some(p) = app.progress.get() {
-        let percent = format!("{:.0}", p * 100.0);
-        h.open(
-            "div",
-            &[
-                ("class", "progress"),
-                ("role", "progressbar"),
-                ("aria-valuemin", "0"),
-                ("aria-valuemax", "100"),
-                ("aria-valuenow", &percent),
-            ],
-        )
-        .open("span", &[("style", &format!("width: {percent}%"))])
-        .close("span")
-        .close("div")
-        .el("p", &[("class", "muted")], "Simulating…");
+        progress_html(&mut h, p);
     }
     if app.scrub_max_s.get().is_some() {
         h.el(
@@ -196,64 +273,9 @@ fn summary_html(app: AppState) -> String {
         return h.finish();
     }
     app.trace.with(|t| {
-        let Some(t) = t else { return };
-        let s = &t.summary;
-        let load = s.load_started_s.unwrap_or(0.0);
-        let ooms: Vec<String> = s
-            .services
-            .iter()
-            .filter_map(|x| {
-                x.first_oom_s.map(|o| {
-                    let minutes = ((o - load) / 60.0).max(0.0);
-                    // The same words as a lesson's answer: "11.5 min".
-                    format!(
-                        "{} {}",
-                        x.name,
-                        incident_core::lesson::Unit::Minutes.format(minutes)
-                    )
-                })
-            })
-            .collect();
-        let first_oom_s = s
-            .services
-            .iter()
-            .filter_map(|x| x.first_oom_s)
-            .reduce(f64::min)
-            .map(|o| format!("{:.1}", o - load))
-            .unwrap_or_default();
-        let restarts: u64 = s.services.iter().map(|x| x.restarts).sum();
-        let r = &s.requests;
-        let ooms = if ooms.is_empty() {
-            "none".to_string()
-        } else {
-            ooms.join(", ")
-        };
-        let p95 = r
-            .latency_ms_p95
-            .map(format::millis)
-            .unwrap_or_else(|| "—".into());
-        let restarts = restarts.to_string();
-        let failures = format::percent(r.failure_ratio);
-        let alerts = s.alerts.len().to_string();
-        let rows: [(&str, &Attrs, &str); 5] = [
-            (
-                "First OOM after load",
-                &[("id", "first-oom"), ("data-seconds", &first_oom_s)],
-                &ooms,
-            ),
-            ("Restarts", &[], &restarts),
-            ("P95", &[], &p95),
-            ("Failures", &[], &failures),
-            ("Alerts", &[], &alerts),
-        ];
-        h.open("dl", &[("class", "headline")]);
-        for (term, attrs, detail) in rows {
-            h.open("div", &[])
-                .el("dt", &[], term)
-                .el("dd", attrs, detail)
-                .close("div");
+        if let Some(t) = t {
+            headline_html(&mut h, &t.summary);
         }
-        h.close("dl");
     });
     h.finish()
 }
@@ -290,59 +312,73 @@ pub fn Notices() -> impl IntoView {
 pub const EMBED_WIDTH_PX: u32 = 720;
 pub const EMBED_HEIGHT_PX: u32 = 620;
 
+/// Copies a link to what is on screen, the playhead included, and says so
+/// for two seconds.
+fn copy_share_link(app: AppState, set_copied: WriteSignal<bool>) {
+    let mut s = app.share.get_untracked();
+    s.t_s = Some(app.scrub_s.get_untracked());
+    let url = crate::dom::url_with_query(&crate::share_link::to_query(&s));
+    let clipboard = crate::dom::window().navigator().clipboard();
+    let _ = clipboard.write_text(&url);
+    set_copied.set(true);
+    set_timeout(
+        move || set_copied.set(false),
+        std::time::Duration::from_secs(2),
+    );
+}
+
+fn download_csv(app: AppState) {
+    if let Some(t) = app.trace.get_untracked() {
+        crate::dom::download_text(&format!("{}.csv", t.scenario.name), "text/csv", &t.to_csv());
+    }
+}
+
+fn download_trace_json(app: AppState) {
+    if let Some(t) = app.trace.get_untracked() {
+        crate::dom::download_text(
+            &format!("{}.trace.json", t.scenario.name),
+            "application/json",
+            &t.to_json(),
+        );
+    }
+}
+
+/// An iframe of the memory chart embed of this run, from its start.
+fn embed_snippet_text(app: AppState) -> String {
+    let mut s = app.share.get();
+    s.embed = Some(crate::charts::registry::Embed::memory());
+    s.t_s = None;
+    format!(
+        "<iframe src=\"{}\" width=\"{EMBED_WIDTH_PX}\" height=\"{EMBED_HEIGHT_PX}\" title=\"Incident Lab\" loading=\"lazy\"></iframe>",
+        crate::dom::url_with_query(&crate::share_link::to_query(&s))
+    )
+}
+
+/// The scenario's services, the followed one selected.
+fn service_options_html(app: AppState) -> String {
+    let selected = app.service.get();
+    let mut h = Html::new();
+    app.scenario.with(|s| {
+        for name in s.services.keys() {
+            let mut attrs = vec![("value", name.as_str())];
+            if *name == selected {
+                attrs.push(("selected", ""));
+            }
+            h.el("option", &attrs, name);
+        }
+    });
+    h.finish()
+}
+
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let app = expect_context::<AppState>();
     let (copied, set_copied) = signal(false);
-    let share = move |_| {
-        let mut s = app.share.get_untracked();
-        s.t_s = Some(app.scrub_s.get_untracked());
-        let url = crate::dom::url_with_query(&crate::share_link::to_query(&s));
-        let clipboard = crate::dom::window().navigator().clipboard();
-        let _ = clipboard.write_text(&url);
-        set_copied.set(true);
-        set_timeout(
-            move || set_copied.set(false),
-            std::time::Duration::from_secs(2),
-        );
-    };
-    let csv = move |_| {
-        if let Some(t) = app.trace.get_untracked() {
-            crate::dom::download_text(&format!("{}.csv", t.scenario.name), "text/csv", &t.to_csv());
-        }
-    };
-    let trace_json = move |_| {
-        if let Some(t) = app.trace.get_untracked() {
-            crate::dom::download_text(
-                &format!("{}.trace.json", t.scenario.name),
-                "application/json",
-                &t.to_json(),
-            );
-        }
-    };
-    let embed_snippet = move || {
-        let mut s = app.share.get();
-        s.embed = Some(crate::charts::registry::Embed::memory());
-        s.t_s = None;
-        format!(
-            "<iframe src=\"{}\" width=\"{EMBED_WIDTH_PX}\" height=\"{EMBED_HEIGHT_PX}\" title=\"Incident Lab\" loading=\"lazy\"></iframe>",
-            crate::dom::url_with_query(&crate::share_link::to_query(&s))
-        )
-    };
-    let service_options = move || {
-        let selected = app.service.get();
-        let mut h = Html::new();
-        app.scenario.with(|s| {
-            for name in s.services.keys() {
-                let mut attrs = vec![("value", name.as_str())];
-                if *name == selected {
-                    attrs.push(("selected", ""));
-                }
-                h.el("option", &attrs, name);
-            }
-        });
-        h.finish()
-    };
+    let share = move |_| copy_share_link(app, set_copied);
+    let csv = move |_| download_csv(app);
+    let trace_json = move |_| download_trace_json(app);
+    let embed_snippet = move || embed_snippet_text(app);
+    let service_options = move || service_options_html(app);
     view! {
         <div class="toolbar" role="toolbar" aria-label="Run">
             <label for="service">"Memory of "</label>

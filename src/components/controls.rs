@@ -131,51 +131,7 @@ pub fn Control(path: String) -> impl IntoView {
         let Some(i) = info.get_untracked() else {
             return view! { <span class="muted">"not in this scenario"</span> }.into_any();
         };
-        let (id, path) = (body_id.clone(), body_path.clone());
-        match i.kind {
-            ParamKind::Bool => view! {
-                <input type="checkbox" id=id prop:checked=move || value() == "true"
-                    on:change=move |ev| app.set_param(&path, if event_target_checked(&ev) { "true" } else { "false" }) />
-            }
-            .into_any(),
-            ParamKind::Enum(options) => view! {
-                <select id=id inner_html=enum_options(options, &i.value) prop:value=value
-                    on:change=move |ev| app.set_param(&path, &event_target_value(&ev))></select>
-            }
-            .into_any(),
-            ParamKind::Text => view! { <code>{value}</code> }.into_any(),
-            _ => {
-                let position = move || {
-                    info.with(|i| {
-                        i.as_ref()
-                            .map(|i| to_position(i, i.number.unwrap_or(i.min.unwrap_or(0.0))))
-                            .unwrap_or(0.0)
-                            .to_string()
-                    })
-                };
-                let path2 = path.clone();
-                let scale = if i.log_scale { "log scale" } else { "" };
-                let range_id = format!("{id}-range");
-                let typed_label = format!("{} value", label_of(&path));
-                let allowed = i.allowed.clone();
-                view! {
-                    <div class="slider-row">
-                        <input type="range" id=id min="0" max="1000" step="1" prop:value=position
-                            aria-describedby=range_id.clone() aria-valuetext=value
-                            on:input=move |ev| {
-                                let pos = parse_f64(&event_target_value(&ev)).unwrap_or(0.0);
-                                let v = from_position(&i, pos);
-                                app.set_param(&path, &i.format(v));
-                            } />
-                        <input type="text" class="typed" inputmode="decimal" aria-label=typed_label
-                            prop:value=value
-                            on:change=move |ev| app.set_param(&path2, event_target_value(&ev).trim()) />
-                    </div>
-                    <small id=range_id class="muted">{allowed} " " {scale}</small>
-                }
-                .into_any()
-            }
-        }
+        control_input(app, info, value, i, body_id.clone(), body_path.clone())
     };
     view! {
         <div class="control" data-param=path.clone()>
@@ -184,6 +140,76 @@ pub fn Control(path: String) -> impl IntoView {
             <div inner_html=move || error_paragraph(error().as_deref())></div>
         </div>
     }
+}
+
+/// The input for a parameter of this kind: a checkbox, a select, the text
+/// itself, or a slider with a typed value.
+fn control_input(
+    app: AppState,
+    info: Memo<Option<ParamInfo>>,
+    value: impl Fn() -> String + Copy + Send + Sync + 'static,
+    i: ParamInfo,
+    id: String,
+    path: String,
+) -> AnyView {
+    match i.kind {
+        ParamKind::Bool => view! {
+            <input type="checkbox" id=id prop:checked=move || value() == "true"
+                on:change=move |ev| app.set_param(&path, if event_target_checked(&ev) { "true" } else { "false" }) />
+        }
+        .into_any(),
+        ParamKind::Enum(options) => view! {
+            <select id=id inner_html=enum_options(options, &i.value) prop:value=value
+                on:change=move |ev| app.set_param(&path, &event_target_value(&ev))></select>
+        }
+        .into_any(),
+        ParamKind::Text => view! { <code>{value}</code> }.into_any(),
+        _ => slider_input(app, info, value, i, id, path),
+    }
+}
+
+/// The slider's position for the parameter's value (its minimum when it
+/// has no number).
+fn slider_position(info: Memo<Option<ParamInfo>>) -> String {
+    info.with(|i| {
+        i.as_ref()
+            .map(|i| to_position(i, i.number.unwrap_or(i.min.unwrap_or(0.0))))
+            .unwrap_or(0.0)
+            .to_string()
+    })
+}
+
+/// A slider and a typed input for one number, and its allowed range.
+fn slider_input(
+    app: AppState,
+    info: Memo<Option<ParamInfo>>,
+    value: impl Fn() -> String + Copy + Send + Sync + 'static,
+    i: ParamInfo,
+    id: String,
+    path: String,
+) -> AnyView {
+    let position = move || slider_position(info);
+    let path2 = path.clone();
+    let scale = if i.log_scale { "log scale" } else { "" };
+    let range_id = format!("{id}-range");
+    let typed_label = format!("{} value", label_of(&path));
+    let allowed = i.allowed.clone();
+    view! {
+        <div class="slider-row">
+            <input type="range" id=id min="0" max="1000" step="1" prop:value=position
+                aria-describedby=range_id.clone() aria-valuetext=value
+                on:input=move |ev| {
+                    let pos = parse_f64(&event_target_value(&ev)).unwrap_or(0.0);
+                    let v = from_position(&i, pos);
+                    app.set_param(&path, &i.format(v));
+                } />
+            <input type="text" class="typed" inputmode="decimal" aria-label=typed_label
+                prop:value=value
+                on:change=move |ev| app.set_param(&path2, event_target_value(&ev).trim()) />
+        </div>
+        <small id=range_id class="muted">{allowed} " " {scale}</small>
+    }
+    .into_any()
 }
 
 /// The loaded scenario's own controls (the seed has its own row), at most
