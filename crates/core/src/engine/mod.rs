@@ -34,6 +34,8 @@ mod python;
 mod requests;
 mod sampling;
 mod service;
+#[cfg(test)]
+mod tests;
 
 pub use kernel::MAX_EVENTS;
 

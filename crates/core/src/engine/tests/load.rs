@@ -1,0 +1,173 @@
+//! The load generator: users spawned at the spawn rate, their tasks and
+//! steps, keep-alive connections to Node pods.
+
+use super::*;
+use crate::engine::pods::Exit;
+use crate::metrics as m;
+
+const API: &str = r#"
+[services.api]
+kind = "worker-pool"
+memory_limit = "128Mi"
+[services.api.routes.get]
+wait = "10ms"
+"#;
+
+#[test]
+fn users_spawn_one_per_interval_of_the_spawn_rate() {
+    let t = run(&format!(
+        r#"duration = "20s"
+sample_interval = "1s"
+{API}
+[workload]
+users = 10
+spawn_rate = 2.0
+think_time = {{ min = "1s", max = "2s" }}
+start_at = "250ms"
+[[workload.tasks]]
+name = "get"
+weight = 1
+steps = [{{ call = "api/get" }}]
+"#
+    ));
+    // Users at 0.25 s, 0.75 s, 1.25 s …: two more by each sample, ten in all.
+    let users = values(&t, &m::LOCUST_USERS, m::LOAD_GENERATOR);
+    let expected: Vec<Option<f64>> = (0..=20).map(|k| Some((2 * k).min(10) as f64)).collect();
+    assert_eq!(users, expected);
+    assert_eq!(
+        messages(&t, "LoadStarted"),
+        ["Ramping to 10 users at a rate of 2 per second"]
+    );
+    assert_eq!(t.summary.load_started_s, Some(0.25));
+}
+
+#[test]
+fn lowering_the_users_stops_the_most_recent_first() {
+    let mut w = world(&format!(
+        r#"duration = "30s"
+{API}
+[workload]
+users = 8
+spawn_rate = 100.0
+think_time = {{ min = "1s", max = "1s" }}
+start_at = "0s"
+[[workload.tasks]]
+name = "get"
+weight = 1
+steps = [{{ call = "api/get" }}]
+"#
+    ));
+    run_to(&mut w, 5.0);
+    assert_eq!(w.load.active, 8);
+    w.set_users(3, None, "set users 3".into());
+    run_to(&mut w, 6.0);
+    let active: Vec<bool> = w.load.users.iter().map(|u| u.active).collect();
+    assert_eq!(
+        active,
+        [true, true, true, false, false, false, false, false]
+    );
+    assert_eq!(w.load.active, 3);
+    // Raised again: the freed slots are taken before new ones.
+    w.set_users(5, None, "set users 5".into());
+    run_to(&mut w, 7.0);
+    assert_eq!(w.load.users.len(), 8);
+    assert_eq!(w.load.active, 5);
+}
+
+#[test]
+fn node_users_stay_on_their_pod_until_its_container_dies() {
+    let mut w = world(
+        r#"duration = "40s"
+[services.web]
+kind = "node-frontend"
+replicas = 3
+memory_limit = "512Mi"
+restart_policy = "never"
+[services.web.routes.page]
+cpu = "1ms"
+[workload]
+users = 30
+spawn_rate = 30.0
+think_time = { min = "200ms", max = "400ms" }
+start_at = "0s"
+[[workload.tasks]]
+name = "page"
+weight = 1
+steps = [{ call = "web/page" }]
+"#,
+    );
+    let web = pods_of(&w, "web");
+    run_to(&mut w, 10.0);
+    let conns: Vec<_> = w.load.users.iter().map(|u| u.conn.unwrap()).collect();
+    assert_eq!(conns.len(), 30);
+    let open = |w: &World, p: PodId| match &w.pods[p].rt {
+        crate::engine::pods::Rt::Node(n) => n.conns,
+        _ => unreachable!(),
+    };
+    assert_eq!(web.iter().map(|&p| open(&w, p)).sum::<u32>(), 30);
+    run_to(&mut w, 20.0);
+    let later: Vec<_> = w.load.users.iter().map(|u| u.conn.unwrap()).collect();
+    assert_eq!(
+        later, conns,
+        "a hundred requests later, the same connections"
+    );
+    // One pod dies: its users reconnect to the others, the rest stay.
+    let dead = conns[0].0;
+    let moved = conns.iter().filter(|c| c.0 == dead).count() as u32;
+    assert!(moved > 0);
+    w.kill(dead, Exit::Crash("test"));
+    run_to(&mut w, 30.0);
+    for (before, now) in conns.iter().zip(w.load.users.iter()) {
+        let now = now.conn.unwrap();
+        if before.0 == dead {
+            assert_ne!(now.0, dead);
+        } else {
+            assert_eq!(now, *before);
+        }
+    }
+    let alive: u32 = web
+        .iter()
+        .filter(|&&p| p != dead)
+        .map(|&p| open(&w, p))
+        .sum();
+    assert_eq!(alive, 30);
+    let t = w.run();
+    assert_eq!(at(&t, &m::OPEN_CONNECTIONS, "web", 10.0), Some(30.0));
+}
+
+#[test]
+fn steps_repeat_and_a_slow_response_counts_as_a_failure() {
+    let t = run(r#"duration = "10s"
+[services.a]
+kind = "worker-pool"
+memory_limit = "128Mi"
+[services.a.routes.get]
+wait = "20ms"
+sigma = 0.0
+[services.b]
+kind = "worker-pool"
+memory_limit = "128Mi"
+[services.b.routes.get]
+wait = "50ms"
+sigma = 0.0
+[workload]
+users = 1
+spawn_rate = 1.0
+think_time = { min = "100ms", max = "100ms" }
+start_at = "0s"
+[[workload.tasks]]
+name = "both"
+weight = 1
+steps = [{ call = "a/get", repeat = [3, 3] }, { call = "b/get", fail_slower_than = "40ms" }]
+"#);
+    // Each task: three 20 ms requests to a, one 50 ms request to b that the
+    // client fails for being slower than 40 ms (the server answered fine).
+    // 210 ms per task: 48 tasks begin in 10 s (the last at 9.87 s, done at
+    // 9.98 s).
+    let r = &t.summary.requests;
+    assert_eq!(r.issued, 48 * 4);
+    assert_eq!((r.succeeded, r.failed, r.in_flight), (48 * 3, 48, 0));
+    assert_eq!(r.failures_by_reason.keys().collect::<Vec<_>>(), ["slow"]);
+    assert_eq!(at(&t, &m::SERVER_FAILURE_RATE, "b", 10.0), Some(0.0));
+    assert_latency_ms(r.latency_ms_p99, 50.0);
+}
