@@ -77,12 +77,20 @@ mod tests {
             "restarts(checkout) >= 1".into(),
             "restarts(checkout) == 0".into(),
             "no_such(checkout) > 1".into(),
+            "param(workload.users) == 50".into(),
+            "param(workload.users) > 60".into(),
         ];
         let verdicts = check(&scenario, &simulate(&scenario));
         assert!(verdicts[0].result.is_ok(), "{verdicts:?}");
         let false_claim = verdicts[1].result.as_ref().unwrap_err();
-        assert!(false_claim.contains("is false of this run"), "{false_claim}");
+        assert!(
+            false_claim.contains("is false of this run"),
+            "{false_claim}"
+        );
         assert!(verdicts[2].result.is_err());
+        // A parameter's text compares as the number it is.
+        assert!(verdicts[3].result.is_ok(), "{verdicts:?}");
+        assert!(verdicts[4].result.is_err(), "{verdicts:?}");
     }
 
     #[test]

@@ -354,6 +354,17 @@ impl Claim {
     pub fn check(&self, trace: &Trace) -> Result<(), String> {
         let (left, left_shown) = self.left.value(trace)?;
         let (right, right_shown) = self.right.value(trace)?;
+        // A parameter reads as text (`param(workload.users)` is "50"); a
+        // number beside it compares it as the number it is.
+        let (left, right) = match (left, right) {
+            (MeasureValue::Text(t), MeasureValue::Number(n)) => {
+                (as_number(t), MeasureValue::Number(n))
+            }
+            (MeasureValue::Number(n), MeasureValue::Text(t)) => {
+                (MeasureValue::Number(n), as_number(t))
+            }
+            pair => pair,
+        };
         let holds = match (&left, &right) {
             (MeasureValue::Number(a), MeasureValue::Number(b)) => self.op.holds(*a, *b),
             (MeasureValue::Text(a), MeasureValue::Text(b))
@@ -372,6 +383,14 @@ impl Claim {
                 self.op.as_str()
             ))
         }
+    }
+}
+
+/// A text that is a plain number, as that number; any other text as it is.
+fn as_number(text: String) -> MeasureValue {
+    match parse_f64(text.trim()) {
+        Some(n) => MeasureValue::Number(n),
+        None => MeasureValue::Text(text),
     }
 }
 

@@ -338,7 +338,10 @@ pub fn list_params(scenario: &Scenario) -> Vec<ParamInfo> {
     };
     walk(&tree, &mut Vec::new(), &mut |path, leaf| {
         if let Some(rule) = find_rule(path) {
-            if !matches!(path.first().map(String::as_str), Some("controls" | "claims")) {
+            if !matches!(
+                path.first().map(String::as_str),
+                Some("controls" | "claims")
+            ) {
                 out.push(info(path.join("."), rule, Some(leaf)));
             }
         }

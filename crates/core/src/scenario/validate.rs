@@ -52,7 +52,11 @@ impl Scenario {
         self.check_timeline(problems);
         self.check_kafka(problems);
         if self.claims.len() > super::MAX_CLAIMS {
-            push(problems, "claims", format!("at most {} claims", super::MAX_CLAIMS));
+            push(
+                problems,
+                "claims",
+                format!("at most {} claims", super::MAX_CLAIMS),
+            );
         }
     }
 
