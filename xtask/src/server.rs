@@ -108,6 +108,42 @@ fn respond(
 
 fn serve(mut stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let (request_line, accepts_gzip) = read_request(&stream)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    if method != "GET" && method != "HEAD" {
+        return respond_text(&mut stream, "405 Method Not Allowed", b"GET only");
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    if path == prefix.trim_end_matches('/') {
+        let location = format!(
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: {prefix}\r\nContent-Length: 0\r\n\r\n"
+        );
+        return stream.write_all(location.as_bytes());
+    }
+    let Some(relative) = path.strip_prefix(prefix) else {
+        return respond_text(&mut stream, "404 Not Found", b"not under the site's prefix");
+    };
+    let Some(candidate) = site_path(relative) else {
+        return respond_text(&mut stream, "400 Bad Request", b"bad path");
+    };
+    let file = root.join(candidate);
+    let Some(body) = read_file(&file)? else {
+        return respond_text(&mut stream, "404 Not Found", b"not found");
+    };
+    let kind = content_type(&file);
+    if accepts_gzip && compressible(kind) {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&body)?;
+        let gz = enc.finish()?;
+        return respond(&mut stream, "200 OK", kind, &gz, true);
+    }
+    respond(&mut stream, "200 OK", kind, &body, false)
+}
+
+/// The request line, and whether the client takes gzip; the other headers
+/// are read and dropped.
+fn read_request(stream: &TcpStream) -> std::io::Result<(String, bool)> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -122,73 +158,36 @@ fn serve(mut stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()
             accepts_gzip = true;
         }
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    if method != "GET" && method != "HEAD" {
-        return respond(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only",
-            false,
-        );
-    }
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    if path == prefix.trim_end_matches('/') {
-        let location = format!(
-            "HTTP/1.1 301 Moved Permanently\r\nLocation: {prefix}\r\nContent-Length: 0\r\n\r\n"
-        );
-        return stream.write_all(location.as_bytes());
-    }
-    let Some(relative) = path.strip_prefix(prefix) else {
-        return respond(
-            &mut stream,
-            "404 Not Found",
-            "text/plain",
-            b"not under the site's prefix",
-            false,
-        );
-    };
+    Ok((request_line, accepts_gzip))
+}
+
+/// The file a path under the prefix names (index.html for the prefix
+/// itself); `None` when it would step outside the site.
+fn site_path(relative: &str) -> Option<&Path> {
     let relative = if relative.is_empty() {
         "index.html"
     } else {
         relative
     };
     let candidate = Path::new(relative);
-    if candidate
+    candidate
         .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return respond(
-            &mut stream,
-            "400 Bad Request",
-            "text/plain",
-            b"bad path",
-            false,
-        );
-    }
-    let file = root.join(candidate);
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then_some(candidate)
+}
+
+/// A regular file's contents; `None` when there is no such file.
+fn read_file(file: &Path) -> std::io::Result<Option<Vec<u8>>> {
     let mut body = Vec::new();
-    match std::fs::File::open(&file) {
+    match std::fs::File::open(file) {
         Ok(mut f) if file.is_file() => {
             f.read_to_end(&mut body)?;
+            Ok(Some(body))
         }
-        _ => {
-            return respond(
-                &mut stream,
-                "404 Not Found",
-                "text/plain",
-                b"not found",
-                false,
-            )
-        }
+        _ => Ok(None),
     }
-    let kind = content_type(&file);
-    if accepts_gzip && compressible(kind) {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(&body)?;
-        let gz = enc.finish()?;
-        return respond(&mut stream, "200 OK", kind, &gz, true);
-    }
-    respond(&mut stream, "200 OK", kind, &body, false)
+}
+
+fn respond_text(stream: &mut TcpStream, status: &str, body: &[u8]) -> std::io::Result<()> {
+    respond(stream, status, "text/plain", body, false)
 }

@@ -3,7 +3,7 @@
 
 use crate::Format;
 use incident_core::scenario::list_params;
-use incident_core::trace::Summary;
+use incident_core::trace::{AlertSummary, RequestSummary, Summary};
 use incident_core::units::{format_bytes_exact, format_bytes_human, format_duration, SimTime};
 use incident_core::{presets, simulate, Scenario};
 use std::fmt::Write;
@@ -38,6 +38,17 @@ fn ms(v: Option<f64>) -> String {
 
 pub fn summary_table(sc: &Scenario, s: &Summary) -> String {
     let mut out = String::new();
+    write_run_header(&mut out, sc, s);
+    out.push('\n');
+    write_services(&mut out, s);
+    out.push('\n');
+    write_requests(&mut out, &s.requests);
+    out.push('\n');
+    write_alerts(&mut out, &s.alerts);
+    out
+}
+
+fn write_run_header(out: &mut String, sc: &Scenario, s: &Summary) {
     let _ = writeln!(out, "{} — {}", sc.name, sc.title);
     let _ = writeln!(
         out,
@@ -50,7 +61,9 @@ pub fn summary_table(sc: &Scenario, s: &Summary) -> String {
     if let Some(t) = s.load_started_s {
         let _ = writeln!(out, "load started at {}", secs(t));
     }
-    out.push('\n');
+}
+
+fn write_services(out: &mut String, s: &Summary) {
     let _ = writeln!(
         out,
         "{:<16} {:>10} {:>11} {:>9} {:>7} {:>8} {:>11} {:>6} {:>8}",
@@ -84,8 +97,9 @@ pub fn summary_table(sc: &Scenario, s: &Summary) -> String {
             format_bytes_exact(svc.memory_bytes_limit as u64)
         );
     }
-    let r = &s.requests;
-    out.push('\n');
+}
+
+fn write_requests(out: &mut String, r: &RequestSummary) {
     let _ = writeln!(
         out,
         "requests   issued {}  ok {}  failed {} ({:.1} %)  in flight {}  rate {:.1}/s",
@@ -114,31 +128,34 @@ pub fn summary_table(sc: &Scenario, s: &Summary) -> String {
             .collect();
         let _ = writeln!(out, "failures   {}", reasons.join(", "));
     }
-    out.push('\n');
-    if s.alerts.is_empty() {
+}
+
+/// The table stays readable on a terminal; json has every alert.
+const ALERTS_SHOWN: usize = 40;
+
+fn write_alerts(out: &mut String, alerts: &[AlertSummary]) {
+    if alerts.is_empty() {
         let _ = writeln!(out, "alerts     none fired");
-    } else {
-        let _ = writeln!(out, "alerts");
-        const SHOWN: usize = 40;
-        for a in s.alerts.iter().take(SHOWN) {
-            let _ = writeln!(
-                out,
-                "  {:>8}  {:<16} {:<28} {}",
-                secs(a.at_s),
-                a.service,
-                a.rule,
-                a.message
-            );
-        }
-        if s.alerts.len() > SHOWN {
-            let _ = writeln!(
-                out,
-                "  … {} more (use --format json for all)",
-                s.alerts.len() - SHOWN
-            );
-        }
+        return;
     }
-    out
+    let _ = writeln!(out, "alerts");
+    for a in alerts.iter().take(ALERTS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {:>8}  {:<16} {:<28} {}",
+            secs(a.at_s),
+            a.service,
+            a.rule,
+            a.message
+        );
+    }
+    if alerts.len() > ALERTS_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … {} more (use --format json for all)",
+            alerts.len() - ALERTS_SHOWN
+        );
+    }
 }
 
 pub fn presets_listing(format: Format) -> String {

@@ -44,16 +44,7 @@ fn incident(args: &[&str], out: &PathBuf) -> serde_json::Value {
 }
 
 fn ours() -> Vec<String> {
-    let out = Command::new("docker")
-        .args([
-            "--host",
-            &host(),
-            "ps",
-            "-a",
-            "-q",
-            "--filter",
-            "label=incident-lab.run",
-        ])
+    let out = docker(&["ps", "-a", "-q", "--filter", "label=incident-lab.run"])
         .output()
         .expect("the docker CLI");
     String::from_utf8_lossy(&out.stdout)
@@ -252,55 +243,17 @@ fn ctrl_c_mid_run_leaves_no_container_behind() {
 #[ignore = "needs a Docker daemon; `cargo xtask test` starts one and runs these"]
 fn a_running_container_is_sampled_and_left_alone() {
     let image = "incident-lab/checkout:dev";
-    let have = Command::new("docker")
-        .args(["--host", &host(), "image", "inspect", image])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
     let dir = scratch("external");
-    if !have {
+    if !have_image(image) {
         // A short run builds the image.
         incident(
             &["checkout-gradual", "--duration", "10s"],
             &dir.join("build.json"),
         );
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let name = format!("someone-elses-checkout-{}", std::process::id());
-    let started = Command::new("docker")
-        .args([
-            "--host",
-            &host(),
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--network",
-            "host",
-            "--memory",
-            "64m",
-        ])
-        .args([
-            "-e",
-            &format!("PORT={port}"),
-            "-e",
-            "KAFKA_ADDR=local",
-            image,
-            "/checkout",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    start_checkout_outside_the_harness(&name, image, port);
     let out = dir.join("external.json");
     let trace = incident(
         &[
@@ -320,24 +273,61 @@ fn a_running_container_is_sampled_and_left_alone() {
         .collect();
     assert!(!ws.is_empty() && ws.iter().all(|w| *w > 0.0), "{ws:?}");
     assert!(trace["summary"]["requests"]["succeeded"].as_u64().unwrap() > 0);
-    let still = Command::new("docker")
+    assert_eq!(running(&name), "true", "left running");
+    let _ = docker(&["rm", "-f", &name]).output();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The docker CLI, on the test daemon.
+fn docker(args: &[&str]) -> Command {
+    let mut command = Command::new("docker");
+    command.args(["--host", &host()]).args(args);
+    command
+}
+
+fn have_image(image: &str) -> bool {
+    docker(&["image", "inspect", image])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The checkout workload as someone else would run it: `docker run`, on
+/// the host network, under its own memory limit.
+fn start_checkout_outside_the_harness(name: &str, image: &str, port: u16) {
+    let started = docker(&["run", "-d", "--name", name, "--network", "host"])
+        .args(["--memory", "64m"])
         .args([
-            "--host",
-            &host(),
-            "inspect",
-            "-f",
-            "{{.State.Running}}",
-            &name,
+            "-e",
+            &format!("PORT={port}"),
+            "-e",
+            "KAFKA_ADDR=local",
+            image,
+            "/checkout",
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&still.stdout).trim(),
-        "true",
-        "left running"
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
     );
-    let _ = Command::new("docker")
-        .args(["--host", &host(), "rm", "-f", &name])
-        .output();
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `docker inspect`'s `.State.Running` for a container: "true" or "false".
+fn running(name: &str) -> String {
+    let still = docker(&["inspect", "-f", "{{.State.Running}}", name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&still.stdout).trim().to_string()
 }

@@ -81,13 +81,17 @@ fn every_preset_exports_to_every_target() {
 }
 
 #[test]
-fn the_files_carry_the_scenario() {
+fn the_locustfile_carries_the_workload() {
     let locust = export("checkout-gradual", "locust");
     assert!(locust.contains("wait_time = between(1, 10)"), "{locust}");
     assert!(locust.contains("@task(10)\n    def browse_product(self):"));
     assert!(locust.contains("for _ in range(random.randint(2, 4)):"));
     assert!(locust.contains("/api/checkout"));
-    // Seed 003's locustfile judges slow responses as failures.
+}
+
+/// Seed 003's locustfile judges slow responses as failures.
+#[test]
+fn the_locustfile_judges_slow_responses() {
     let dir = scratch("judged");
     let file = dir.join("judged.toml");
     std::fs::write(
@@ -107,7 +111,10 @@ fn the_files_carry_the_scenario() {
             && judged.contains("if resp.elapsed.total_seconds() > 3:"),
         "{judged}"
     );
+}
 
+#[test]
+fn the_manifests_carry_the_limits_flags_and_timeline() {
     let k8s = export("checkout-spike", "k8s");
     assert!(k8s.contains("memory: 20Mi"), "{k8s}");
     // The spike starts with the flag off; the timeline turns it on.
@@ -136,7 +143,10 @@ fn the_files_carry_the_scenario() {
         String::from_utf8_lossy(&k8s_off.stdout).contains("\"on\": 300"),
         "overrides apply"
     );
+}
 
+#[test]
+fn the_compose_project_carries_the_memory_limit() {
     let dir = scratch("compose");
     let out = incident()
         .args(["export", "python-leaks", "--to", "compose", "--out"])

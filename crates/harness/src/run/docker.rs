@@ -95,7 +95,7 @@ pub fn image_for(spec: &ServiceSpec) -> Option<Image> {
 }
 
 /// A minimal ustar archive: the build context.
-fn tar(files: &[(&str, Vec<u8>, u32)]) -> Vec<u8> {
+fn tar(files: &[ContextFile]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, data, mode) in files {
         let mut header = [0u8; 512];
@@ -129,6 +129,9 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))
 }
 
+/// A file of a build context: name, contents and mode.
+type ContextFile = (&'static str, Vec<u8>, u32);
+
 /// Builds the image for a workload from the repository's `workloads/`:
 /// a static Go binary on `FROM scratch`, or the program alone for Python and
 /// Node (their runtime is bind-mounted from the host). Nothing is pulled.
@@ -136,64 +139,71 @@ pub async fn build(docker: &Docker, spec: &ServiceSpec, workloads: &Path) -> Res
     let Some(image) = image_for(spec) else {
         return Ok(());
     };
-    let files: Vec<(&str, Vec<u8>, u32)> = match spec.kind {
-        ServiceKind::GoCheckout => {
-            let out =
-                std::env::temp_dir().join(format!("incident-checkout-{}", std::process::id()));
-            let status = std::process::Command::new("go")
-                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-                .arg(&out)
-                .arg(".")
-                .current_dir(workloads.join("checkout"))
-                .env("CGO_ENABLED", "0")
-                .status()
-                .map_err(|e| {
-                    CliError::input(format!(
-                        "the checkout workload needs Go to build (`apt-get install golang-go`): {e}"
-                    ))
-                })?;
-            if !status.success() {
-                return Err(CliError::Failed(
-                    "go build of workloads/checkout failed".into(),
-                ));
-            }
-            let binary = read(&out)?;
-            let _ = std::fs::remove_file(&out);
-            vec![
-                (
-                    "Dockerfile",
-                    b"FROM scratch\nCOPY checkout /checkout\n".to_vec(),
-                    0o644,
-                ),
-                ("checkout", binary, 0o755),
-            ]
+    let files = match spec.kind {
+        ServiceKind::GoCheckout => checkout_context(workloads)?,
+        ServiceKind::PythonLeaky => {
+            program_context("main.py", "/app/main.py", &workloads.join("leaky/main.py"))?
         }
-        ServiceKind::PythonLeaky => vec![
-            (
-                "Dockerfile",
-                b"FROM scratch\nCOPY main.py /app/main.py\n".to_vec(),
-                0o644,
-            ),
-            ("main.py", read(&workloads.join("leaky/main.py"))?, 0o644),
-        ],
-        ServiceKind::NodeFrontend => vec![
-            (
-                "Dockerfile",
-                b"FROM scratch\nCOPY server.js /app/server.js\n".to_vec(),
-                0o644,
-            ),
-            (
-                "server.js",
-                read(&workloads.join("front-end/server.js"))?,
-                0o644,
-            ),
-        ],
+        ServiceKind::NodeFrontend => program_context(
+            "server.js",
+            "/app/server.js",
+            &workloads.join("front-end/server.js"),
+        )?,
         ServiceKind::WorkerPool => return Ok(()),
     };
-    let context = tar(&files);
+    build_image(docker, image.tag, tar(&files)).await
+}
+
+/// The checkout binary, built static (no cgo) so it runs on `scratch`.
+fn checkout_context(workloads: &Path) -> Result<Vec<ContextFile>, CliError> {
+    let out = std::env::temp_dir().join(format!("incident-checkout-{}", std::process::id()));
+    let status = std::process::Command::new("go")
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(&out)
+        .arg(".")
+        .current_dir(workloads.join("checkout"))
+        .env("CGO_ENABLED", "0")
+        .status()
+        .map_err(|e| {
+            CliError::input(format!(
+                "the checkout workload needs Go to build (`apt-get install golang-go`): {e}"
+            ))
+        })?;
+    if !status.success() {
+        return Err(CliError::Failed(
+            "go build of workloads/checkout failed".into(),
+        ));
+    }
+    let binary = read(&out)?;
+    let _ = std::fs::remove_file(&out);
+    Ok(vec![
+        (
+            "Dockerfile",
+            b"FROM scratch\nCOPY checkout /checkout\n".to_vec(),
+            0o644,
+        ),
+        ("checkout", binary, 0o755),
+    ])
+}
+
+/// A script copied alone to `dest`: its interpreter comes from the host.
+fn program_context(
+    name: &'static str,
+    dest: &str,
+    source: &Path,
+) -> Result<Vec<ContextFile>, CliError> {
+    let dockerfile = format!("FROM scratch\nCOPY {name} {dest}\n");
+    Ok(vec![
+        ("Dockerfile", dockerfile.into_bytes(), 0o644),
+        (name, read(source)?, 0o644),
+    ])
+}
+
+/// Sends the context to the daemon and waits for the build to finish.
+async fn build_image(docker: &Docker, tag: &str, context: Vec<u8>) -> Result<(), CliError> {
     let options = BuildImageOptionsBuilder::new()
         .dockerfile("Dockerfile")
-        .t(image.tag)
+        .t(tag)
         .rm(true)
         .build();
     let mut stream = docker.build_image(
@@ -202,11 +212,10 @@ pub async fn build(docker: &Docker, spec: &ServiceSpec, workloads: &Path) -> Res
         Some(bollard::body_full(bytes::Bytes::from(context))),
     );
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| CliError::Failed(format!("building {}: {e}", image.tag)))?;
+        let info = item.map_err(|e| CliError::Failed(format!("building {tag}: {e}")))?;
         if let Some(detail) = info.error_detail {
             return Err(CliError::Failed(format!(
-                "building {}: {}",
-                image.tag,
+                "building {tag}: {}",
                 detail.message.unwrap_or_default()
             )));
         }

@@ -16,7 +16,9 @@ mod service;
 mod trace;
 
 use crate::cli_error::CliError;
+use bollard::Docker;
 use incident_core::scenario::ServiceSpec;
+use incident_core::trace::Trace;
 use incident_core::Scenario;
 use load::Endpoint;
 use record::Recorder;
@@ -195,34 +197,18 @@ async fn run_async(
     external: Vec<(String, String)>,
 ) -> Result<(), CliError> {
     // Registered first, so Ctrl-C during the set-up still cleans up.
-    use tokio::signal::unix::{signal, SignalKind};
-    let signal_error =
-        |e: std::io::Error| CliError::Failed(format!("cannot watch for Ctrl-C: {e}"));
-    let mut stop = Stop {
-        interrupt: signal(SignalKind::interrupt()).map_err(signal_error)?,
-        terminate: signal(SignalKind::terminate()).map_err(signal_error)?,
-    };
+    let mut stop = Stop::watch()?;
     let docker = docker::connect(args.docker_host.as_deref()).await?;
-    let leftovers = docker::remove_labelled(&docker, None).await;
-    if leftovers > 0 {
-        eprintln!("removed {leftovers} container(s) left by an earlier run that did not finish");
-    }
+    remove_leftovers(&docker).await;
     let real = services_run_for_real(&sc, &external)?;
-    let workloads = docker::workloads_dir()?;
-    for (name, spec) in real.iter().filter(|_| external.is_empty()) {
-        eprintln!("building the {name} image locally (no pull)…");
-        docker::build(&docker, spec, &workloads).await?;
-    }
+    build_images(&docker, &real, &external).await?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.real.trace.json", sc.name)));
     let partial_path = PathBuf::from(format!("{}.partial.jsonl", out.display()));
     let mut rec = Recorder::new(Some(open_partial(&partial_path)?), &sc.name);
-    let run_id = format!(
-        "{:08x}",
-        std::process::id() ^ (Instant::now().elapsed().as_nanos() as u32) ^ 0x1ab5
-    );
+    let run_id = new_run_id();
     let flags: flagd::Flags = Arc::new(Mutex::new(sc.flags.clone()));
     let (flagd_port, flagd_task) = flagd::serve(flags.clone())
         .await
@@ -246,19 +232,57 @@ async fn run_async(
         if interrupted { " (interrupted)" } else { "" }
     );
     let trace = trace::build_trace(&sc, &mut rec, services, &load, started);
-    std::fs::write(&out, trace.to_json())
-        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
-    let _ = std::fs::remove_file(&partial_path);
-    crate::stdout::out!(
-        "{}",
-        crate::simulate::summary_table(&trace.scenario, &trace.summary)
-    );
-    crate::stdout::outln!("trace written to {}", out.display());
+    write_trace(&trace, &out, &partial_path)?;
     if interrupted {
         return Err(CliError::Failed(
             "interrupted; the trace up to that moment was written".into(),
         ));
     }
+    Ok(())
+}
+
+/// Containers of an earlier run that did not finish are ours to remove.
+async fn remove_leftovers(docker: &Docker) {
+    let leftovers = docker::remove_labelled(docker, None).await;
+    if leftovers > 0 {
+        eprintln!("removed {leftovers} container(s) left by an earlier run that did not finish");
+    }
+}
+
+/// Builds the workload images, unless the services are `--container`s
+/// someone else runs.
+async fn build_images(
+    docker: &Docker,
+    real: &[(String, ServiceSpec)],
+    external: &[(String, String)],
+) -> Result<(), CliError> {
+    let workloads = docker::workloads_dir()?;
+    for (name, spec) in real.iter().filter(|_| external.is_empty()) {
+        eprintln!("building the {name} image locally (no pull)…");
+        docker::build(docker, spec, &workloads).await?;
+    }
+    Ok(())
+}
+
+/// Labels this run's containers apart from another run's.
+fn new_run_id() -> String {
+    format!(
+        "{:08x}",
+        std::process::id() ^ (Instant::now().elapsed().as_nanos() as u32) ^ 0x1ab5
+    )
+}
+
+/// Writes the whole trace (the partial file is then no longer needed) and
+/// prints its summary.
+fn write_trace(trace: &Trace, out: &Path, partial_path: &Path) -> Result<(), CliError> {
+    std::fs::write(out, trace.to_json())
+        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
+    let _ = std::fs::remove_file(partial_path);
+    crate::stdout::out!(
+        "{}",
+        crate::simulate::summary_table(&trace.scenario, &trace.summary)
+    );
+    crate::stdout::outln!("trace written to {}", out.display());
     Ok(())
 }
 
@@ -282,4 +306,16 @@ async fn drive(
 struct Stop {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn watch() -> Result<Stop, CliError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let signal_error =
+            |e: std::io::Error| CliError::Failed(format!("cannot watch for Ctrl-C: {e}"));
+        Ok(Stop {
+            interrupt: signal(SignalKind::interrupt()).map_err(signal_error)?,
+            terminate: signal(SignalKind::terminate()).map_err(signal_error)?,
+        })
+    }
 }
