@@ -94,6 +94,15 @@ mod tests {
     }
 
     #[test]
+    fn a_file_with_its_own_description_does_not_inherit_claims() {
+        let own = "extends = \"checkout-gradual\"\nname = \"x\"\ndescription = \"mine\"\n";
+        assert!(Scenario::parse(own).unwrap().claims.is_empty());
+        let same = "extends = \"checkout-gradual\"\nname = \"x\"\n";
+        let inherited = Scenario::parse(same).unwrap().claims;
+        assert_eq!(inherited, presets::load("checkout-gradual").unwrap().claims);
+    }
+
+    #[test]
     fn a_number_no_claim_or_parameter_backs_is_named() {
         let mut scenario = presets::load("checkout-gradual").unwrap();
         scenario.claims = vec![

@@ -137,11 +137,20 @@ fn module_imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         if module == "lib" || module == "main" {
             continue;
         }
+        if is_test_module(rel) {
+            continue;
+        }
         let code = non_test_code(&std::fs::read_to_string(&file).unwrap());
         let named = imports.entry(module.clone()).or_default();
         named.extend(crate_paths(&code).into_iter().filter(|m| *m != module));
     }
     imports
+}
+
+/// A test module in a file of its own (`foo/tests.rs`, `engine/tests/…`).
+fn is_test_module(rel: &Path) -> bool {
+    rel.components()
+        .any(|c| c.as_os_str() == "tests" || c.as_os_str() == "tests.rs")
 }
 
 /// `crate::a::…` and `crate::{a, b::c}` -> a, b.
@@ -333,4 +342,19 @@ fn the_checker_sees_a_long_function_and_ignores_strings() {
         crate_paths("use crate::{a, b::c};\nlet x = crate::d::e;"),
         ["a", "b", "d"].map(String::from).into()
     );
+}
+
+#[test]
+fn the_checker_finds_a_cycle() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+        }
+        g
+    };
+    let acyclic = graph(&[("a", "b"), ("b", "c"), ("a", "c")]);
+    assert_eq!(cycle_from(&acyclic, "a"), None);
+    let cyclic = graph(&[("a", "b"), ("b", "c"), ("c", "a")]);
+    assert_eq!(cycle_from(&cyclic, "b").unwrap(), ["b", "c", "a", "b"]);
 }

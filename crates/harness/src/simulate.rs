@@ -19,7 +19,31 @@ pub fn render(sc: &Scenario, format: Format) -> String {
         }
         Format::Csv => trace.to_csv(),
         Format::Trace => trace.to_json(),
-        Format::Table => summary_table(sc, &trace.summary),
+        Format::Table => {
+            let mut text = summary_table(sc, &trace.summary);
+            write_claims(&mut text, sc, &trace);
+            text
+        }
+    }
+}
+
+/// The description's claims, each checked on this run: after a `--set`
+/// the run may no longer do what the preset's description says.
+fn write_claims(out: &mut String, sc: &Scenario, trace: &incident_core::Trace) {
+    let verdicts = incident_core::claims::check(sc, trace);
+    if verdicts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nclaims of the description, on this run");
+    for v in verdicts {
+        match v.result {
+            Ok(()) => {
+                let _ = writeln!(out, "  holds  {}", v.claim);
+            }
+            Err(why) => {
+                let _ = writeln!(out, "  FALSE  {why}");
+            }
+        }
     }
 }
 

@@ -168,6 +168,17 @@ impl Scenario {
     }
 }
 
+/// Claims back the description they were written for: a file that writes
+/// its own description does not inherit its base's claims.
+fn drop_claims_of_a_replaced_description(base: &mut serde_json::Value, file: &serde_json::Value) {
+    let writes = |key: &str| file.as_object().is_some_and(|m| m.contains_key(key));
+    if writes("description") && !writes("claims") {
+        if let Some(base) = base.as_object_mut() {
+            base.remove("claims");
+        }
+    }
+}
+
 /// Where `extends = "NAME"` finds its base: the base's TOML text, or a
 /// message saying what may be extended. Passed in, because the bases are
 /// the presets and this module sits below them.
@@ -218,6 +229,7 @@ impl Scenario {
             let mut base = crate::toml_reader::parse(base_text).map_err(|e| {
                 Problem::new("extends", format!("base `{base_name}` is broken: {e}"))
             })?;
+            drop_claims_of_a_replaced_description(&mut base, &value);
             merge(&mut base, value);
             value = base;
         }
