@@ -330,3 +330,52 @@ fn reveal_points_hide_what_a_prediction_asks() {
         "symptoms are the evidence"
     );
 }
+
+fn one_step_lesson(set: &str) -> String {
+    format!(
+        r#"
+name = "sets"
+title = "t"
+[[steps]]
+title = "s"
+prose = "p"
+preset = "checkout-spike"
+set = {set}
+"#
+    )
+}
+
+/// A step's `set` (and a fix's) applies as a whole: values that only fit
+/// together are taken whatever their order (a table's keys are read in
+/// sorted order, so `max` came first and was refused alone), and a bad
+/// combination is reported once, under the key the lesson wrote.
+#[test]
+fn a_steps_set_applies_as_a_whole() {
+    use incident_core::lesson::Fix;
+    let both = r#"{ "workload.think_time.min" = "0s", "workload.think_time.max" = "0s" }"#;
+    let lesson = Lesson::parse(&one_step_lesson(both)).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = lesson.scenario_at(0).unwrap();
+    assert_eq!(scenario.workload.think_time.min.to_string(), "0s");
+    assert_eq!(scenario.workload.think_time.max.to_string(), "0s");
+
+    let alone = r#"{ "workload.think_time.max" = "0s" }"#;
+    let e = Lesson::parse(&one_step_lesson(alone))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "steps.0.set.workload.think_time.max: 0s conflicts with workload.think_time.min: 1s is above think_time.max 0s"
+    );
+
+    let mut sc = incident_core::presets::load("checkout-spike").unwrap();
+    let fix = Fix {
+        label: "no think time".into(),
+        set: vec![
+            ("workload.think_time.max".into(), "0s".into()),
+            ("workload.think_time.min".into(), "0s".into()),
+        ],
+        timeline: Vec::new(),
+    };
+    fix.apply(&mut sc).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.workload.think_time.max.to_string(), "0s");
+}

@@ -3,7 +3,9 @@
 //! real one, with the model's relative error.
 
 use crate::cli_error::CliError;
-use incident_core::trace::{import, Summary, MAX_TRACE_BYTES};
+use incident_core::trace::{import, Summary, Trace, MAX_TRACE_BYTES};
+use incident_core::units::{Dur, SimTime};
+use incident_core::Scenario;
 use serde_json::json;
 use std::path::Path;
 
@@ -68,6 +70,32 @@ fn rows(real: &Summary, model: &Summary) -> Vec<Row> {
     rows
 }
 
+/// The trace's scenario, to run for as long as reality did. The scenario
+/// was validated on import, like a scenario file (at most 2 h); the
+/// trace's `summary.duration_s` decides how long the model runs, so it is
+/// checked too: a real run stops at its scenario's duration, or before
+/// when interrupted, so more than that is refused.
+fn model_scenario(real: &Trace) -> Result<Scenario, String> {
+    const FIELD: &str = "summary.duration_s";
+    let mut scenario = real.scenario.clone();
+    let secs = real.summary.duration_s;
+    let longest = scenario.duration.0.as_secs_f64();
+    if !(0.0..=longest).contains(&secs) {
+        let shown = if secs.abs() < 1e15 {
+            format!("{secs}")
+        } else {
+            format!("{secs:e}")
+        };
+        return Err(format!(
+            "{FIELD}: {shown} is outside 0..={longest} s; a run lasts at most its scenario's duration ({})",
+            scenario.duration
+        ));
+    }
+    // A run cut short at once still gets a second of model.
+    scenario.duration = Dur(SimTime::from_secs_f64(secs.max(1.0)));
+    Ok(scenario)
+}
+
 fn relative_error(real: Option<f64>, model: Option<f64>) -> Option<f64> {
     match (real, model) {
         (Some(r), Some(m)) if r.abs() > 1e-9 => Some((m - r) / r.abs()),
@@ -77,24 +105,14 @@ fn relative_error(real: Option<f64>, model: Option<f64>) -> Option<f64> {
 }
 
 pub fn compare(path: &Path, format: CompareFormat) -> Result<(), CliError> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?
-        .len();
-    if size > MAX_TRACE_BYTES as u64 {
-        return Err(CliError::input(format!(
-            "{}: larger than {} MiB",
-            path.display(),
-            MAX_TRACE_BYTES >> 20
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let real = import(&text).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let mut scenario = real.scenario.clone();
-    // The model runs as long as reality did.
-    scenario.duration = incident_core::units::Dur(incident_core::units::SimTime::from_secs_f64(
-        real.summary.duration_s.max(1.0),
-    ));
+    let shown = path.display();
+    let text =
+        crate::files::read_text(path, MAX_TRACE_BYTES, "a trace file").map_err(CliError::input)?;
+    // One line per problem, each with the path (the import's text holds
+    // every problem of the trace's scenario, one a line).
+    let real = import(&text)
+        .map_err(|e| CliError::Input(e.lines().map(|l| format!("{shown}: {l}")).collect()))?;
+    let scenario = model_scenario(&real).map_err(|e| CliError::input(format!("{shown}: {e}")))?;
     let model = incident_core::simulate(&scenario);
     let rows = rows(&real.summary, &model.summary);
     match format {

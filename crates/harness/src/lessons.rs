@@ -3,6 +3,7 @@
 use crate::cli_error::CliError;
 use incident_core::lesson::{Answer, Lesson, MAX_LESSON_BYTES};
 use serde_json::{json, Value};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// Directories are read for their `.toml` files, at most this many.
@@ -45,9 +46,11 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 /// A directory's `index.toml`, if it has one, must list exactly its lessons.
 fn check_index(dir: &Path, files: &[PathBuf]) -> Result<(), CliError> {
     let index = dir.join("index.toml");
-    let Ok(text) = std::fs::read_to_string(&index) else {
+    if matches!(std::fs::symlink_metadata(&index), Err(e) if e.kind() == ErrorKind::NotFound) {
         return Ok(());
-    };
+    }
+    let text = crate::files::read_text(&index, MAX_LESSON_BYTES, "a lessons index")
+        .map_err(CliError::input)?;
     let shown = index.display();
     let names = incident_core::lesson::parse_index(&text)
         .map_err(|p| CliError::Input(p.0.iter().map(|p| format!("{shown}: {p}")).collect()))?;
@@ -79,15 +82,8 @@ fn check_index(dir: &Path, files: &[PathBuf]) -> Result<(), CliError> {
 
 fn check_file(path: &Path) -> Result<Lesson, Vec<String>> {
     let shown = path.display();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_LESSON_BYTES as u64 {
-        return Err(vec![format!(
-            "{shown}: {} KB; lessons may be at most {} KB",
-            size / 1024,
-            MAX_LESSON_BYTES / 1024
-        )]);
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{shown}: {e}")])?;
+    let text =
+        crate::files::read_text(path, MAX_LESSON_BYTES, "a lesson file").map_err(|e| vec![e])?;
     let lesson = Lesson::parse(&text).map_err(|p| {
         p.0.iter()
             .map(|p| format!("{shown}: {p}"))

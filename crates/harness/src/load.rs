@@ -1,7 +1,7 @@
 //! Reading scenarios from a preset name or a file, and applying overrides.
 
 use crate::cli_error::CliError;
-use incident_core::scenario::{apply_set, MAX_SCENARIO_BYTES};
+use incident_core::scenario::{apply_sets, MAX_SCENARIO_BYTES};
 use incident_core::{presets, Scenario};
 use std::path::Path;
 
@@ -17,20 +17,8 @@ pub fn scenario(arg: &str) -> Result<Scenario, CliError> {
             presets::names().join(", ")
         )));
     }
-    let meta = std::fs::metadata(path).map_err(|e| CliError::input(format!("{arg}: {e}")))?;
-    if !meta.is_file() {
-        return Err(CliError::input(format!("{arg}: not a file")));
-    }
-    if meta.len() > MAX_SCENARIO_BYTES as u64 {
-        return Err(CliError::input(format!(
-            "{arg}: the file is {} KiB; a scenario may be at most {} KiB",
-            meta.len() / 1024,
-            MAX_SCENARIO_BYTES / 1024
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| CliError::input(format!("{arg}: {e}")))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| CliError::input(format!("{arg}: not UTF-8 text")))?;
+    let text = crate::files::read_text(path, MAX_SCENARIO_BYTES, "a scenario file")
+        .map_err(CliError::input)?;
     let parsed = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => Scenario::from_json(&text),
         Some("toml") => Scenario::from_toml(&text),
@@ -41,7 +29,9 @@ pub fn scenario(arg: &str) -> Result<Scenario, CliError> {
     })
 }
 
-/// `--set path=value`, then `--seed` and `--duration`; every problem is reported.
+/// `--set path=value`, `--seed` and `--duration`, applied as a whole and
+/// then validated once (their order does not matter); every problem is
+/// reported, under the path the user wrote.
 pub fn apply_overrides(
     sc: &mut Scenario,
     sets: &[String],
@@ -66,8 +56,8 @@ pub fn apply_overrides(
     if let Some(duration) = duration {
         pairs.push(("duration".into(), duration.to_string()));
     }
-    for (path, value) in pairs {
-        if let Err(problems) = apply_set(sc, &path, &value) {
+    if !pairs.is_empty() {
+        if let Err(problems) = apply_sets(sc, &pairs) {
             errors.extend(problems.0.iter().map(|p| p.to_string()));
         }
     }

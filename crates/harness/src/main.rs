@@ -1,12 +1,15 @@
 //! `incident`: the model headless (simulate, presets, params) and, in the
 //! harness modules, the same scenarios against real containers.
 //!
-//! Exit codes: 0 success, 1 a failure while running, 2 bad input (an
-//! unknown preset, a malformed file, an unknown or out-of-range `--set`).
+//! Exit codes: 0 success, 1 a failure while running (standard output that
+//! could not be written included; a closed pipe is not one), 2 bad input
+//! (an unknown preset, a malformed file or one that is not a regular file,
+//! an unknown or out-of-range `--set`).
 
 mod cli_error;
 mod compare;
 mod export;
+mod files;
 mod lessons;
 mod load;
 mod run;
@@ -237,11 +240,19 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // `--help > /dev/full`: the help was not shown (a closed pipe is fine).
+            match e.print() {
+                Err(w) if code == 0 && w.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: could not write the output: {w}");
+                    return ExitCode::from(1);
+                }
+                _ => return ExitCode::from(code),
+            }
         }
     };
     match run(cli) {
+        // The output was not all written: already reported, by stdout.rs.
+        Ok(()) if stdout::failed() => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             e.report();

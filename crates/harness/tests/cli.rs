@@ -283,7 +283,10 @@ fn bad_files_exit_2() {
     let json_bad = temp_file("bad.json", b"{\"name\": 3}");
     assert_bad_input(&["simulate", json_bad.to_str().unwrap()], "bad.json");
     let dir = std::env::temp_dir();
-    assert_bad_input(&["simulate", dir.to_str().unwrap()], "not a file");
+    assert_bad_input(
+        &["simulate", dir.to_str().unwrap()],
+        "is a directory; a scenario file must be a regular file",
+    );
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub use question::{Answer, Feedback, Question, Response, Verdict};
 use crate::checks::Check;
 use crate::decode::{Fields, FromValue, Path};
 use crate::presets;
-use crate::scenario::{apply_set, Action, Problem, Problems, Scenario};
+use crate::scenario::{apply_sets, Action, Problem, Problems, Scenario};
 use crate::trace::Trace;
 use crate::units::SimTime;
 
@@ -119,10 +119,8 @@ impl Fix {
     pub fn apply(&self, scenario: &mut Scenario) -> Result<(), Problems> {
         let mut changed = scenario.clone();
         let mut problems = Vec::new();
-        for (path, value) in &self.set {
-            if let Err(e) = apply_set(&mut changed, path, value) {
-                problems.extend(e.0);
-            }
+        if let Err(e) = apply_sets(&mut changed, &self.set) {
+            problems.extend(e.0);
         }
         for action in &self.timeline {
             match action.check(&changed) {
@@ -273,19 +271,23 @@ fn load_start(steps: &[Step], start: usize, seed: Option<u64>) -> Result<Scenari
     })
 }
 
-/// Applies each step's `set` and `timeline` in turn; `first` is the index
-/// of `steps[0]` in the lesson, for the problems' paths.
+/// Applies each step's `set` (as a whole) and `timeline` in turn; `first`
+/// is the index of `steps[0]` in the lesson, for the problems' paths.
 fn apply_steps(scenario: &mut Scenario, steps: &[Step], first: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (offset, step) in steps.iter().enumerate() {
         let i = first + offset;
-        for (path, value) in &step.set {
-            if let Err(e) = apply_set(scenario, path, value) {
-                problems.extend(
-                    e.0.into_iter()
-                        .map(|p| Problem::new(format!("steps.{i}.set.{path}"), p.message)),
-                );
-            }
+        // The step's `set` applies as a whole; each problem is under the
+        // key it is about (see `apply_sets`).
+        if let Err(e) = apply_sets(scenario, &step.set) {
+            problems.extend(e.0.into_iter().map(|p| {
+                let key = if p.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{}", p.path)
+                };
+                Problem::new(format!("steps.{i}.set{key}"), p.message)
+            }));
         }
         for (j, action) in step.timeline.iter().enumerate() {
             match action.check(scenario) {

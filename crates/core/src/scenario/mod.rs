@@ -13,7 +13,8 @@
 
 //! The sections live by concern: service.rs (services and their kinds'
 //! sections, Kafka), flags.rs (flags and flagd), workload.rs (the load);
-//! validate.rs holds the checks that span fields, action.rs the timeline.
+//! validate.rs holds the checks that span fields, action.rs the timeline,
+//! sets.rs the `path=value` overrides.
 
 #[macro_use]
 mod spec;
@@ -22,17 +23,19 @@ mod decode;
 mod flags;
 mod params;
 mod service;
+mod sets;
 mod validate;
 mod workload;
 
 pub use crate::problem::{Problem, Problems};
 pub use action::{Action, ActionKind, LeakKind, LeakTarget};
 pub use flags::{FlagSpec, FlagdReload, FlagdSpec};
-pub use params::{apply_set, find_param, list_params, ParamInfo};
+pub use params::{find_param, list_params, ParamInfo};
 pub use service::{
     CheckoutSpec, FlagCache, GoSpec, HpaSpec, KafkaSpec, NodeSpec, PoolSpec, ProbeSpec, PythonSpec,
     RestartPolicy, RouteSpec, ServiceKind, ServiceSpec,
 };
+pub use sets::{apply_set, apply_sets};
 pub use spec::ParamKind;
 pub use workload::{StepSpec, TaskSpec, ThinkTime, WorkloadSpec};
 

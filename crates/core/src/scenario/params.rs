@@ -467,18 +467,25 @@ fn suggestions(scenario: &Scenario, path: &str) -> String {
     }
 }
 
-/// Applies `path=value` and revalidates. The scenario is unchanged on error.
-pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(), Problems> {
+/// Puts `path=value` into `tree`, the scenario as data, if the path is a
+/// parameter of `scenario` and the value is one it takes; the result is
+/// not validated here (see `sets::apply_sets`).
+pub(super) fn put_set(
+    tree: &mut Value,
+    scenario: &Scenario,
+    path: &str,
+    value: &str,
+) -> Result<(), Problem> {
     let segments: Vec<String> = path.split('.').map(String::from).collect();
     let unknown = || {
-        Problems::from(Problem::new(
+        Problem::new(
             path,
             format!(
                 "unknown parameter{}; `incident params {}` lists them all",
                 suggestions(scenario, path),
                 scenario.name
             ),
-        ))
+        )
     };
     if segments.iter().any(|s| s.is_empty()) {
         return Err(unknown());
@@ -486,20 +493,11 @@ pub fn apply_set(scenario: &mut Scenario, path: &str, value: &str) -> Result<(),
     let Some(rule) = find_rule(&segments) else {
         return Err(unknown());
     };
-    let new_leaf =
-        parse_leaf(rule, path, value).map_err(|m| Problems::from(Problem::new(path, m)))?;
-    let mut tree = serde_json::to_value(&*scenario).map_err(|_| {
-        Problems::from(Problem::new(
-            path,
-            "the scenario cannot be represented as data",
-        ))
-    })?;
-    set_leaf(&mut tree, &segments, new_leaf).map_err(|refusal| match refusal {
+    let new_leaf = parse_leaf(rule, path, value).map_err(|m| Problem::new(path, m))?;
+    set_leaf(tree, &segments, new_leaf).map_err(|refusal| match refusal {
         Refusal::Unknown => unknown(),
-        Refusal::Invalid(message) => Problem::new(path, message).into(),
-    })?;
-    *scenario = revalidated(&tree)?;
-    Ok(())
+        Refusal::Invalid(message) => Problem::new(path, message),
+    })
 }
 
 /// Why `set_leaf` left the tree alone.
@@ -562,7 +560,7 @@ fn set_in_table(
 }
 
 /// The edited tree decoded, normalized and validated as a file would be.
-fn revalidated(tree: &Value) -> Result<Scenario, Problems> {
+pub(super) fn revalidated(tree: &Value) -> Result<Scenario, Problems> {
     let shape = schema_problems(tree);
     if !shape.is_empty() {
         return Err(Problems(shape));

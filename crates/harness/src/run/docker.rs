@@ -124,9 +124,12 @@ fn tar(files: &[ContextFile]) -> Vec<u8> {
     out
 }
 
+/// A workload's program or built binary, for an image: far less than this.
+const MAX_CONTEXT_FILE_BYTES: usize = 256 << 20;
+
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path)
-        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))
+    crate::files::read_bytes(path, MAX_CONTEXT_FILE_BYTES, "a workload file")
+        .map_err(|e| CliError::Failed(format!("cannot read {e}")))
 }
 
 /// A file of a build context: name, contents and mode.
