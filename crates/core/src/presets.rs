@@ -125,7 +125,8 @@ impl Scenario {
         Scenario::from_value(Scenario::json_value(text)?)
     }
 
-    /// TOML or JSON, decided by the first non-blank character.
+    /// TOML or JSON, decided by the first non-blank character after any
+    /// byte-order mark.
     pub fn parse(text: &str) -> Result<Scenario, Problems> {
         Scenario::from_value(Scenario::text_value(text)?)
     }

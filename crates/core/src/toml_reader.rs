@@ -12,15 +12,38 @@
 //! table rules (no table defined twice, no key added to an inline table,
 //! arrays of tables) are those of the specification. The tests compare it
 //! with the `toml` crate on every shipped file and on a corpus of edge cases.
+//!
+//! Files come from users, so the reader has a budget, and past it says
+//! which line and key went over which limit: tables and arrays nest at most
+//! `MAX_DEPTH` levels (whether made by `[headers]`, dotted keys, arrays or
+//! inline tables), a key is at most `MAX_KEY_BYTES` long and a document
+//! writes at most `MAX_KEYS` keys. Each part of a key costs a map lookup or
+//! two however large the document is, so a hostile file is refused as fast
+//! as a good file of its size is read. A leading byte-order mark is
+//! skipped: some editors write one.
 
 mod document;
+mod strings;
 
 use document::Document;
 use serde_json::{Number, Value};
 use std::fmt;
 
-/// Arrays and inline tables nest at most this deep.
-const MAX_DEPTH: usize = 64;
+/// Tables and arrays nest at most this many levels below the document's
+/// root, and a dotted key or header has at most this many parts. The JSON
+/// reader uses the same limit. Shipped files nest at most 6 levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// One key (one part of a dotted key) is at most this many bytes, in both
+/// readers. The longest key in a shipped file is 43 bytes.
+pub const MAX_KEY_BYTES: usize = 256;
+
+/// A document writes at most this many keys, counting every part of every
+/// key and header. The largest shipped file writes about 250.
+pub const MAX_KEYS: usize = 100_000;
+
+/// The byte-order mark some editors put first; both readers skip it.
+pub(crate) const BOM: char = '\u{feff}';
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TomlError {
@@ -39,11 +62,15 @@ impl std::error::Error for TomlError {}
 
 /// Parses a TOML document into a JSON object.
 pub fn parse(text: &str) -> Result<Value, TomlError> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         depth: 0,
+        keys: 0,
+        table: Vec::new(),
+        field: Vec::new(),
     };
     let mut doc = Document::default();
     parser.document(&mut doc).map_err(|message| TomlError {
@@ -63,11 +90,49 @@ pub(crate) fn line_at(text: &str, pos: usize) -> usize {
         + 1
 }
 
+/// `text` for a message: control characters escaped, so the message stays
+/// on one line, and cut to its start and end when it is long.
+pub(crate) fn shorten(text: &str) -> String {
+    const KEEP: usize = 24;
+    let escaped = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
+    if text.chars().nth(2 * KEEP + 1).is_none() {
+        return escaped(text);
+    }
+    let head_end = text.char_indices().nth(KEEP).map_or(0, |(i, _)| i);
+    let tail_start = text
+        .char_indices()
+        .rev()
+        .nth(KEEP - 1)
+        .map_or(0, |(i, _)| i);
+    format!(
+        "{}…{}",
+        escaped(&text[..head_end]),
+        escaped(&text[tail_start..])
+    )
+}
+
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Tables and arrays around the value being read, below the root.
     depth: usize,
+    /// Keys written so far.
+    keys: usize,
+    /// The keys of the last `[header]`, and of the value being read below
+    /// it: what a message about that value names.
+    table: Vec<String>,
+    field: Vec<String>,
 }
 
 type Parsed<T> = Result<T, String>;
@@ -164,29 +229,76 @@ impl Parser<'_> {
                 None => return Ok(()),
                 Some(b'[') if self.peek_at(1) == Some(b'[') => {
                     self.pos += 2;
-                    let keys = self.header_keys()?;
-                    self.expect_str("]]", "to close the [[array]] header")?;
-                    doc.open_array_element(&keys)?;
-                    self.end_of_line()?;
+                    self.header(doc, true)?;
                 }
                 Some(b'[') => {
                     self.pos += 1;
-                    let keys = self.header_keys()?;
-                    self.expect_str("]", "to close the [table] header")?;
-                    doc.open_table(&keys)?;
-                    self.end_of_line()?;
+                    self.header(doc, false)?;
                 }
-                Some(_) => {
-                    let keys = self.key()?;
-                    self.skip_spaces();
-                    self.expect_str("=", "after the key")?;
-                    self.skip_spaces();
-                    let value = self.value()?;
-                    doc.insert(&keys, value)?;
-                    self.end_of_line()?;
-                }
+                Some(_) => self.pair(doc)?,
             }
         }
+    }
+
+    /// After the opening `[` or `[[`.
+    fn header(&mut self, doc: &mut Document, array: bool) -> Parsed<()> {
+        let keys = self.header_keys()?;
+        if array {
+            self.expect_str("]]", "to close the [[array]] header")?;
+            doc.open_array_element(&keys)?;
+        } else {
+            self.expect_str("]", "to close the [table] header")?;
+            doc.open_table(&keys)?;
+        }
+        if doc.depth() > MAX_DEPTH {
+            let shown = shorten(&keys.join("."));
+            let header = if array {
+                format!("array of tables [[{shown}]]")
+            } else {
+                format!("table [{shown}]")
+            };
+            return Err(format!("{header} nests deeper than {MAX_DEPTH} levels"));
+        }
+        self.table = keys;
+        self.end_of_line()
+    }
+
+    /// A `key = value` line.
+    fn pair(&mut self, doc: &mut Document) -> Parsed<()> {
+        self.field = self.key()?;
+        self.depth = self.pair_depth(doc.depth(), self.field.len())?;
+        self.skip_spaces();
+        self.expect_str("=", "after the key")?;
+        self.skip_spaces();
+        let value = self.value()?;
+        self.depth = 0;
+        doc.insert(&self.field, value)?;
+        self.end_of_line()
+    }
+
+    /// The depth of the value of a key of `parts` parts (the last of
+    /// `self.field`), set in a table `depth` levels down: each part but the
+    /// last is a table.
+    fn pair_depth(&self, depth: usize, parts: usize) -> Parsed<usize> {
+        let depth = depth + parts - 1;
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "{} nests deeper than {MAX_DEPTH} levels",
+                self.name()
+            ));
+        }
+        Ok(depth)
+    }
+
+    /// The key of the value being read, for a message: `table.field`.
+    fn name(&self) -> String {
+        let keys: Vec<&str> = self
+            .table
+            .iter()
+            .chain(&self.field)
+            .map(String::as_str)
+            .collect();
+        format!("`{}`", shorten(&keys.join(".")))
     }
 
     fn expect_str(&mut self, s: &str, why: &str) -> Parsed<()> {
@@ -212,6 +324,12 @@ impl Parser<'_> {
             let save = self.pos;
             self.skip_spaces();
             if self.peek() == Some(b'.') {
+                if keys.len() == MAX_DEPTH {
+                    return Err(format!(
+                        "`{}.…` nests deeper than {MAX_DEPTH} levels",
+                        shorten(&keys.join("."))
+                    ));
+                }
                 self.pos += 1;
                 self.skip_spaces();
                 keys.push(self.simple_key()?);
@@ -222,7 +340,27 @@ impl Parser<'_> {
         }
     }
 
+    /// One key, counted against the document's budget.
     fn simple_key(&mut self) -> Parsed<String> {
+        let key = self.key_text()?;
+        self.keys += 1;
+        if key.len() > MAX_KEY_BYTES {
+            return Err(format!(
+                "key `{}` is {} bytes long; a key may be at most {MAX_KEY_BYTES} bytes",
+                shorten(&key),
+                key.len()
+            ));
+        }
+        if self.keys > MAX_KEYS {
+            return Err(format!(
+                "key `{}` is one too many: a document may write at most {MAX_KEYS} keys",
+                shorten(&key)
+            ));
+        }
+        Ok(key)
+    }
+
+    fn key_text(&mut self) -> Parsed<String> {
         match self.peek() {
             Some(b'"') => {
                 if self.starts_with("\"\"\"") {
@@ -290,7 +428,8 @@ impl Parser<'_> {
     fn nested(&mut self, parse: fn(&mut Self) -> Parsed<Value>) -> Parsed<Value> {
         if self.depth >= MAX_DEPTH {
             return Err(format!(
-                "arrays and tables nest deeper than {MAX_DEPTH} levels"
+                "the value of {} nests deeper than {MAX_DEPTH} levels",
+                self.name()
             ));
         }
         self.depth += 1;
@@ -348,11 +487,17 @@ impl Parser<'_> {
         loop {
             self.skip_spaces();
             let keys = self.key()?;
+            let (outer, mark) = (self.depth, self.field.len());
+            let parts = keys.len();
+            self.field.extend(keys);
+            self.depth = self.pair_depth(outer, parts)?;
             self.skip_spaces();
             self.expect_str("=", "after the key")?;
             self.skip_spaces();
             let value = self.value()?;
-            doc.insert(&keys, value)?;
+            self.depth = outer;
+            doc.insert(&self.field[mark..], value)?;
+            self.field.truncate(mark);
             self.skip_spaces();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -367,174 +512,6 @@ impl Parser<'_> {
                     ))
                 }
             }
-        }
-    }
-
-    /// After the opening `"`.
-    fn basic_string(&mut self) -> Parsed<String> {
-        let mut out = String::new();
-        loop {
-            let Some(c) = self.text[self.pos..].chars().next() else {
-                return Err("the string is not closed".into());
-            };
-            self.pos += c.len_utf8();
-            match c {
-                '"' => return Ok(out),
-                '\\' => out.push(self.escape()?),
-                '\n' | '\r' => {
-                    return Err("the string is not closed before the end of the line".into())
-                }
-                c if is_forbidden_control(c) => {
-                    return Err(format!(
-                        "control character U+{:04X} in a string; escape it",
-                        c as u32
-                    ))
-                }
-                c => out.push(c),
-            }
-        }
-    }
-
-    /// After the backslash.
-    fn escape(&mut self) -> Parsed<char> {
-        let Some(c) = self.text[self.pos..].chars().next() else {
-            return Err("the string is not closed".into());
-        };
-        self.pos += c.len_utf8();
-        Ok(match c {
-            'b' => '\u{8}',
-            't' => '\t',
-            'n' => '\n',
-            'f' => '\u{c}',
-            'r' => '\r',
-            '"' => '"',
-            '\\' => '\\',
-            'u' => self.unicode_escape(4)?,
-            'U' => self.unicode_escape(8)?,
-            other => return Err(format!("unknown escape `\\{other}`")),
-        })
-    }
-
-    fn unicode_escape(&mut self, digits: usize) -> Parsed<char> {
-        let hex = self
-            .text
-            .get(self.pos..self.pos + digits)
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| format!("a \\u escape needs {digits} hex digits"))?;
-        self.pos += digits;
-        u32::from_str_radix(hex, 16)
-            .ok()
-            .and_then(char::from_u32)
-            .ok_or_else(|| format!("\\u{hex} is not a Unicode scalar value"))
-    }
-
-    /// At a run of three or more `quote`s the string ends, and up to two
-    /// more quotes before the closing three belong to it. `None` elsewhere.
-    fn close_multiline(&mut self, quote: u8, out: &mut String) -> Option<Parsed<()>> {
-        let run = self.bytes[self.pos..]
-            .iter()
-            .take_while(|&&b| b == quote)
-            .count();
-        if run < 3 {
-            return None;
-        }
-        if run > 5 {
-            return Some(Err("too many quotes closing the string".into()));
-        }
-        out.extend(std::iter::repeat_n(char::from(quote), run - 3));
-        self.pos += run;
-        Some(Ok(()))
-    }
-
-    /// After the opening `"""`.
-    fn multiline_basic_string(&mut self) -> Parsed<String> {
-        self.newline();
-        let mut out = String::new();
-        loop {
-            if let Some(end) = self.close_multiline(b'"', &mut out) {
-                return end.map(|()| out);
-            }
-            let Some(c) = self.text[self.pos..].chars().next() else {
-                return Err("the multi-line string is not closed".into());
-            };
-            if self.newline() {
-                out.push('\n');
-                continue;
-            }
-            self.pos += c.len_utf8();
-            match c {
-                '\\' => {
-                    // A backslash at the end of a line trims the newline
-                    // and all whitespace that follows.
-                    let save = self.pos;
-                    self.skip_spaces();
-                    if self.newline() {
-                        loop {
-                            self.skip_spaces();
-                            if !self.newline() {
-                                break;
-                            }
-                        }
-                    } else {
-                        self.pos = save;
-                        out.push(self.escape()?);
-                    }
-                }
-                c if is_forbidden_control(c) => {
-                    return Err(format!(
-                        "control character U+{:04X} in a string; escape it",
-                        c as u32
-                    ))
-                }
-                c => out.push(c),
-            }
-        }
-    }
-
-    /// After the opening `'`.
-    fn literal_string(&mut self) -> Parsed<String> {
-        let start = self.pos;
-        loop {
-            let Some(c) = self.text[self.pos..].chars().next() else {
-                return Err("the string is not closed".into());
-            };
-            match c {
-                '\'' => {
-                    let s = self.text[start..self.pos].to_string();
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                '\n' | '\r' => {
-                    return Err("the string is not closed before the end of the line".into())
-                }
-                c if is_forbidden_control(c) => {
-                    return Err(format!("control character U+{:04X} in a string", c as u32))
-                }
-                c => self.pos += c.len_utf8(),
-            }
-        }
-    }
-
-    /// After the opening `'''`.
-    fn multiline_literal_string(&mut self) -> Parsed<String> {
-        self.newline();
-        let mut out = String::new();
-        loop {
-            if let Some(end) = self.close_multiline(b'\'', &mut out) {
-                return end.map(|()| out);
-            }
-            let Some(c) = self.text[self.pos..].chars().next() else {
-                return Err("the multi-line string is not closed".into());
-            };
-            if self.newline() {
-                out.push('\n');
-                continue;
-            }
-            if is_forbidden_control(c) {
-                return Err(format!("control character U+{:04X} in a string", c as u32));
-            }
-            self.pos += c.len_utf8();
-            out.push(c);
         }
     }
 

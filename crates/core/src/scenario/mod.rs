@@ -201,9 +201,11 @@ impl Scenario {
             .map_err(|e| Problem::new("", format!("not valid JSON: {e}")).into())
     }
 
-    /// TOML or JSON, decided by the first non-blank character.
+    /// TOML or JSON, decided by the first non-blank character after any
+    /// byte-order mark (which both readers skip).
     pub fn text_value(text: &str) -> Result<serde_json::Value, Problems> {
-        if text.trim_start().starts_with('{') {
+        let start = text.strip_prefix(crate::toml_reader::BOM).unwrap_or(text);
+        if start.trim_start().starts_with('{') {
             Scenario::json_value(text)
         } else {
             Scenario::toml_value(text)

@@ -56,6 +56,7 @@ const VALID_EDGE_CASES: &[&str] = &[
     "key-with-dash_and_underscore = 1\n1234 = 2",
     "[services.checkout]\nkind = \"go-checkout\"\n[services.checkout.go]\ngogc = 100",
     "a = \"é ü 中文\"",
+    "\u{feff}# a byte-order mark first\na = 1",
 ];
 
 /// Documents both readers refuse.
@@ -141,12 +142,160 @@ fn errors_name_their_line() {
     assert_eq!(e.to_string(), "line 3: table [x] is defined twice");
 }
 
+/// `n` copies of `part` joined by `sep`.
+fn repeat(part: &str, sep: &str, n: usize) -> String {
+    vec![part; n].join(sep)
+}
+
+fn error(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
 #[test]
-fn deep_nesting_is_refused_not_a_stack_overflow() {
-    let deep = format!("a = {}{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert!(parse(&deep).unwrap_err().message.contains("nest deeper"));
-    let ok = format!("a = {}{}", "[".repeat(20), "]".repeat(20));
-    assert!(parse(&ok).is_ok());
+fn deep_arrays_are_refused_not_a_stack_overflow() {
+    let deep = format!("x = 1\na = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(
+        error(&deep),
+        "line 2: the value of `a` nests deeper than 64 levels"
+    );
+    let most = format!("a = {}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+    assert!(parse(&most).is_ok());
+    let over = format!(
+        "a = {}{}",
+        "[".repeat(MAX_DEPTH + 1),
+        "]".repeat(MAX_DEPTH + 1)
+    );
+    assert!(parse(&over).is_err());
+}
+
+#[test]
+fn deep_inline_tables_are_refused() {
+    let deep = format!("a = {}1{}", "{ b = ".repeat(100_000), " }".repeat(100_000));
+    assert_eq!(
+        error(&deep),
+        "line 1: the value of `a.b.b.b.b.b.b.b.b.b.b.b.….b.b.b.b.b.b.b.b.b.b.b.b` nests deeper than 64 levels"
+    );
+    let most = format!(
+        "a = {}1{}",
+        "{ b = ".repeat(MAX_DEPTH),
+        " }".repeat(MAX_DEPTH)
+    );
+    assert!(parse(&most).is_ok());
+    // Dotted keys inside inline tables count: 7 levels of 10 are 70.
+    let dotted = format!(
+        "a = {}1{}",
+        format!("{{ {} = ", repeat("b", ".", 10)).repeat(7),
+        " }".repeat(7)
+    );
+    assert!(error(&dotted).ends_with("nests deeper than 64 levels"));
+}
+
+#[test]
+fn deep_dotted_keys_are_refused_fast() {
+    let deep = format!("{} = 1", repeat("a", ".", 100_000));
+    assert_eq!(
+        error(&deep),
+        "line 1: `a.a.a.a.a.a.a.a.a.a.a.a.….a.a.a.a.a.a.a.a.a.a.a.a.…` nests deeper than 64 levels"
+    );
+    assert!(parse(&format!("{} = 1", repeat("a", ".", MAX_DEPTH))).is_ok());
+    assert!(parse(&format!("{} = 1", repeat("a", ".", MAX_DEPTH + 1))).is_err());
+    // Under a header the header's tables count too.
+    let under = format!("[t.u]\n{} = 1", repeat("a", ".", MAX_DEPTH));
+    assert_eq!(
+        error(&under),
+        "line 2: `t.u.a.a.a.a.a.a.a.a.a.a.….a.a.a.a.a.a.a.a.a.a.a.a` nests deeper than 64 levels"
+    );
+    let inside = format!("a = {{ {} = 1 }}", repeat("b", ".", 100_000));
+    assert!(error(&inside).ends_with("nests deeper than 64 levels"));
+    // A header's depth and its value's arrays add up.
+    let both = format!("[{}]\nx = [[[[[1]]]]]", repeat("t", ".", 60));
+    assert_eq!(
+        error(&both),
+        "line 2: the value of `t.t.t.t.t.t.t.t.t.t.t.t.….t.t.t.t.t.t.t.t.t.t.t.x` nests deeper than 64 levels"
+    );
+}
+
+#[test]
+fn deep_headers_are_refused_fast() {
+    let deep = format!("a = 1\n[{}]\n", repeat("a", ".", 100_000));
+    assert_eq!(
+        error(&deep),
+        "line 2: `a.a.a.a.a.a.a.a.a.a.a.a.….a.a.a.a.a.a.a.a.a.a.a.a.…` nests deeper than 64 levels"
+    );
+    let deep_array = format!("[[{}]]", repeat("a", ".", 100_000));
+    assert!(error(&deep_array).ends_with("nests deeper than 64 levels"));
+    assert!(parse(&format!("[{}]\nk = 1", repeat("a", ".", MAX_DEPTH))).is_ok());
+    // An array of tables is two levels: the array and its table.
+    let array = format!("[[{}]]", repeat("a", ".", MAX_DEPTH));
+    assert_eq!(
+        error(&array),
+        "line 1: array of tables [[a.a.a.a.a.a.a.a.a.a.a.a.….a.a.a.a.a.a.a.a.a.a.a.a]] nests deeper than 64 levels"
+    );
+    assert!(parse(&format!("[[{}]]\nk = 1", repeat("a", ".", MAX_DEPTH - 1))).is_ok());
+}
+
+#[test]
+fn long_keys_are_refused() {
+    let most = "k".repeat(MAX_KEY_BYTES);
+    assert!(parse(&format!("{most} = 1\n[t.\"{most}\"]")).is_ok());
+    let long = "k".repeat(200_000);
+    for text in [
+        format!("{long} = 1"),
+        format!("\"{long}\" = 1"),
+        format!("'{long}' = 1"),
+        format!("[a.{long}]"),
+    ] {
+        assert_eq!(
+            error(&text),
+            "line 1: key `kkkkkkkkkkkkkkkkkkkkkkkk…kkkkkkkkkkkkkkkkkkkkkkkk` is 200000 bytes long; a key may be at most 256 bytes"
+        );
+    }
+    let over = format!("a = 1\nb = {{ \"{}\" = 1 }}", "é".repeat(129));
+    assert_eq!(
+        error(&over),
+        "line 2: key `éééééééééééééééééééééééé…éééééééééééééééééééééééé` is 258 bytes long; a key may be at most 256 bytes"
+    );
+    // A message stays on one line.
+    let control = format!("\"{}\\n\" = 1", "x".repeat(300));
+    assert!(!error(&control).contains('\n'), "{}", error(&control));
+}
+
+#[test]
+fn the_number_of_keys_is_bounded() {
+    let most = "[[a]]\n".repeat(MAX_KEYS);
+    assert!(parse(&most).is_ok());
+    let over = format!("{most}[[a]]\n");
+    assert_eq!(
+        error(&over),
+        "line 100001: key `a` is one too many: a document may write at most 100000 keys"
+    );
+    let inline = format!("a = [{}]", "{ b = 1 }, ".repeat(MAX_KEYS));
+    assert!(error(&inline)
+        .ends_with("key `b` is one too many: a document may write at most 100000 keys"));
+}
+
+/// Headers under one table each asked whether that table was open by
+/// looking at every header: a file of headers took time with its square.
+#[test]
+fn many_headers_take_linear_time() {
+    let mut text = String::from("[x.y]\n");
+    for i in 0..25_000 {
+        text.push_str(&format!("[b{i}]\n"));
+    }
+    for i in 0..25_000 {
+        text.push_str(&format!("[x.z{i}]\n"));
+    }
+    let value = parse(&text).unwrap();
+    assert_eq!(value["x"].as_object().unwrap().len(), 25_001);
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    assert_eq!(parse("\u{feff}a = 1").unwrap(), json!({"a": 1}));
+    assert_eq!(parse("\u{feff}").unwrap(), json!({}));
+    assert_eq!(error("\u{feff}a = 1\nb ="), error("a = 1\nb ="));
+    // Only at the start: elsewhere it is a character like any other.
+    assert!(error("a = 1\n\u{feff}b = 2").starts_with("line 2: expected a key"));
 }
 
 #[test]
