@@ -25,8 +25,11 @@ pub fn check(scenario: &Scenario, trace: &Trace) -> Vec<Verdict> {
         .collect()
 }
 
-/// Words before a number that make it a name: "seed 001", "row 300".
-const NAMING_WORDS: &[&str] = &["seed", "row", "check", "incident", "step", "exercise"];
+/// Whether the word before a number makes it a name: the lessons' own
+/// ordinals ("seed 001", "check 2", "incident 4"), and a table's "row 300".
+fn names_a_thing(previous: &str) -> bool {
+    crate::lesson::prose::ORDINALS.contains(&previous) || previous == "row"
+}
 
 /// Numbers in the description that no claim states: a number the
 /// description asserts without the run backing it. A parameter the
@@ -36,7 +39,7 @@ pub fn unbacked_numbers(scenario: &Scenario) -> Vec<String> {
     let mut out = Vec::new();
     let mut previous = String::new();
     for word in scenario.description.split_whitespace() {
-        let naming = NAMING_WORDS.contains(&previous.as_str());
+        let naming = names_a_thing(&previous);
         for n in numbers(word) {
             if !naming && !backed.contains(&n) {
                 out.push(n);

@@ -155,7 +155,7 @@ pub fn render_plain_with(text: &str, trace: &Trace, args: &[(String, String)]) -
 
 /// Words before a number that make it a name, not a quantity: "step 3",
 /// "seed 001", "Exercise 4".
-const ORDINALS: &[&str] = &[
+pub(crate) const ORDINALS: &[&str] = &[
     "step",
     "steps",
     "seed",
