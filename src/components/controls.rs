@@ -78,7 +78,7 @@ fn label_of(path: &str) -> String {
         ("workload.think_time.max", "Think time, max"),
         ("workload.think_time.min", "Think time, min"),
         ("kafka.throughput_msgs_per_s", "Broker throughput (msg/s)"),
-        ("kafka.loss_ratio", "Lost deliveries (ratio)"),
+        ("kafka.error_ratio", "Failed broker writes (ratio)"),
         ("seed", "Seed"),
     ];
     if let Some((_, l)) = known.iter().find(|(p, _)| *p == path) {

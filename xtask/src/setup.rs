@@ -52,7 +52,11 @@ pub fn all(needs: Needs) -> Result {
     if needs.docker {
         // The Python and Node workloads run the host's /usr/bin/python3 and
         // /usr/bin/node, bind-mounted read-only (run/docker.rs).
-        apt.extend(["docker.io", "golang-go", "python3", "nodejs"]);
+        // The checkout workload is built with Go 1.23 from bookworm-backports:
+        // bookworm's own Go 1.19 counts about 8 MiB of GC metadata against
+        // GOMEMLIMIT, which a 16 MiB limit cannot afford (the demo builds with 1.2x).
+        apt.extend(["docker.io", GO_PACKAGE, "python3", "nodejs"]);
+        backports_source()?;
     }
     // wasm-opt and the browser tools come from npm; a bare machine may have
     // no Node.js at all.
@@ -331,6 +335,24 @@ fn dpkg_installed(package: &str) -> bool {
         .stderr(Stdio::null())
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// The Debian package of the Go the checkout workload is built with; the
+/// harness looks for its `go` at `/usr/lib/go-1.23/bin/go`.
+const GO_PACKAGE: &str = "golang-1.23-go";
+const BACKPORTS_SOURCE: &str = "/etc/apt/sources.list.d/bookworm-backports.sources";
+
+/// Adds bookworm-backports (a Debian registry) when Go 1.23 is not installed.
+fn backports_source() -> Result {
+    if dpkg_installed(GO_PACKAGE) || std::path::Path::new(BACKPORTS_SOURCE).exists() {
+        return Ok(());
+    }
+    let text = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\n\
+                Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
+    std::fs::write(BACKPORTS_SOURCE, text)
+        .map_err(|e| format!("could not add {BACKPORTS_SOURCE} for {GO_PACKAGE}: {e}"))?;
+    note(&format!("added {BACKPORTS_SOURCE} (for {GO_PACKAGE})"));
+    Ok(())
 }
 
 fn apt_packages(packages: &[&str]) -> Result {

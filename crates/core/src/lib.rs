@@ -7,6 +7,7 @@
 //! No I/O, no clock, no async, no web dependency.
 
 pub mod alerts;
+pub mod calibration;
 pub mod checks;
 pub mod claims;
 pub mod control;

@@ -17,6 +17,14 @@ pub const PRESET_FILES: &[(&str, &str)] = &[
         include_str!("../presets/checkout-gradual.toml"),
     ),
     (
+        "checkout-healthy-broker",
+        include_str!("../presets/checkout-healthy-broker.toml"),
+    ),
+    (
+        "checkout-broker-outage",
+        include_str!("../presets/checkout-broker-outage.toml"),
+    ),
+    (
         "checkout-flag-100",
         include_str!("../presets/checkout-flag-100.toml"),
     ),

@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn headlines_say_what_the_preset_is_about() {
         let h = headline(&crate::simulate(&presets::load("checkout-spike").unwrap()));
-        assert!(h.starts_with("checkout OOM-killed 1m"), "{h}");
+        assert!(h.starts_with("checkout OOM-killed 2"), "{h}");
         let h = headline(&crate::simulate(
             &presets::load("sockshop-healthy").unwrap(),
         ));

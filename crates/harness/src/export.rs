@@ -3,6 +3,7 @@
 //! a real cluster or a laptop. Pure text generation; `write` does the I/O.
 
 mod compose;
+mod env;
 mod k6;
 mod kubernetes;
 mod locust;
@@ -13,6 +14,8 @@ use incident_core::scenario::{ServiceKind, ServiceSpec};
 use incident_core::Scenario;
 use std::fmt::Write as _;
 use std::path::Path;
+
+pub(crate) use env::{env_of, not_applied};
 
 pub use compose::compose;
 pub use k6::k6_script;
@@ -33,6 +36,11 @@ struct Workload {
     dir: &'static str,
     image: &'static str,
     port: u16,
+}
+
+/// Whether `incident run` runs the service for real.
+pub(crate) fn has_workload(spec: &ServiceSpec) -> bool {
+    workload_of(spec).is_some()
 }
 
 fn workload_of(spec: &ServiceSpec) -> Option<Workload> {
@@ -134,43 +142,6 @@ pub fn flagd_json(sc: &Scenario) -> String {
         "flags": flags,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
-}
-
-pub(crate) fn env_of(sc: &Scenario, spec: &ServiceSpec) -> Vec<(String, String)> {
-    let mut env = Vec::new();
-    if let Some(go) = &spec.go {
-        env.push(("GOGC".into(), go.gogc.to_string()));
-        if let Some(limit) = go.gomemlimit {
-            env.push(("GOMEMLIMIT".into(), format!("{}B", limit.0)));
-        }
-    }
-    if let Some(c) = &spec.checkout {
-        env.push(("FLAGD_URL".into(), "http://flagd:8016".into()));
-        if c.kafka_configured {
-            env.push(("KAFKA_ADDR".into(), "kafka:9092".into()));
-        }
-        if let Some(k) = &sc.kafka {
-            env.push((
-                "PRODUCER_MSGS_PER_S".into(),
-                format!("{:.0}", k.throughput_msgs_per_s),
-            ));
-        }
-    }
-    if let Some(p) = &spec.python {
-        env.push((
-            "CACHE_BYTES_PER_REQUEST".into(),
-            p.cache_bytes_per_request.0.to_string(),
-        ));
-        env.push((
-            "LISTENER_BYTES_PER_REQUEST".into(),
-            p.listener_bytes_per_request.0.to_string(),
-        ));
-        env.push((
-            "HISTORY_BYTES_PER_REQUEST".into(),
-            p.history_bytes_per_request.0.to_string(),
-        ));
-    }
-    env
 }
 
 fn not_exported(sc: &Scenario, comment: &str) -> String {

@@ -10,6 +10,7 @@ mod cli_error;
 mod compare;
 mod export;
 mod files;
+mod go_costs;
 mod lessons;
 mod load;
 mod run;
@@ -138,6 +139,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: compare::CompareFormat,
     },
+    /// Measure the reference Go workload in a real 20Mi container: its idle
+    /// working set, what one blocked goroutine costs, and how many fit
+    /// before the OOM kill (runs workloads/checkout/go-costs.toml).
+    GoCosts {
+        /// The Docker daemon, like unix:///var/run/docker.sock (default: DOCKER_HOST).
+        #[arg(long)]
+        docker_host: Option<String>,
+        /// Where to write the run's trace (default go-costs.real.trace.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Read the costs off an earlier run's trace instead of running.
+        #[arg(long, conflicts_with_all = ["docker_host", "out"])]
+        trace: Option<PathBuf>,
+    },
     /// Take measures of a run, as lessons and claims name them:
     /// `incident measure checkout-gradual 'first_oom_after_load_min(checkout)'`.
     Measure {
@@ -219,6 +234,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
             },
         ),
         Command::Compare { trace, format } => compare::compare(&trace, format),
+        Command::GoCosts {
+            docker_host,
+            out,
+            trace,
+        } => go_costs::go_costs_command(go_costs::GoCostsArgs {
+            docker_host,
+            out,
+            trace,
+        }),
         Command::Measure { scenario, measures } => lessons::measure(&scenario.load()?, &measures),
         Command::Lessons {
             command:

@@ -258,7 +258,7 @@ fn bad_input_exits_2_with_one_clear_message_per_problem() {
         "--set",
         "workload.users=99999",
         "--set",
-        "kafka.loss_ratio=2",
+        "kafka.error_ratio=2",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(

@@ -331,3 +331,33 @@ fn running(name: &str) -> String {
         .unwrap();
     String::from_utf8_lossy(&still.stdout).trim().to_string()
 }
+
+/// The fixture the re-record test takes again: short, and its kills come
+/// from the mechanism, not from where one sample happened to fall.
+const RERECORDED: &str = "f2000-u50-20Mi";
+
+#[test]
+#[ignore = "needs a Docker daemon; `cargo xtask test` starts one and runs these"]
+fn a_fixture_recorded_again_agrees_with_itself_within_the_calibration_tolerance() {
+    use incident_core::calibration::checks;
+    use incident_core::trace::import;
+    let dir = scratch("rerecord");
+    let status = Command::new("bash")
+        .arg(repo().join("tests/fixtures/real/record.sh"))
+        .arg(RERECORDED)
+        .current_dir(repo())
+        .env("INCIDENT", env!("CARGO_BIN_EXE_incident"))
+        .env("DOCKER_HOST", host())
+        .env("OUT_DIR", &dir)
+        .status()
+        .expect("bash runs record.sh");
+    let log = std::fs::read_to_string(dir.join(format!("{RERECORDED}.log"))).unwrap_or_default();
+    assert!(status.success(), "record.sh {RERECORDED}:\n{log}");
+    let read = |path: PathBuf| import(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let again = read(dir.join(format!("{RERECORDED}.json")));
+    let fixture = read(repo().join(format!("tests/fixtures/real/{RERECORDED}.json")));
+    let all = checks(&fixture, &again, "checkout");
+    assert!(all.iter().all(|c| c.within), "{all:#?}\n{log}");
+    assert!(ours().is_empty(), "containers left behind: {:?}", ours());
+    let _ = std::fs::remove_dir_all(&dir);
+}

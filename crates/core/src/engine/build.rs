@@ -75,7 +75,7 @@ fn checkout_numbers(c: &CheckoutSpec) -> CheckoutNumbers {
         downstream_sigma: c.downstream_sigma,
         deadline: c.deadline.0,
         goroutine_stack_bytes: c.goroutine_stack.as_f64(),
-        message_heap_bytes: c.message_heap.as_f64(),
+        waiter_live_bytes: c.message_heap.as_f64() + c.waiter_heap.as_f64(),
         request_live_bytes: c.request_live.as_f64(),
         request_garbage_bytes: c.request_garbage.as_f64(),
         message_garbage_bytes: c.message_garbage.as_f64(),

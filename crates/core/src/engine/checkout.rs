@@ -9,7 +9,7 @@ use super::requests::Fail;
 use super::service::CheckoutNumbers;
 use super::{Cgen, Ev, Rid, World};
 use crate::model::go_runtime::{GcOutcome, GoHeap};
-use crate::model::kafka::{Delivery, MainAtDeadline, Producer};
+use crate::model::kafka::{Broker, Delivery, MainAtDeadline, Producer};
 use crate::scenario::{GoSpec, KafkaSpec};
 use crate::telemetry::EventType;
 use crate::units::{SimTime, KIB};
@@ -21,7 +21,7 @@ const PLACE_ORDER_CPU_US: f64 = 2_000.0;
 /// Producer CPU per message (encoding, batching).
 const MESSAGE_CPU_US: f64 = 15.0;
 /// Producer messages the main publish may wait behind when no `kafka`
-/// section sets a buffer.
+/// section sets a buffer (sarama's `ChannelBufferSize`).
 const DEFAULT_PRODUCER_BUFFER_MSGS: u64 = 256;
 
 pub(super) struct GoPod {
@@ -33,6 +33,8 @@ pub(super) struct GoPod {
     pub(super) flag_cached: i64,
     pub(super) gc_pending: bool,
     pub(super) orders: u64,
+    /// PlaceOrders that went on to the fan-out (flag > 0 or not).
+    pub(super) fan_outs: u64,
     /// The overload warning is logged once per container.
     pub(super) warned: bool,
     /// GC CPU already charged to the pod's CPU usage.
@@ -48,6 +50,7 @@ impl GoPod {
             flag_cached: flag,
             gc_pending: false,
             orders: 0,
+            fan_outs: 0,
             warned: false,
             gc_cpu_accounted_s: 0.0,
         }
@@ -175,11 +178,19 @@ impl World {
         }
         self.reqs.slots[slot].stage = 1;
         let g = go_of!(self, pod);
-        if !g.producer.enqueue_main(slot.0, rid) {
-            self.checkout_cleanup(slot);
-            self.reply(slot, Err(Fail::Deadline));
-            return;
+        match g.producer.send_main(slot.0, rid) {
+            None => {
+                self.checkout_cleanup(slot);
+                self.reply(slot, Err(Fail::Deadline));
+            }
+            // A success nobody took was waiting: the send returns at once.
+            Some(true) => self.answer_main(pod, slot),
+            Some(false) => self.schedule_flush(pod, cgen),
         }
+    }
+
+    fn schedule_flush(&mut self, pod: PodId, cgen: Cgen) {
+        let g = go_of!(self, pod);
         if !g.producer.flush_scheduled {
             g.producer.flush_scheduled = true;
             self.k.schedule(self.k.now, Ev::ProducerFlush { pod, cgen });
@@ -215,10 +226,14 @@ impl World {
                         self.reply(slot, Err(Fail::Deadline));
                     }
                     MainAtDeadline::Accepted => {
-                        // The inner select gives up; the fan-out still runs.
+                        // The inner select gives up; the fan-out still runs
+                        // (the flag comes from the provider's cache).
+                        let cgen = self.pods[pod].cgen;
                         self.checkout_fan_out(pod);
-                        self.checkout_cleanup(slot);
-                        self.reply(slot, Err(Fail::Deadline));
+                        if self.pod_current(pod, cgen) {
+                            self.checkout_cleanup(slot);
+                            self.reply(slot, Err(Fail::Deadline));
+                        }
                     }
                 }
             }
@@ -254,9 +269,12 @@ impl World {
         );
     }
 
-    /// `for i := 0; i < ffValue; i++ { go func() { Input() <- &msg; <-Successes() }() }`
+    /// `for range ffValue { go func() { Input() <- &msg; <-Successes() }() }`
     fn checkout_fan_out(&mut self, pod: PodId) {
         let n = self.checkout_flag(pod).max(0) as u64;
+        if let Rt::Go(g) = &mut self.pods[pod].rt {
+            g.fan_outs += 1;
+        }
         if n == 0 {
             return;
         }
@@ -265,23 +283,32 @@ impl World {
         let cgen = self.pods[pod].cgen;
         let g = go_of!(self, pod);
         g.heap.spawn_goroutines(n, spec.goroutine_stack_bytes);
-        let outcome = g
-            .heap
-            .allocate_live(n as f64 * spec.message_heap_bytes, now);
+        let outcome = g.heap.allocate_live(n as f64 * spec.waiter_live_bytes, now);
         g.overload_alive += n;
-        g.producer.enqueue_overload(n);
+        let woken = g.producer.send_overload(n);
         let first = !g.warned;
         g.warned = true;
-        let schedule_flush = !g.producer.flush_scheduled;
-        g.producer.flush_scheduled = true;
-        if schedule_flush {
-            self.k.schedule(now, Ev::ProducerFlush { pod, cgen });
-        }
         self.go_handle(pod, outcome);
+        self.overload_exit(pod, woken);
+        self.schedule_flush(pod, cgen);
         if first {
             self.log_overload(pod, n);
         }
         self.check_oom(pod);
+    }
+
+    /// Woken fan-out goroutines exit: stacks back to free pages, their
+    /// copies and sudogs become garbage.
+    fn overload_exit(&mut self, pod: PodId, woken: u64) {
+        if woken == 0 {
+            return;
+        }
+        let spec = self.checkout_spec(pod);
+        let g = go_of!(self, pod);
+        debug_assert!(woken <= g.overload_alive, "only live goroutines wake");
+        g.heap.exit_goroutines(woken, spec.goroutine_stack_bytes);
+        g.heap.release_live(woken as f64 * spec.waiter_live_bytes);
+        g.overload_alive -= woken.min(g.overload_alive);
     }
 
     fn log_overload(&mut self, pod: PodId, n: u64) {
@@ -304,7 +331,7 @@ impl World {
         );
     }
 
-    /// One flush interval of the producer: deliveries at its rate (slower
+    /// One write step of the producer: writes at the broker's rate (slower
     /// under GC and reclaim), woken goroutines, answered publishes.
     pub(super) fn on_producer_flush(&mut self, pod: PodId, cgen: Cgen) {
         if !self.pod_current(pod, cgen) {
@@ -316,15 +343,17 @@ impl World {
         let Some(delivery) = self.producer_deliver(pod, &kafka) else {
             return;
         };
-        self.release_delivered(pod, &delivery);
+        self.overload_exit(pod, delivery.overload_woken);
+        self.charge_messages(pod, delivery.written + delivery.failed);
         if let Some(k) = &mut self.kafka {
             k.topic += delivery.written as f64;
+            k.orders_written += delivery.orders_written as f64;
         }
-        if !self.answer_publishes(pod, cgen, delivery.mains) {
+        if !self.answer_publishes(pod, cgen, &delivery) {
             return;
         }
         let g = go_of!(self, pod);
-        if g.producer.queued > 0 {
+        if g.producer.busy() {
             let at = self.k.now + kafka.flush_interval.0;
             self.k.schedule(at, Ev::ProducerFlush { pod, cgen });
         } else {
@@ -332,81 +361,87 @@ impl World {
         }
     }
 
+    /// The broker at this moment: its window's rate, or down.
+    fn broker_now(&self, kafka: &KafkaSpec) -> Broker {
+        let now = self.now();
+        let window = kafka
+            .broker_windows
+            .iter()
+            .find(|w| w.from.0 <= now && now < w.until.0);
+        let retries = kafka.retry_max as f64 * kafka.retry_backoff.as_secs_f64();
+        Broker {
+            msgs_per_s: window.map_or(kafka.throughput_msgs_per_s, |w| w.msgs_per_s),
+            down: window.is_some_and(|w| w.msgs_per_s == 0.0),
+            error_ratio: kafka.error_ratio,
+            retry_time: SimTime::from_secs_f64(retries),
+        }
+    }
+
     fn producer_deliver(&mut self, pod: PodId, kafka: &KafkaSpec) -> Option<Delivery> {
         let now = self.now();
         let thrash = self.thrash_factor(pod);
         let dt = kafka.flush_interval.as_secs_f64();
+        let mut broker = self.broker_now(kafka);
+        if broker.down {
+            // Unreachable: failures come back at the rate the writer tries.
+            broker.msgs_per_s = kafka.throughput_msgs_per_s;
+        }
         let Rt::Go(g) = &mut self.pods[pod].rt else {
             return None;
         };
         let (factor, _) = g.heap.mutator_slowdown(now);
-        let rate = kafka.throughput_msgs_per_s / factor / thrash;
-        Some(
-            g.producer
-                .deliver(rate, dt, kafka.loss_ratio, &mut self.k.rng.kafka),
-        )
+        broker.msgs_per_s /= factor * thrash;
+        Some(g.producer.deliver(now, dt, broker, &mut self.k.rng.kafka))
     }
 
-    /// Woken goroutines exit: stacks back to free pages, copies become
-    /// garbage; a success nobody waits for frees one stranded goroutine.
-    fn release_delivered(&mut self, pod: PodId, delivery: &Delivery) {
+    /// The producer's CPU and garbage for the messages it handled.
+    fn charge_messages(&mut self, pod: PodId, messages: u64) {
+        if messages == 0 {
+            return;
+        }
         let spec = self.checkout_spec(pod);
         let now = self.now();
-        let (stack, msg_heap) = (spec.goroutine_stack_bytes, spec.message_heap_bytes);
-        let delivered = delivery.overload_ok + delivery.overload_lost + delivery.mains.len() as u64;
         let g = go_of!(self, pod);
-        g.heap.exit_goroutines(delivery.overload_ok, stack);
-        g.heap.release_live(delivery.overload_ok as f64 * msg_heap);
-        g.overload_alive -= delivery.overload_ok.min(g.overload_alive);
-        for &(_, _, ok, orphaned) in &delivery.mains {
-            if orphaned && ok {
-                let stuck = g.overload_alive.saturating_sub(g.producer.queued_overload);
-                if stuck > 0 {
-                    g.heap.exit_goroutines(1, stack);
-                    g.heap.release_live(msg_heap);
-                    g.overload_alive -= 1;
-                }
-            }
-        }
-        let gc = if delivered > 0 {
-            g.heap
-                .allocate_garbage(delivered as f64 * spec.message_garbage_bytes, now)
-        } else {
-            GcOutcome::None
-        };
-        self.pods[pod].cpu_used_us += delivered as f64 * MESSAGE_CPU_US;
+        let gc = g
+            .heap
+            .allocate_garbage(messages as f64 * spec.message_garbage_bytes, now);
+        self.pods[pod].cpu_used_us += messages as f64 * MESSAGE_CPU_US;
         self.go_handle(pod, gc);
     }
 
-    /// Answers the PlaceOrders whose main publish was delivered; each then
+    /// Answers the PlaceOrders woken by a success or an error; each then
     /// starts its fan-out. Returns false when the container died meanwhile.
-    fn answer_publishes(
-        &mut self,
-        pod: PodId,
-        cgen: Cgen,
-        mains: Vec<(u32, u32, bool, bool)>,
-    ) -> bool {
-        for (slot, rid, ok, orphaned) in mains {
+    fn answer_publishes(&mut self, pod: PodId, cgen: Cgen, delivery: &Delivery) -> bool {
+        if !delivery.mains_failed.is_empty() {
+            self.log_once(
+                pod,
+                "KafkaError",
+                50,
+                "Failed to write message: kafka: Failed to deliver 1 messages.",
+            );
+        }
+        let mains = delivery.mains_ok.iter().chain(&delivery.mains_failed);
+        for &(slot, rid) in mains {
             let slot = Slot(slot);
-            if orphaned || self.request(slot, rid).is_none() {
+            if self.request(slot, rid).is_none() {
                 continue;
             }
-            if !ok {
-                self.log_once(
-                    pod,
-                    "KafkaError",
-                    50,
-                    "Failed to write message: kafka: Failed to deliver 1 messages.",
-                );
-            }
-            self.reqs.slots[slot].stage = 2;
-            self.checkout_fan_out(pod);
+            self.answer_main(pod, slot);
             if !self.pod_current(pod, cgen) {
                 return false;
             }
+        }
+        self.pod_current(pod, cgen)
+    }
+
+    /// A main's wait is over: the fan-out, then PlaceOrder returns.
+    fn answer_main(&mut self, pod: PodId, slot: Slot) {
+        let cgen = self.pods[pod].cgen;
+        self.reqs.slots[slot].stage = 2;
+        self.checkout_fan_out(pod);
+        if self.pod_current(pod, cgen) {
             self.checkout_cleanup(slot);
             self.reply(slot, Ok(()));
         }
-        self.pod_current(pod, cgen)
     }
 }

@@ -150,8 +150,8 @@ impl World {
                     g.heap.gc_count as f64,
                     g.heap.goal().min(1e15),
                     g.heap.gc_utilization(now),
-                    g.producer.queued as f64,
-                    g.producer.lost_total as f64,
+                    g.producer.queued() as f64,
+                    g.producer.failed_total as f64,
                     g.orders as f64,
                 ];
                 // Largest across pods; orders add up.

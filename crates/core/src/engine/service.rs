@@ -121,7 +121,8 @@ pub(super) struct CheckoutNumbers {
     pub(super) downstream_sigma: f64,
     pub(super) deadline: SimTime,
     pub(super) goroutine_stack_bytes: f64,
-    pub(super) message_heap_bytes: f64,
+    /// Heap one blocked fan-out goroutine keeps: message copy and sudog.
+    pub(super) waiter_live_bytes: f64,
     pub(super) request_live_bytes: f64,
     pub(super) request_garbage_bytes: f64,
     pub(super) message_garbage_bytes: f64,

@@ -32,6 +32,8 @@ pub enum Unit {
     Percent,
     Count,
     PerMinute,
+    /// Growth: "0.42 Mi per minute".
+    MibPerMinute,
     /// Text: a service, a cause, an allocation site, a parameter's value.
     Name,
 }
@@ -48,6 +50,7 @@ impl Unit {
             Unit::Percent => format!("{} %", one_decimal(n)),
             Unit::Count => format!("{n:.0}"),
             Unit::PerMinute => format!("{n:.0} per minute"),
+            Unit::MibPerMinute => format!("{n:.2} Mi per minute"),
             Unit::Name => one_decimal(n),
         }
     }
@@ -62,6 +65,7 @@ impl Unit {
             Unit::Millis => "ms",
             Unit::Percent => "%",
             Unit::PerMinute => "per minute",
+            Unit::MibPerMinute => "Mi per minute",
             Unit::Count | Unit::Name => "",
         }
     }
@@ -112,6 +116,16 @@ pub enum Measure {
     },
     /// Seconds from the start of the run to the service's first OOM kill.
     FirstOomAtS {
+        service: String,
+    },
+    /// Goroutines in the last sample before the first OOM kill.
+    GoroutinesAtFirstOom {
+        service: String,
+    },
+    /// How fast the working set grew, MiB a minute, from the first sample
+    /// at load start to the last before the first OOM kill (or the run's
+    /// end): a burst's step counts as growth wherever it falls.
+    WorkingSetGrowthMiPerMin {
         service: String,
     },
     Restarts {
@@ -216,10 +230,22 @@ pub enum MeasureValue {
     Text(String),
 }
 
+impl MeasureValue {
+    /// The number, for a measure that gives one.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            MeasureValue::Number(n) => Some(*n),
+            MeasureValue::Text(_) => None,
+        }
+    }
+}
+
 /// The names measures are written with, and whether they need a service.
 pub const NAMES: &[(&str, Needs)] = &[
     ("first_oom_after_load_min", Needs::Service),
     ("first_oom_at_s", Needs::Service),
+    ("goroutines_at_first_oom", Needs::Service),
+    ("working_set_growth_mi_per_min", Needs::Service),
     ("restarts", Needs::Service),
     ("oom_kills", Needs::Service),
     ("liveness_kills", Needs::Service),
@@ -269,6 +295,8 @@ impl Measure {
         Ok(match call.name.as_str() {
             "first_oom_after_load_min" => Measure::FirstOomAfterLoadMin { service },
             "first_oom_at_s" => Measure::FirstOomAtS { service },
+            "goroutines_at_first_oom" => Measure::GoroutinesAtFirstOom { service },
+            "working_set_growth_mi_per_min" => Measure::WorkingSetGrowthMiPerMin { service },
             "restarts" => Measure::Restarts { service },
             "oom_kills" => Measure::OomKills { service },
             "liveness_kills" => Measure::LivenessKills { service },
@@ -337,9 +365,11 @@ impl Measure {
             | Measure::AlertFiredAtS { .. }
             | Measure::LoadStartedAtS
             | Measure::EventAtS { .. } => Unit::Moment,
-            Measure::Restarts { .. } | Measure::OomKills { .. } | Measure::LivenessKills { .. } => {
-                Unit::Count
-            }
+            Measure::Restarts { .. }
+            | Measure::OomKills { .. }
+            | Measure::LivenessKills { .. }
+            | Measure::GoroutinesAtFirstOom { .. } => Unit::Count,
+            Measure::WorkingSetGrowthMiPerMin { .. } => Unit::MibPerMinute,
             Measure::PeakWorkingSetMi { .. }
             | Measure::WorkingSetAtMi { .. }
             | Measure::WorkingSetRangeMi { .. } => Unit::Mib,
@@ -360,6 +390,8 @@ impl Measure {
         match self {
             Measure::FirstOomAfterLoadMin { service }
             | Measure::FirstOomAtS { service }
+            | Measure::GoroutinesAtFirstOom { service }
+            | Measure::WorkingSetGrowthMiPerMin { service }
             | Measure::Restarts { service }
             | Measure::OomKills { service }
             | Measure::LivenessKills { service }

@@ -47,6 +47,9 @@ pub struct GoHeap {
     /// Goroutine stacks, in use.
     pub stacks: f64,
     pub goroutines: u64,
+    /// The most goroutines ever alive: their descriptors stay on the heap.
+    pub peak_goroutines: u64,
+    descriptor: f64,
     gogc_goal: f64,
     pub gc_count: u64,
     pub gc_cpu_seconds: f64,
@@ -85,6 +88,8 @@ impl GoHeap {
             resident: spec.baseline_live_heap.as_f64(),
             stacks,
             goroutines,
+            peak_goroutines: goroutines,
+            descriptor: spec.goroutine_descriptor.as_f64(),
             gogc_goal: 0.0,
             gc_count: 0,
             gc_cpu_seconds: 0.0,
@@ -161,6 +166,14 @@ impl GoHeap {
         self.resident -= free.min(bytes);
         self.goroutines += count;
         self.stacks += bytes;
+        if self.goroutines > self.peak_goroutines {
+            // New descriptors: live heap for good (`allgs` never shrinks).
+            let added = (self.goroutines - self.peak_goroutines) as f64 * self.descriptor;
+            self.peak_goroutines = self.goroutines;
+            self.live += added;
+            self.in_use += added;
+            self.resident = self.resident.max(self.in_use);
+        }
     }
 
     /// Exited goroutines free their stacks into the heap's free pages: the

@@ -1,195 +1,351 @@
-//! The checkout's Kafka producer, as the OTel demo's code uses it.
+//! The checkout's Kafka producer, as the OTel demo's code uses it
+//! (`src/checkout/main.go`, `sendToPostProcessor`; `kafka/producer.go`).
 //!
-//! PlaceOrder sends its order message and waits (with the request's
-//! context) for a success. Then, while `kafkaQueueProblems = N > 0`, it
-//! starts N goroutines that each send the message again and wait on
-//! `Successes()` — with no timeout. The producer delivers at a bounded
-//! rate, first in first out. A delivery that fails returns an error,
-//! which a logger goroutine drains: nobody wakes the goroutine waiting for
-//! that success, so it stays forever. That is the leak.
+//! sarama's async producer has unbuffered `Input()`, `Successes()` and
+//! `Errors()` channels. PlaceOrder sends its order message and then waits
+//! for whichever comes first: a success, an error or the caller's context.
+//! With `kafkaQueueProblems = N > 0` it then starts N goroutines that each
+//! send a copy and wait on `Successes()` alone, with no timeout.
 //!
-//! Two details of the real code matter under overload:
-//! * a send blocks while the producer's buffer is full; if the request's
-//!   deadline passes before the main message is even accepted, PlaceOrder
-//!   returns without the fan-out;
-//! * if the deadline passes after acceptance, PlaceOrder still fans out,
-//!   and the main message's success later wakes some overload goroutine.
+//! `Successes()` is one channel shared by every waiter, and Go wakes a
+//! channel's receivers first come, first served: a success goes to the
+//! oldest waiter, whichever message it belongs to. Under
+//! `RequiredAcks = NoResponse` a message succeeds as soon as it is written.
+//! A write that fails is retried (`Producer.Retry.Max`, `Retry.Backoff`)
+//! and then returned on `Errors()`, where a logger goroutine and the mains
+//! still waiting compete for it. An error taken by the logger wakes nobody:
+//! from then on one waiter more than there are successes to come waits for
+//! good. That is the leak. A main that stops waiting (its context ended)
+//! leaves one success more than waiters: the writer blocks on it until the
+//! next waiter arrives.
 
 use crate::rng::Rng;
+use crate::units::SimTime;
 use std::collections::VecDeque;
 
+/// A message or a waiter: a run of fan-out ones, or one PlaceOrder's main.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SegmentKind {
-    /// `count` overload messages, one goroutine waiting behind each.
-    Overload,
-    /// The main message of one PlaceOrder.
-    Main { user: u32, gen: u32, orphaned: bool },
+enum Entry {
+    Overload(u64),
+    Main {
+        slot: u32,
+        rid: u32,
+    },
+    /// An order's main message whose sender no longer waits for it.
+    Orphan,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Segment {
-    count: u64,
-    kind: SegmentKind,
+impl Entry {
+    fn count(self) -> u64 {
+        match self {
+            Entry::Overload(n) => n,
+            Entry::Main { .. } | Entry::Orphan => 1,
+        }
+    }
+}
+
+/// A FIFO of entries where a burst of fan-out messages is one run.
+#[derive(Clone, Debug, Default)]
+struct Fifo {
+    entries: VecDeque<Entry>,
+    total: u64,
+    mains: u64,
+}
+
+impl Fifo {
+    fn push(&mut self, e: Entry) {
+        self.total += e.count();
+        match (e, self.entries.back_mut()) {
+            (Entry::Overload(n), Some(Entry::Overload(last))) => *last += n,
+            (Entry::Main { .. }, _) => {
+                self.mains += 1;
+                self.entries.push_back(e);
+            }
+            _ => self.entries.push_back(e),
+        }
+    }
+
+    /// Takes up to `max` from the front: overloads counted, mains listed,
+    /// orphans counted in `orphans`.
+    fn pop(&mut self, max: u64, mains: &mut Vec<(u32, u32)>, orphans: &mut u64) -> u64 {
+        let mut overload = 0;
+        let mut left = max;
+        while left > 0 {
+            match self.entries.front_mut() {
+                None => break,
+                Some(Entry::Overload(n)) => {
+                    let take = (*n).min(left);
+                    *n -= take;
+                    overload += take;
+                    left -= take;
+                    if *n == 0 {
+                        self.entries.pop_front();
+                    }
+                }
+                Some(&mut Entry::Main { slot, rid }) => {
+                    mains.push((slot, rid));
+                    self.mains -= 1;
+                    self.entries.pop_front();
+                    left -= 1;
+                }
+                Some(Entry::Orphan) => {
+                    *orphans += 1;
+                    self.entries.pop_front();
+                    left -= 1;
+                }
+            }
+        }
+        self.total -= max - left;
+        overload
+    }
+
+    /// Where one main is: its index and how many messages are ahead of it.
+    fn find_main(&self, slot: u32, rid: u32) -> Option<(usize, u64)> {
+        let mut ahead = 0;
+        for (i, e) in self.entries.iter().enumerate() {
+            if *e == (Entry::Main { slot, rid }) {
+                return Some((i, ahead));
+            }
+            ahead += e.count();
+        }
+        None
+    }
+
+    /// Removes one main; false when it is not here.
+    fn remove_main(&mut self, slot: u32, rid: u32) -> bool {
+        let Some((i, _)) = self.find_main(slot, rid) else {
+            return false;
+        };
+        self.entries.remove(i);
+        self.total -= 1;
+        self.mains -= 1;
+        true
+    }
+
+    /// The main at `i` stays in line but belongs to nobody now.
+    fn anonymize(&mut self, i: usize) {
+        debug_assert!(matches!(self.entries[i], Entry::Main { .. }));
+        self.entries[i] = Entry::Orphan;
+        self.mains -= 1;
+    }
+
+    /// The oldest main waiting, taken out.
+    fn take_oldest_main(&mut self) -> Option<(u32, u32)> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| matches!(e, Entry::Main { .. }))?;
+        let Some(Entry::Main { slot, rid }) = self.entries.remove(i) else {
+            unreachable!("position found a main");
+        };
+        self.total -= 1;
+        self.mains -= 1;
+        Some((slot, rid))
+    }
+}
+
+/// The broker as the producer sees it during one write step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Broker {
+    /// Messages per second it takes (healthy or slow).
+    pub msgs_per_s: f64,
+    /// Unreachable: every write fails after its retries.
+    pub down: bool,
+    /// Share of writes that fail after their retries while it is up.
+    pub error_ratio: f64,
+    /// How long a failed write takes to come back as an error.
+    pub retry_time: SimTime,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Producer {
-    segments: VecDeque<Segment>,
-    /// Messages not yet delivered.
-    pub queued: u64,
-    pub queued_overload: u64,
-    /// Fractional delivery capacity carried between flushes.
+    /// Messages sent and not yet written: the first `buffer` are accepted,
+    /// the rest are senders blocked in `Input()`.
+    pipeline: Fifo,
+    /// Goroutines waiting on `Successes()`, oldest first.
+    waiters: Fifo,
+    /// Failed writes waiting out their retries: (due, how many).
+    retrying: VecDeque<(SimTime, u64)>,
+    /// Successes written while nobody waited: the writer is blocked on them.
+    surplus: u64,
+    /// Fractional write capacity carried between steps.
     carry: f64,
-    pub delivered_total: u64,
-    pub lost_total: u64,
+    pub written_total: u64,
+    pub failed_total: u64,
     pub flush_scheduled: bool,
 }
 
-/// What one flush delivered.
+/// What one write step did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Delivery {
-    /// Overload messages that got a success: their goroutines exit.
-    pub overload_ok: u64,
-    /// Overload messages lost: their goroutines now wait forever.
-    pub overload_lost: u64,
-    /// Main messages delivered: (user, gen, success, orphaned).
-    pub mains: Vec<(u32, u32, bool, bool)>,
-    /// Messages that reached the broker (for the consumers).
+    /// Fan-out goroutines woken by a success: they exit.
+    pub overload_woken: u64,
+    /// Mains woken by a success.
+    pub mains_ok: Vec<(u32, u32)>,
+    /// Mains that took an error off `Errors()`.
+    pub mains_failed: Vec<(u32, u32)>,
+    /// Messages written to the broker (for the consumers).
     pub written: u64,
+    /// Errors returned after retries.
+    pub failed: u64,
+    /// Of the messages written, orders' main messages (one row each).
+    pub orders_written: u64,
 }
 
-/// Where a main message stands when its request's deadline passes.
+/// Where a main stands when the caller's context ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MainAtDeadline {
-    /// Already delivered (the request finished before).
+    /// Already answered.
     Gone,
-    /// Still blocked in `Input()`: the send is abandoned.
+    /// Still blocked in `Input()`: the send is abandoned, no fan-out.
     NotAccepted,
-    /// Accepted, waiting for its success: the request stops waiting.
+    /// Accepted and waiting: it stops waiting and goes on to the fan-out.
     Accepted,
 }
 
-/// Keeps the segment list short: a burst arrives as one segment.
-pub const MAX_SEGMENTS: usize = 100_000;
+/// Keeps the queues short: a burst is one entry, so only mains count.
+pub const MAX_ENTRIES: usize = 100_000;
 
 impl Producer {
-    pub fn enqueue_main(&mut self, user: u32, gen: u32) -> bool {
-        if self.segments.len() >= MAX_SEGMENTS {
-            return false;
-        }
-        self.segments.push_back(Segment {
-            count: 1,
-            kind: SegmentKind::Main {
-                user,
-                gen,
-                orphaned: false,
-            },
-        });
-        self.queued += 1;
-        true
+    /// Messages sent and not yet written.
+    pub fn queued(&self) -> u64 {
+        self.pipeline.total
     }
 
-    pub fn enqueue_overload(&mut self, count: u64) {
+    /// Goroutines waiting on `Successes()` (fan-out ones and mains).
+    pub fn waiting(&self) -> u64 {
+        self.waiters.total
+    }
+
+    /// Something left to do: messages to write or errors to return.
+    pub fn busy(&self) -> bool {
+        self.pipeline.total > 0 || !self.retrying.is_empty()
+    }
+
+    /// A PlaceOrder sends its message and waits: `None` when the queues are
+    /// full, `Some(true)` when a success nobody took wakes it at once.
+    pub fn send_main(&mut self, slot: u32, rid: u32) -> Option<bool> {
+        if self.pipeline.entries.len() >= MAX_ENTRIES || self.waiters.entries.len() >= MAX_ENTRIES {
+            return None;
+        }
+        self.pipeline.push(Entry::Main { slot, rid });
+        if self.surplus > 0 {
+            self.surplus -= 1;
+            let i = self.pipeline.entries.len() - 1;
+            self.pipeline.anonymize(i);
+            return Some(true);
+        }
+        self.waiters.push(Entry::Main { slot, rid });
+        Some(false)
+    }
+
+    /// `count` fan-out goroutines send their copies and wait; returns how
+    /// many a success already written (the surplus) wakes at once.
+    pub fn send_overload(&mut self, count: u64) -> u64 {
         if count == 0 {
-            return;
+            return 0;
         }
-        if let Some(last) = self.segments.back_mut() {
-            if last.kind == SegmentKind::Overload {
-                last.count += count;
-                self.queued += count;
-                self.queued_overload += count;
-                return;
-            }
+        self.pipeline.push(Entry::Overload(count));
+        let woken = self.surplus.min(count);
+        self.surplus -= woken;
+        if count > woken {
+            self.waiters.push(Entry::Overload(count - woken));
         }
-        if self.segments.len() < MAX_SEGMENTS {
-            self.segments.push_back(Segment {
-                count,
-                kind: SegmentKind::Overload,
-            });
-            self.queued += count;
-            self.queued_overload += count;
-        }
+        woken
     }
 
-    /// Called at the request's deadline.
-    pub fn main_at_deadline(&mut self, user: u32, gen: u32, buffer: u64) -> MainAtDeadline {
-        let mut ahead = 0u64;
-        let mut found = None;
-        for (i, seg) in self.segments.iter().enumerate() {
-            if let SegmentKind::Main {
-                user: u, gen: g, ..
-            } = seg.kind
-            {
-                if u == user && g == gen {
-                    found = Some(i);
-                    break;
-                }
-            }
-            ahead += seg.count;
-        }
-        let Some(i) = found else {
-            return MainAtDeadline::Gone;
+    /// The caller's context of a main ended.
+    pub fn main_at_deadline(&mut self, slot: u32, rid: u32, buffer: u64) -> MainAtDeadline {
+        let Some((i, ahead)) = self.pipeline.find_main(slot, rid) else {
+            return if self.waiters.remove_main(slot, rid) {
+                MainAtDeadline::Accepted
+            } else {
+                MainAtDeadline::Gone
+            };
         };
+        let waited = self.waiters.remove_main(slot, rid);
+        debug_assert!(waited, "a main in the pipeline waits for its result");
         if ahead >= buffer {
-            self.segments.remove(i);
-            self.queued -= 1;
+            self.pipeline.remove_main(slot, rid);
             MainAtDeadline::NotAccepted
         } else {
-            if let SegmentKind::Main { orphaned, .. } = &mut self.segments[i].kind {
-                *orphaned = true;
-            }
+            // Accepted: the message will be written and its success will go
+            // to whoever waits then.
+            self.pipeline.anonymize(i);
             MainAtDeadline::Accepted
         }
     }
 
-    /// Delivers up to `rate · dt` messages, first in first out; each is lost
-    /// with probability `loss`.
-    pub fn deliver(&mut self, rate_per_s: f64, dt_s: f64, loss: f64, rng: &mut Rng) -> Delivery {
+    /// One write step of `dt`: messages written at the broker's rate, each
+    /// success to the oldest waiter, and the errors whose retries are spent.
+    pub fn deliver(&mut self, now: SimTime, dt_s: f64, broker: Broker, rng: &mut Rng) -> Delivery {
         let mut out = Delivery::default();
-        let capacity = rate_per_s * dt_s + self.carry;
+        self.return_errors(now, rng, &mut out);
+        let capacity = broker.msgs_per_s * dt_s + self.carry;
         // The epsilon keeps 0.6 + 0.4 from flooring to 0 after rounding.
         let mut budget = (capacity + 1e-9).floor() as u64;
         self.carry = (capacity - budget as f64).max(0.0);
-        while budget > 0 {
-            let Some(front) = self.segments.front_mut() else {
-                self.carry = 0.0;
-                break;
+        // The writer blocks while a success has nobody to take it.
+        while budget > 0 && self.pipeline.total > 0 && self.surplus == 0 {
+            let step = budget.min(self.pipeline.total);
+            let (mut mains, mut orphans) = (Vec::new(), 0);
+            let overload = self.pipeline.pop(step, &mut mains, &mut orphans);
+            let orders = mains.len() as u64 + orphans;
+            budget -= overload + orders;
+            let (failed_overload, failed_orders) = if broker.down {
+                (overload, orders)
+            } else {
+                let p = broker.error_ratio;
+                (rng.binomial(overload, p), rng.binomial(orders, p))
             };
-            match front.kind {
-                SegmentKind::Overload => {
-                    let take = front.count.min(budget);
-                    let lost = rng.binomial(take, loss);
-                    out.overload_lost += lost;
-                    out.overload_ok += take - lost;
-                    out.written += take - lost;
-                    front.count -= take;
-                    budget -= take;
-                    self.queued -= take;
-                    self.queued_overload -= take;
-                    if front.count == 0 {
-                        self.segments.pop_front();
-                    }
+            let failed = failed_overload + failed_orders;
+            if failed > 0 {
+                self.retrying.push_back((now + broker.retry_time, failed));
+            }
+            out.orders_written += orders - failed_orders;
+            self.succeed(overload + orders - failed, &mut out);
+        }
+        if self.pipeline.total == 0 {
+            self.carry = 0.0;
+        }
+        out
+    }
+
+    /// `n` successes, each to the oldest waiter; the rest wait for one.
+    fn succeed(&mut self, n: u64, out: &mut Delivery) {
+        out.written += n;
+        self.written_total += n;
+        let mut orphans = 0;
+        out.overload_woken += self.waiters.pop(n, &mut out.mains_ok, &mut orphans);
+        debug_assert_eq!(orphans, 0, "waiters are never orphans");
+        let served = out.overload_woken + out.mains_ok.len() as u64;
+        self.surplus += n.saturating_sub(served);
+    }
+
+    /// Errors due by `now` go to `Errors()`: a waiting main takes one
+    /// with probability k/(k+1) for k mains waiting (the logger is the
+    /// other receiver in line); one the logger takes wakes nobody.
+    fn return_errors(&mut self, now: SimTime, rng: &mut Rng, out: &mut Delivery) {
+        while let Some(&(due, count)) = self.retrying.front() {
+            if due > now {
+                break;
+            }
+            self.retrying.pop_front();
+            out.failed += count;
+            self.failed_total += count;
+            for _ in 0..count {
+                let k = self.waiters.mains as f64;
+                if k == 0.0 {
+                    break;
                 }
-                SegmentKind::Main {
-                    user,
-                    gen,
-                    orphaned,
-                } => {
-                    let ok = !rng.chance(loss);
-                    if ok {
-                        out.written += 1;
-                    }
-                    out.mains.push((user, gen, ok, orphaned));
-                    self.segments.pop_front();
-                    budget -= 1;
-                    self.queued -= 1;
+                if !rng.chance(k / (k + 1.0)) {
+                    continue;
+                }
+                if let Some(main) = self.waiters.take_oldest_main() {
+                    out.mains_failed.push(main);
                 }
             }
         }
-        let delivered = out.overload_ok + out.overload_lost + out.mains.len() as u64;
-        self.delivered_total += delivered;
-        self.lost_total += out.overload_lost + out.mains.iter().filter(|m| !m.2).count() as u64;
-        out
     }
 
     /// A crashed process loses everything it had queued.
@@ -199,62 +355,5 @@ impl Producer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rng::Stream;
-
-    #[test]
-    fn fifo_delivery_with_bounded_rate() {
-        let mut p = Producer::default();
-        let mut rng = Rng::new(1, Stream::Kafka);
-        p.enqueue_main(7, 1);
-        p.enqueue_overload(300);
-        p.enqueue_main(8, 1);
-        let d = p.deliver(1000.0, 0.1, 0.0, &mut rng);
-        assert_eq!(d.mains, vec![(7, 1, true, false)]);
-        assert_eq!(d.overload_ok, 99);
-        assert_eq!(p.queued, 202);
-        let d = p.deliver(1000.0, 0.3, 0.0, &mut rng);
-        assert_eq!(d.overload_ok, 201);
-        assert_eq!(d.mains, vec![(8, 1, true, false)]);
-        assert_eq!(p.queued, 0);
-    }
-
-    #[test]
-    fn losses_follow_the_ratio() {
-        let mut p = Producer::default();
-        let mut rng = Rng::new(2, Stream::Kafka);
-        p.enqueue_overload(100_000);
-        let d = p.deliver(1e9, 1.0, 0.08, &mut rng);
-        let ratio = d.overload_lost as f64 / 100_000.0;
-        assert!((ratio - 0.08).abs() < 0.005, "{ratio}");
-        assert_eq!(p.lost_total, d.overload_lost);
-    }
-
-    #[test]
-    fn deadline_abandons_unaccepted_and_orphans_accepted() {
-        let mut p = Producer::default();
-        p.enqueue_overload(1000);
-        p.enqueue_main(1, 1);
-        assert_eq!(p.main_at_deadline(1, 1, 256), MainAtDeadline::NotAccepted);
-        assert_eq!(p.queued, 1000);
-        p.enqueue_main(2, 1);
-        assert_eq!(p.main_at_deadline(2, 1, 2000), MainAtDeadline::Accepted);
-        let mut rng = Rng::new(3, Stream::Kafka);
-        let d = p.deliver(1e9, 1.0, 0.0, &mut rng);
-        assert_eq!(d.mains, vec![(2, 1, true, true)]);
-        assert_eq!(p.main_at_deadline(2, 1, 2000), MainAtDeadline::Gone);
-    }
-
-    #[test]
-    fn fractional_capacity_carries_over() {
-        let mut p = Producer::default();
-        let mut rng = Rng::new(4, Stream::Kafka);
-        p.enqueue_overload(10);
-        let mut total = 0;
-        for _ in 0..10 {
-            total += p.deliver(30.0, 0.02, 0.0, &mut rng).overload_ok;
-        }
-        assert_eq!(total, 6);
-    }
-}
+#[path = "kafka_tests.rs"]
+mod tests;

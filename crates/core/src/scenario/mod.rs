@@ -32,8 +32,8 @@ pub use action::{Action, ActionKind, LeakKind, LeakTarget};
 pub use flags::{FlagSpec, FlagdReload, FlagdSpec};
 pub use params::{find_param, list_params, ParamInfo};
 pub use service::{
-    CheckoutSpec, FlagCache, GoSpec, HpaSpec, KafkaSpec, NodeSpec, PoolSpec, ProbeSpec, PythonSpec,
-    RestartPolicy, RouteSpec, ServiceKind, ServiceSpec,
+    BrokerWindow, CheckoutSpec, FlagCache, GoSpec, HpaSpec, KafkaSpec, NodeSpec, PoolSpec,
+    ProbeSpec, PythonSpec, RestartPolicy, RouteSpec, ServiceKind, ServiceSpec,
 };
 pub use sets::{apply_set, apply_sets};
 pub use spec::ParamKind;

@@ -193,6 +193,11 @@ spec! {
             bytes(0.0, 1.0 * GI, "runtime metadata and thread stacks");
         globals: Bytes = default(Bytes(256 * KIB)),
             bytes(0.0, 1.0 * GI, "global data the GC scans");
+        /// A goroutine's descriptor (`g`). The runtime keeps every `g` it
+        /// ever made (`allgs`) for reuse, so this heap ratchets up to the peak
+        /// goroutine count and never comes back down.
+        goroutine_descriptor: Bytes = default(Bytes(416)),
+            bytes(0.0, 64.0 * KI, "heap of one goroutine descriptor, never freed");
         /// Garbage made per second when idle (exporters, health checks).
         background_alloc_per_s: Bytes = default(Bytes(32 * KIB)),
             bytes(0.0, 1.0 * GI, "garbage per second when idle");
@@ -233,15 +238,19 @@ spec! {
                 .log();
         downstream_sigma: f64 = default(0.35),
             float(0.0, 2.0, "log-normal shape of those calls");
-        /// The caller's deadline for PlaceOrder.
-        deadline: Dur = default(Dur::millis(700)),
+        /// The caller's context: PlaceOrder has no deadline of its own, so the
+        /// front end's gives up first (Envoy's route timeout, 15 s).
+        deadline: Dur = default(Dur::secs(15)),
             duration(100.0 * MS, 10.0 * MIN, "the caller's PlaceOrder deadline").log();
-        /// Stack plus goroutine descriptor of one blocked overload goroutine.
-        goroutine_stack: Bytes = default(Bytes(2150)),
-            bytes(2.0 * KI, 64.0 * KI, "stack + descriptor of one overload goroutine");
-        /// Heap one overload goroutine keeps reachable (its message copy).
-        message_heap: Bytes = default(Bytes(512)),
-            bytes(0.0, 1.0 * MI, "heap one overload goroutine keeps");
+        /// Stack of one blocked fan-out goroutine (a goroutine starts with 2 KiB).
+        goroutine_stack: Bytes = default(Bytes(2048)),
+            bytes(2.0 * KI, 64.0 * KI, "stack of one fan-out goroutine");
+        /// Heap one fan-out goroutine keeps reachable: its message copy.
+        message_heap: Bytes = default(Bytes(160)),
+            bytes(0.0, 1.0 * MI, "heap of one goroutine's message copy");
+        /// The `sudog` a goroutine blocked on a channel holds.
+        waiter_heap: Bytes = default(Bytes(96)),
+            bytes(0.0, 64.0 * KI, "heap of one blocked goroutine's sudog");
         /// Heap reachable while one PlaceOrder is in flight.
         request_live: Bytes = default(Bytes(64 * KIB)),
             bytes(0.0, 64.0 * MI, "heap reachable during one PlaceOrder");
@@ -318,20 +327,43 @@ spec! {
 }
 
 spec! {
+    /// A stretch of scenario time when the broker is slow (`msgs_per_s` > 0)
+    /// or unreachable (0: every write fails after its retries).
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct BrokerWindow {
+        from: Dur = required, duration(0.0, 2.0 * H, "when the window starts");
+        until: Dur = required, duration(0.0, 2.0 * H, "when the window ends");
+        msgs_per_s: f64 = default(0.0),
+            float(0.0, 1_000_000.0, "broker writes per second in the window (0 = down)");
+    }
+}
+
+spec! {
     /// Kafka as the checkout sees it: a producer with bounded throughput, and
     /// the two consumers of the `orders` topic.
     #[derive(Clone, Debug, PartialEq, Serialize)]
     pub struct KafkaSpec {
-        /// Messages per second the producer can deliver to the broker.
-        throughput_msgs_per_s: f64 = default(700.0),
-            float(1.0, 1_000_000.0, "producer delivery capacity").log();
-        /// Fraction of deliveries that never return a success (failed writes
-        /// swallowed under acks=NoResponse). Their goroutines wait forever.
-        loss_ratio: f64 = default(0.105),
-            float(0.0, 1.0, "deliveries that never return a success");
-        /// Messages the producer accepts before `Input()` blocks its senders.
+        /// Messages per second the broker takes while healthy. Under
+        /// `RequiredAcks = NoResponse` a write succeeds once it is sent.
+        throughput_msgs_per_s: f64 = default(20_000.0),
+            float(1.0, 1_000_000.0, "broker writes per second while healthy").log();
+        /// Share of writes that fail after their retries while the broker is
+        /// up. Each failure the logger drains strands one fan-out goroutine.
+        error_ratio: f64 = default(0.0),
+            float(0.0, 1.0, "writes failing after retries");
+        /// Messages the producer accepts before `Input()` blocks its senders
+        /// (sarama's `ChannelBufferSize`, 256).
         producer_buffer_msgs: u32 = default(256),
             int(1.0, 100_000.0, "messages accepted before Input() blocks").log();
+        /// Retries of a failed write (sarama's `Producer.Retry.Max`, 3).
+        retry_max: u32 = default(3), int(0.0, 100.0, "retries of a failed write");
+        /// Wait between retries (sarama's `Producer.Retry.Backoff`, 100 ms).
+        retry_backoff: Dur = default(Dur::millis(100)),
+            duration(0.0, 1.0 * MIN, "wait between retries of a failed write");
+        /// Stretches when the broker is slow or unreachable.
+        broker_windows: Vec<BrokerWindow> = default(Vec::new()),
+            each(section(BrokerWindow::rules));
+        /// The model's write step: deliveries are computed this often.
         flush_interval: Dur = default(Dur::millis(20)),
             duration(1.0 * MS, 1.0 * S, "producer delivery granularity");
         /// fraud-detection sleeps this long per record while the flag is on.

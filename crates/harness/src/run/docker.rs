@@ -15,6 +15,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const LABEL: &str = "incident-lab.run";
+/// The pid of the `incident run` that owns the container: start-up clean-up
+/// removes only containers whose owner is gone, never a live run's.
+pub const OWNER_LABEL: &str = "incident-lab.owner-pid";
 
 const DAEMON_HELP: &str =
     "Start one the way the tests do (Debian's docker.io, no iptables, host networking):
@@ -157,19 +160,35 @@ pub async fn build(docker: &Docker, spec: &ServiceSpec, workloads: &Path) -> Res
     build_image(docker, image.tag, tar(&files)).await
 }
 
+/// Go 1.23 from bookworm-backports when it is there (`cargo xtask setup`
+/// installs it), else the `go` on PATH; `INCIDENT_GO` overrides both.
+fn go_binary() -> PathBuf {
+    if let Some(go) = std::env::var_os("INCIDENT_GO") {
+        return PathBuf::from(go);
+    }
+    let backports = PathBuf::from("/usr/lib/go-1.23/bin/go");
+    if backports.exists() {
+        backports
+    } else {
+        PathBuf::from("go")
+    }
+}
+
 /// The checkout binary, built static (no cgo) so it runs on `scratch`.
 fn checkout_context(workloads: &Path) -> Result<Vec<ContextFile>, CliError> {
     let out = std::env::temp_dir().join(format!("incident-checkout-{}", std::process::id()));
-    let status = std::process::Command::new("go")
+    let status = std::process::Command::new(go_binary())
         .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
         .arg(&out)
         .arg(".")
         .current_dir(workloads.join("checkout"))
         .env("CGO_ENABLED", "0")
+        .env("GOTOOLCHAIN", "local")
         .status()
         .map_err(|e| {
             CliError::input(format!(
-                "the checkout workload needs Go to build (`apt-get install golang-go`): {e}"
+                "the checkout workload needs Go 1.23 to build (`cargo xtask setup` installs \
+                 golang-1.23-go from bookworm-backports): {e}"
             ))
         })?;
     if !status.success() {
@@ -257,6 +276,7 @@ pub struct ContainerSpec {
 pub async fn create(docker: &Docker, c: &ContainerSpec) -> Result<String, CliError> {
     let mut labels = HashMap::new();
     labels.insert(LABEL.to_string(), c.run_id.clone());
+    labels.insert(OWNER_LABEL.to_string(), std::process::id().to_string());
     let body = ContainerCreateBody {
         image: Some(c.image.clone()),
         cmd: Some(c.cmd.clone()),
@@ -343,6 +363,36 @@ pub async fn usage(docker: &Docker, id: &str) -> Option<Usage> {
     })
 }
 
+/// The cgroup's own high-water mark of memory usage since the container
+/// started (`memory.peak` in cgroup v2, `memory.max_usage_in_bytes` in v1),
+/// read from the host: a poll every few seconds misses the moment before
+/// a kill. `None` when the harness is not on the Docker host.
+pub fn peak_usage(id: &str) -> Option<f64> {
+    let candidates = [
+        format!("/sys/fs/cgroup/memory/docker/{id}/memory.max_usage_in_bytes"),
+        format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.peak"),
+        format!("/sys/fs/cgroup/docker/{id}/memory.peak"),
+    ];
+    candidates.iter().find_map(|path| {
+        let text = std::fs::read_to_string(path).ok()?;
+        text.trim().parse::<f64>().ok()
+    })
+}
+
+/// Whether the run that labelled a container is still running here. A
+/// container without the label (an older harness's) counts as orphaned.
+fn owner_alive(labels: Option<&HashMap<String, String>>) -> bool {
+    let pid = labels
+        .and_then(|l| l.get(OWNER_LABEL))
+        .and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if pid != std::process::id() => {
+            std::path::Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
+}
+
 /// Removes every container of a run (or of every run, with `None`).
 pub async fn remove_labelled(docker: &Docker, run_id: Option<&str>) -> usize {
     let filter = match run_id {
@@ -360,6 +410,9 @@ pub async fn remove_labelled(docker: &Docker, run_id: Option<&str>) -> usize {
     };
     let mut removed = 0;
     for c in list {
+        if run_id.is_none() && owner_alive(c.labels.as_ref()) {
+            continue;
+        }
         if let Some(id) = c.id {
             let options = RemoveContainerOptionsBuilder::new().force(true).build();
             if docker.remove_container(&id, Some(options)).await.is_ok() {

@@ -30,6 +30,11 @@ use std::time::{Duration, Instant};
 pub const MAX_RUN: Duration = Duration::from_secs(3600);
 const TICK: Duration = Duration::from_millis(250);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(30);
+/// The run's t = 0 is planned this far ahead, so every container (and
+/// each restart of it) can be told the same instant for its schedule.
+const EPOCH_LEAD: Duration = Duration::from_secs(8);
+
+pub use docker::workloads_dir;
 
 pub struct RunArgs {
     pub docker_host: Option<String>,
@@ -182,6 +187,24 @@ fn services_run_for_real(
             modelled_only.join(", ")
         );
     }
+    let fixed: Vec<String> = real
+        .iter()
+        .flat_map(|(n, s)| crate::export::not_applied(n, s))
+        .collect();
+    if !fixed.is_empty() {
+        eprintln!(
+            "not applied for real (the workload's runtime has its own; `incident go-costs` \
+             measures them): {}",
+            fixed.join(", ")
+        );
+    }
+    if sc.kafka.is_some() {
+        eprintln!(
+            "not applied for real (no consumers run): kafka.fraud_detection_sleep, \
+             kafka.consumer_msgs_per_s, kafka.accounting_rows_per_s, kafka.row_bytes, \
+             kafka.wal_bytes_per_row, kafka.rows_per_write"
+        );
+    }
     Ok(real)
 }
 
@@ -217,6 +240,7 @@ async fn run_async(
         docker: &docker,
         sc: &sc,
         run_id: &run_id,
+        epoch: std::time::SystemTime::now() + EPOCH_LEAD,
         flagd_url: args
             .flagd
             .clone()
@@ -298,6 +322,14 @@ async fn drive(
 ) -> Result<drive::Driven, CliError> {
     let mut services = setup.services(real, external).await?;
     setup.start(&mut services).await?;
+    // Until the planned t = 0 that the workloads' schedules count from.
+    match setup.epoch.duration_since(std::time::SystemTime::now()) {
+        Ok(wait) => tokio::time::sleep(wait).await,
+        Err(late) => eprintln!(
+            "setting up took {:.1} s longer than planned: the broker's windows run that much early",
+            late.duration().as_secs_f64()
+        ),
+    }
     let drive = drive::Drive::new(setup.docker, setup.sc, args, flags, rec, services);
     Ok(drive.run(stop).await)
 }

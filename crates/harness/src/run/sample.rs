@@ -53,8 +53,11 @@ async fn sample_container(
         None
     };
     let ws = usage.as_ref().map(|u| u.working_set_bytes);
-    if let Some(w) = ws {
-        s.peak_ws_bytes = s.peak_ws_bytes.max(w);
+    if let Some(u) = &usage {
+        // The cgroup's peak usage, less the inactive file cache of now.
+        let inactive = u.usage_bytes - u.working_set_bytes;
+        let peak = docker::peak_usage(&s.id).map(|p| (p - inactive).max(u.working_set_bytes));
+        s.peak_ws_bytes = s.peak_ws_bytes.max(peak.unwrap_or(u.working_set_bytes));
     }
     // Cores: CPU time used since the last sample, over the time between.
     let cpu = usage.as_ref().and_then(|u| {

@@ -88,6 +88,9 @@ impl Service {
     fn count_oom(&mut self, t: SimTime) {
         self.oom_kills += 1;
         self.first_oom.get_or_insert(t);
+        // The kernel kills when a charge would pass the limit: the working
+        // set reached it, whatever the last poll saw.
+        self.peak_ws_bytes = self.peak_ws_bytes.max(self.limit_bytes);
     }
 }
 
@@ -98,6 +101,8 @@ pub(super) struct Setup<'a> {
     pub(super) run_id: &'a str,
     /// The flagd the workloads ask (ours on loopback, or `--flagd`).
     pub(super) flagd_url: String,
+    /// The run's t = 0 on the wall clock.
+    pub(super) epoch: std::time::SystemTime,
 }
 
 impl Setup<'_> {
@@ -132,6 +137,11 @@ impl Setup<'_> {
                 v
             };
             env.push(format!("{k}={v}"));
+        }
+        if spec.checkout.is_some() {
+            let epoch = self.epoch.duration_since(std::time::UNIX_EPOCH);
+            let ms = epoch.map(|d| d.as_millis()).unwrap_or_default();
+            env.push(format!("KAFKA_EPOCH_MS={ms}"));
         }
         let container = docker::ContainerSpec {
             name: format!("incident-{}-{name}", self.run_id),
@@ -248,7 +258,7 @@ fn count_external_restarts(s: &mut Service, state: &State, rec: &mut Recorder, t
     s.restarts += (state.restart_count - s.seen_restarts) as u32;
     s.seen_restarts = state.restart_count;
     let object = s.object();
-    if state.oom_killed || state.exit_code == 137 {
+    if state.oom_killed {
         s.count_oom(t);
         let message = format!(
             "{} was OOM-killed and restarted by its orchestrator",
@@ -265,7 +275,8 @@ fn count_external_restarts(s: &mut Service, state: &State, rec: &mut Recorder, t
 /// Our container exited: why, and when it comes back.
 fn on_exit(s: &mut Service, state: &State, rec: &mut Recorder, t: SimTime) {
     let object = s.object();
-    if state.oom_killed || state.exit_code == 137 {
+    // Only the kernel's word makes an OOM kill: exit 137 alone is any SIGKILL.
+    if state.oom_killed {
         s.count_oom(t);
         s.change(t, PodStatus::OOMKilled, false);
         let message = format!(
@@ -276,7 +287,14 @@ fn on_exit(s: &mut Service, state: &State, rec: &mut Recorder, t: SimTime) {
     } else {
         s.crashes += 1;
         s.change(t, PodStatus::Error, false);
-        let message = format!("Container {} exited with code {}", s.name, state.exit_code);
+        let message = if state.exit_code == 137 {
+            format!(
+                "Container {} was killed (exit code 137, SIGKILL) but not by the OOM killer",
+                s.name
+            )
+        } else {
+            format!("Container {} exited with code {}", s.name, state.exit_code)
+        };
         rec.event(t, EventType::Warning, &object, "Error", message);
     }
     let delay = match s.policy {

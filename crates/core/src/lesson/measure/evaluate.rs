@@ -36,6 +36,8 @@ impl Measure {
                 Some((oom - s.load_started_s.unwrap_or(0.0)).max(0.0) / 60.0)
             }
             Measure::FirstOomAtS { service } => svc(service)?.first_oom_s,
+            Measure::GoroutinesAtFirstOom { service } => goroutines_at_first_oom(trace, service),
+            Measure::WorkingSetGrowthMiPerMin { service } => working_set_growth(trace, service),
             Measure::Restarts { service } => Some(svc(service)?.restarts as f64),
             Measure::OomKills { service } => Some(svc(service)?.oom_kills as f64),
             Measure::LivenessKills { service } => Some(svc(service)?.liveness_kills as f64),
@@ -75,6 +77,39 @@ impl Measure {
             | Measure::Param { .. } => None,
         }
     }
+}
+
+/// The last goroutine count sampled before the first OOM kill.
+fn goroutines_at_first_oom(trace: &Trace, service: &str) -> Option<f64> {
+    let oom_s = service_summary(trace, service)?.first_oom_s?;
+    let series = trace.find_series(m::GO_GOROUTINES.name, service)?;
+    trace
+        .sample_times_us
+        .iter()
+        .zip(&series.values)
+        .take_while(|(t, _)| (**t as f64) / 1e6 < oom_s)
+        .filter_map(|(_, v)| *v)
+        .last()
+}
+
+/// The working set's mean growth (MiB a minute) from load start to the
+/// last sample before the first OOM kill; at least 3 samples.
+fn working_set_growth(trace: &Trace, service: &str) -> Option<f64> {
+    let from_s = trace.summary.load_started_s.unwrap_or(0.0);
+    let until_s = service_summary(trace, service)?
+        .first_oom_s
+        .unwrap_or(f64::INFINITY);
+    let series = trace.find_series(m::WORKING_SET.name, service)?;
+    let points: Vec<(f64, f64)> = trace
+        .sample_times_us
+        .iter()
+        .zip(&series.values)
+        .map(|(t, v)| (*t as f64 / 1e6, *v))
+        .filter(|(t, _)| *t >= from_s && *t < until_s)
+        .filter_map(|(t, v)| Some((t / 60.0, mib(v?))))
+        .collect();
+    let (first, last) = (points.first()?, points.last()?);
+    (points.len() >= 3 && last.0 > first.0).then(|| (last.1 - first.1) / (last.0 - first.0))
 }
 
 fn mib(bytes: f64) -> f64 {
