@@ -667,7 +667,9 @@ mod tests {
 
     #[test]
     fn pods_strip_labels_rows_and_marks_restarts() {
-        let sc = presets::load("sockshop-hybrid").unwrap();
+        // The crash loop at the seed's pace (sockshop-hybrid, on the manifest's
+        // 300 s liveness delay, restarts twice).
+        let sc = presets::load("sockshop-hybrid-seed-probes").unwrap();
         let trace = simulate(&sc);
         let inputs = Inputs {
             trace: &trace,

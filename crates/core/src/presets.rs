@@ -81,6 +81,10 @@ pub const PRESET_FILES: &[(&str, &str)] = &[
         include_str!("../presets/sockshop-hybrid.toml"),
     ),
     (
+        "sockshop-hybrid-seed-probes",
+        include_str!("../presets/sockshop-hybrid-seed-probes.toml"),
+    ),
+    (
         "sockshop-outage",
         include_str!("../presets/sockshop-outage.toml"),
     ),

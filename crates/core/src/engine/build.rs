@@ -121,6 +121,7 @@ fn load(sc: &Scenario, client_ids: ClientIds) -> Load {
         })
         .collect();
     let task_weights: Vec<u32> = sc.workload.tasks.iter().map(|t| t.weight).collect();
+    let (syn_sends, syn_give_up) = crate::model::tcp::default_syn_schedule();
     Load {
         running: false,
         target: sc.workload.users,
@@ -138,6 +139,8 @@ fn load(sc: &Scenario, client_ids: ClientIds) -> Load {
         on_start: sc.workload.on_start.iter().map(step).collect(),
         client: ClientStats::default(),
         client_ids,
+        syn_sends,
+        syn_give_up,
     }
 }
 

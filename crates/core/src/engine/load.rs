@@ -105,6 +105,10 @@ pub(super) struct Load {
     pub(super) on_start: Vec<Step>,
     pub(super) client: ClientStats,
     pub(super) client_ids: ClientIds,
+    /// When each SYN of a connect is sent, from the connect (`model::tcp`).
+    pub(super) syn_sends: Vec<SimTime>,
+    /// When the kernel gives a connect up.
+    pub(super) syn_give_up: SimTime,
 }
 
 impl Load {
@@ -332,10 +336,7 @@ impl World {
     /// Sends the user's current step: to a ready pod, or a connect failure.
     fn issue(&mut self, user: UserId) {
         let now = self.now();
-        let (svc, route, slow) = {
-            let s = self.load.current_step(user);
-            (s.svc, s.route, s.slow)
-        };
+        let slow = self.load.current_step(user).slow;
         let gen = {
             let u = &mut self.load.users[user];
             u.gen = u.gen.wrapping_add(1);
@@ -345,18 +346,16 @@ impl World {
             u.gen
         };
         self.load.client.issued += 1;
-        let pod = if self.svcs[svc].kind == ServiceKind::NodeFrontend {
-            self.sticky_pod(user, svc)
-        } else {
-            self.pick_pod(svc)
-        };
-        // Without a ready pod the connection fails first (when the connect
-        // timeout is the shorter one); otherwise the client timeout runs.
+        let pod = self.choose_pod(user);
         let (timeout, connect) = (
             self.sc.workload.request_timeout.0,
             self.sc.workload.connect_timeout.0,
         );
-        if pod.is_some() || connect >= timeout {
+        let resend = pod.is_none() && self.sc.workload.syn_retransmit;
+        // Without a ready pod the connection fails first (when the connect
+        // timeout is the shorter one); otherwise the client timeout runs. A
+        // connect whose SYNs are resent starts it once a pod answers.
+        if !resend && (pod.is_some() || connect >= timeout) {
             self.k.schedule_lane(
                 Lane::ClientTimeout,
                 now + timeout,
@@ -364,16 +363,73 @@ impl World {
             );
         }
         match pod {
+            None if resend => self.next_syn(user, gen, 0),
             None => self.k.schedule_lane(
                 Lane::Connect,
                 now + connect,
                 Ev::ConnectFailed { user, gen },
             ),
-            Some(pod) => match self.new_request(pod, route, Caller::User { user, gen }) {
-                Some(slot) => self.arrive(slot),
-                None => self.resolve(user, gen, Err(Fail::Refused)),
-            },
+            Some(pod) => self.send(user, gen, pod),
         }
+    }
+
+    /// The pod the user's current step goes to, if one is ready (or holds
+    /// the user's keep-alive connection).
+    fn choose_pod(&mut self, user: UserId) -> Option<PodId> {
+        let svc = self.load.current_step(user).svc;
+        if self.svcs[svc].kind == ServiceKind::NodeFrontend {
+            self.sticky_pod(user, svc)
+        } else {
+            self.pick_pod(svc)
+        }
+    }
+
+    /// The request reaches `pod`: a slot and its runtime, or a refusal.
+    fn send(&mut self, user: UserId, gen: Ugen, pod: PodId) {
+        let route = self.load.current_step(user).route;
+        match self.new_request(pod, route, Caller::User { user, gen }) {
+            Some(slot) => self.arrive(slot),
+            None => self.resolve(user, gen, Err(Fail::Refused)),
+        }
+    }
+
+    /// After SYN number `sent` went unanswered: the next one on Linux's
+    /// schedule, or the connect's failure when the next would come after
+    /// the client gives up.
+    fn next_syn(&mut self, user: UserId, gen: Ugen, sent: u8) {
+        let start = self.load.users[user].req_start;
+        let wait = self.sc.workload.connect_timeout.0;
+        let give_up = start + wait.min(self.load.syn_give_up);
+        let next = self.load.syn_sends.get(sent as usize + 1);
+        let next = next.map(|&t| start + t);
+        match next {
+            Some(at) if at < give_up => self.k.schedule(
+                at,
+                Ev::SynResend {
+                    user,
+                    gen,
+                    sent: sent + 1,
+                },
+            ),
+            _ => self.k.schedule(give_up, Ev::ConnectFailed { user, gen }),
+        }
+    }
+
+    /// A SYN sent again: a ready pod answers it and the request goes, with
+    /// the client timeout from now; else the next SYN.
+    pub(super) fn on_syn_resend(&mut self, user: UserId, gen: Ugen, sent: u8) {
+        let u = &self.load.users[user];
+        if !u.active || !u.waiting || u.gen != gen {
+            return;
+        }
+        let Some(pod) = self.choose_pod(user) else {
+            self.next_syn(user, gen, sent);
+            return;
+        };
+        let at = self.now() + self.sc.workload.request_timeout.0;
+        self.k
+            .schedule_lane(Lane::ClientTimeout, at, Ev::ClientTimeout { user, gen });
+        self.send(user, gen, pod);
     }
 
     /// A resolved request: the user's statistics, then the next step.

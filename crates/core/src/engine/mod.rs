@@ -72,6 +72,11 @@ enum Ev {
         user: UserId,
         gen: Ugen,
     },
+    SynResend {
+        user: UserId,
+        gen: Ugen,
+        sent: u8,
+    },
     PodStart {
         pod: PodId,
         cgen: Cgen,
@@ -197,6 +202,7 @@ impl World {
             Ev::ConnectFailed { user, gen } => {
                 self.resolve(user, gen, Err(requests::Fail::Connect))
             }
+            Ev::SynResend { user, gen, sent } => self.on_syn_resend(user, gen, sent),
             Ev::PodStart { pod, cgen } => self.on_pod_start(pod, cgen),
             Ev::PodServing { pod, cgen } => self.on_pod_serving(pod, cgen),
             Ev::PodBackOff { pod, cgen } => self.on_pod_backoff(pod, cgen),

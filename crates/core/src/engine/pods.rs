@@ -201,7 +201,7 @@ impl World {
         self.svcs[svc].pods.push(p);
         if initial {
             self.record_status(p, PodStatus::Running);
-            self.schedule_probes(p);
+            self.schedule_probes(p, true);
         } else {
             self.record_status(p, PodStatus::ContainerCreating);
             let name = self.pods[p].timeline.name.clone();
@@ -318,7 +318,7 @@ impl World {
             format!("Started container {container}"),
         );
         self.k.schedule(now + startup, Ev::PodServing { pod, cgen });
-        self.schedule_probes(pod);
+        self.schedule_probes(pod, false);
     }
 
     pub(super) fn on_pod_serving(&mut self, pod: PodId, cgen: Cgen) {

@@ -141,13 +141,24 @@ impl World {
         Some(end.saturating_sub(now))
     }
 
-    /// Schedules a new container's first probes after their initial delays.
-    pub(super) fn schedule_probes(&mut self, pod: PodId) {
+    /// Schedules a container's first probes. A container started in the
+    /// run waits each probe's initial delay. A pod the run starts with has
+    /// been up longer than that (the seeds' clusters run for days before
+    /// the load: seed 003's pods are 12 d old), so its probes are already
+    /// running: the first comes one period in.
+    pub(super) fn schedule_probes(&mut self, pod: PodId, settled: bool) {
         let p = &self.pods[pod];
         let spec = &self.svcs[p.svc].spec;
         let cgen = p.cgen;
-        let live = spec.liveness.as_ref().map(|l| l.initial_delay.0);
-        let ready = spec.readiness.as_ref().map(|r| r.initial_delay.0);
+        let first = |probe: &ProbeSpec| {
+            if settled {
+                probe.period.0
+            } else {
+                probe.initial_delay.0
+            }
+        };
+        let live = spec.liveness.as_ref().map(first);
+        let ready = spec.readiness.as_ref().map(first);
         let now = self.now();
         if let Some(delay) = live {
             let ev = Ev::Probe {

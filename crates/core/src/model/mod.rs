@@ -8,3 +8,4 @@ pub mod hpa;
 pub mod kafka;
 pub mod python;
 pub mod routing;
+pub mod tcp;

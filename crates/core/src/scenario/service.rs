@@ -49,6 +49,8 @@ pub enum RestartPolicy {
 spec! {
     #[derive(Clone, Debug, PartialEq, Serialize)]
     pub struct ProbeSpec {
+        /// From a container's start to its first probe. A pod the run starts
+        /// with is taken to have run longer than this (`engine::probes`).
         initial_delay: Dur = default(Dur::secs(10)),
             duration(0.0, 10.0 * MIN, "delay after start");
         period: Dur = default(Dur::secs(10)), duration(1.0 * S, 5.0 * MIN, "period");

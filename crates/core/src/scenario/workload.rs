@@ -1,6 +1,6 @@
 //! The Locust-like load: users, their tasks and each task's steps.
 
-use super::spec::{duration, each, float, int, section, text, H, MIN, MS};
+use super::spec::{boolean, duration, each, float, int, section, text, H, MIN, MS};
 use crate::units::Dur;
 use serde::Serialize;
 
@@ -55,6 +55,14 @@ spec! {
         /// How long a connection attempt waits when no pod is ready.
         connect_timeout: Dur = default(Dur::secs(3)),
             duration(10.0 * MS, 10.0 * MIN, "connect wait when no pod is ready").log();
+        /// An unanswered SYN is sent again on Linux's schedule
+        /// (`model::tcp`): a connect succeeds at the first SYN a ready pod
+        /// sees, and fails at `connect_timeout` or when Linux gives up (131 s),
+        /// whichever comes first; `request_timeout` then runs from the
+        /// connection. Off: one SYN, one wait of `connect_timeout`.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        syn_retransmit: bool = default(false),
+            boolean("resend an unanswered SYN on Linux's schedule until the connect timeout");
         /// Steps each user runs once when it starts (Locust `on_start`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         on_start: Vec<StepSpec> = default(Vec::new()), each(section(StepSpec::rules));

@@ -1,9 +1,12 @@
 //! The load generator: users spawned at the spawn rate, their tasks and
-//! steps, keep-alive connections to Node pods.
+//! steps, keep-alive connections to Node pods, and connects that find no
+//! ready pod.
 
 use super::*;
 use crate::engine::pods::Exit;
+use crate::engine::requests::Fail;
 use crate::metrics as m;
+use crate::units::SimTime;
 
 const API: &str = r#"
 [services.api]
@@ -170,4 +173,83 @@ steps = [{ call = "a/get", repeat = [3, 3] }, { call = "b/get", fail_slower_than
     assert_eq!(r.failures_by_reason.keys().collect::<Vec<_>>(), ["slow"]);
     assert_eq!(at(&t, &m::SERVER_FAILURE_RATE, "b", 10.0), Some(0.0));
     assert_latency_ms(r.latency_ms_p99, 50.0);
+}
+
+/// One pool pod and one user who thinks 100 ms. The pod is killed at 5 s;
+/// `restart` is its restart policy (kubelet: started again at 6 s, serving
+/// and ready at 7 s).
+fn killed_at_five(restart: &str, connect: &str) -> World {
+    let mut w = world(&format!(
+        r#"duration = "200s"
+sample_interval = "1s"
+[services.api]
+kind = "worker-pool"
+memory_limit = "128Mi"
+startup = "1s"
+restart_policy = "{restart}"
+[services.api.routes.get]
+wait = "10ms"
+sigma = 0.0
+[workload]
+users = 1
+spawn_rate = 1.0
+think_time = {{ min = "100ms", max = "100ms" }}
+start_at = "0s"
+{connect}
+[[workload.tasks]]
+name = "get"
+weight = 1
+steps = [{{ call = "api/get" }}]
+"#
+    ));
+    run_to(&mut w, 5.0);
+    let pod = pods_of(&w, "api")[0];
+    w.kill(pod, Exit::Crash("test"));
+    w
+}
+
+#[test]
+fn an_unanswered_syn_is_resent_and_connects_once_a_pod_is_ready() {
+    let resend = "connect_timeout = \"131s\"\nsyn_retransmit = true";
+    let mut w = killed_at_five("kubelet", resend);
+    // The next request goes out by 5.1 s and finds no ready pod: its SYNs
+    // at 1 s and 2 s after it (Linux resends at 1 s intervals first). The
+    // pod is ready at 7 s, so the third SYN connects.
+    run_to(&mut w, 5.1);
+    let ok_before = w.load.client.ok;
+    run_to(&mut w, 7.0);
+    assert_eq!(waiting_users(&w), 1, "still connecting");
+    assert_eq!(w.load.client.ok, ok_before);
+    run_to(&mut w, 7.2);
+    assert!(w.load.client.ok > ok_before, "connected and answered");
+    let r = w.run().summary.requests;
+    // The kill reset at most the request it was serving; no connect failed.
+    assert!(r.failures_by_reason.keys().all(|k| k == "reset"), "{r:?}");
+    assert!(r.failed <= 1);
+}
+
+#[test]
+fn without_resending_a_connect_waits_its_whole_timeout() {
+    let once = "connect_timeout = \"10s\"";
+    let mut w = killed_at_five("kubelet", once);
+    // The pod is back at 7 s, but the one SYN's wait runs to 10 s after it.
+    run_to(&mut w, 14.9);
+    assert_eq!(w.load.client.failures[Fail::Connect.index()], 0);
+    run_to(&mut w, 15.2);
+    assert_eq!(w.load.client.failures[Fail::Connect.index()], 1);
+}
+
+#[test]
+fn a_connect_no_pod_ever_answers_gives_up_when_linux_does() {
+    // The connect timeout is longer than the kernel's: ETIMEDOUT comes 131 s
+    // in, after the SYN sent at 67 s.
+    let resend = "connect_timeout = \"10m\"\nsyn_retransmit = true";
+    let mut w = killed_at_five("never", resend);
+    run_to(&mut w, 5.1);
+    let start = w.load.users.iter().find(|u| u.active).unwrap().req_start;
+    let give_up = (start + SimTime::from_secs(131)).as_secs_f64();
+    run_to(&mut w, give_up - 0.001);
+    assert_eq!(w.load.client.failures[Fail::Connect.index()], 0);
+    run_to(&mut w, give_up + 0.000_5);
+    assert_eq!(w.load.client.failures[Fail::Connect.index()], 1);
 }

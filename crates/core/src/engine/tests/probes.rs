@@ -162,3 +162,34 @@ fn a_busy_interpreter_fails_liveness_only_after_threshold_failures_in_a_row() {
     let api = t.summary.service("py").unwrap();
     assert_eq!((api.liveness_kills, api.restarts), (1, 1));
 }
+
+#[test]
+fn a_pod_the_run_starts_with_is_probed_at_once_a_restarted_one_after_its_delay() {
+    let mut w = world(&format!(
+        r#"
+duration = "48s"
+sample_interval = "1s"
+
+[services.py]
+kind = "python-leaky"
+memory_limit = "256Mi"
+startup = "60s"
+liveness = {{ initial_delay = "30s", period = "3s", timeout = "500ms", failure_threshold = 3 }}
+[services.py.routes.api_data]
+cpu = "2ms"
+{NO_LOAD}"#
+    ));
+    let pod = pods_of(&w, "py")[0];
+    block_interpreter(&mut w, pod, 100.0);
+    let t = w.run();
+    let name = &t.pods[0].name;
+    // The first container has been up for longer than 30 s: probed from
+    // one period in, killed when the third probe's 500 ms are up. The
+    // second (started at 10.5 s, not serving yet) waits its 30 s.
+    assert_eq!(
+        about(&t, "Unhealthy", name),
+        [3.0, 6.0, 9.0, 40.5, 43.5, 46.5]
+    );
+    assert_eq!(about(&t, "Killing", name), [9.5, 47.0]);
+    assert_eq!(about(&t, "Started", name), [10.5]);
+}
