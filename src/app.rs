@@ -173,8 +173,13 @@ impl AppState {
     pub fn import_trace_text(&self, filename: &str, text: &str) {
         match incident_core::trace::import_series(text) {
             Ok(trace) => {
+                let partial = if trace.summary.partial {
+                    " (partial: the run did not finish writing it)"
+                } else {
+                    ""
+                };
                 self.notices.set(vec![format!(
-                    "Overlaying {filename}: {} trace of {}, {} samples.",
+                    "Overlaying {filename}: {} trace of {}, {} samples{partial}.",
                     trace.source,
                     trace.scenario.name,
                     trace.sample_times_us.len()

@@ -217,6 +217,8 @@ fn docker_tests() -> Result {
         "incident-harness",
         "--test",
         "docker",
+        "--test",
+        "faults",
         "--",
         "--ignored",
         "--test-threads=1",

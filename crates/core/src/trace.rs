@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub mod partial;
+
 pub const TRACE_FORMAT: &str = "incident-trace/1";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -72,6 +74,10 @@ pub struct Summary {
     pub requests: RequestSummary,
     pub alerts: Vec<AlertSummary>,
     pub events_processed: u64,
+    /// Read from a partial trace (a run that did not finish writing its
+    /// own): what it could not keep, request latencies, is empty.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl Summary {
@@ -276,6 +282,9 @@ fn import_with(
             MAX_TRACE_BYTES / (1024 * 1024)
         ));
     }
+    if partial::is_partial(text) {
+        return partial::import_partial(text);
+    }
     let value = crate::json::parse(text).map_err(|e| format!("not JSON ({e})"))?;
     let format = value.get("format").and_then(Value::as_str).unwrap_or("");
     if format != TRACE_FORMAT {
@@ -297,7 +306,7 @@ fn import_with(
 
 /// A trace's scenario, validated like any scenario file; problems are
 /// reported under `scenario.`.
-fn scenario_of(trace: &Value) -> Result<Scenario, Problems> {
+pub(crate) fn scenario_of(trace: &Value) -> Result<Scenario, Problems> {
     let value = trace.get("scenario").cloned().unwrap_or(Value::Null);
     Scenario::from_value(value).map_err(|p| {
         Problems(
@@ -333,6 +342,7 @@ impl FromValue for Summary {
             requests: f.required("requests"),
             alerts: f.or("alerts", Vec::new()),
             events_processed: f.or("events_processed", 0),
+            partial: f.or("partial", false),
         };
         f.finish(summary)
     }

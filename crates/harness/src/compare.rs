@@ -65,32 +65,29 @@ fn rows(real: &Summary, model: &Summary) -> Vec<Row> {
 /// uses today's figures from the base preset, not the ones a trace was
 /// recorded with.
 fn current_workload_costs(scenario: &mut Scenario) {
+    use incident_core::scenario::{apply_sets, find_param};
     let base =
         incident_core::presets::source("otel-demo").and_then(|text| Scenario::from_toml(text).ok());
-    let Some(base) = base.and_then(|b| b.services.get("checkout").cloned()) else {
-        return;
-    };
-    let (Some(base_go), Some(base_c)) = (&base.go, &base.checkout) else {
-        return;
-    };
-    for spec in scenario.services.values_mut() {
-        let (Some(go), Some(c)) = (spec.go.as_mut(), spec.checkout.as_mut()) else {
-            continue;
-        };
-        go.baseline_goroutines = base_go.baseline_goroutines;
-        go.baseline_stack = base_go.baseline_stack;
-        go.runtime_overhead = base_go.runtime_overhead;
-        go.globals = base_go.globals;
-        go.background_alloc_per_s = base_go.background_alloc_per_s;
-        go.mark_bytes_per_cpu_s = base_go.mark_bytes_per_cpu_s;
-        go.goroutine_descriptor = base_go.goroutine_descriptor;
-        c.goroutine_stack = base_c.goroutine_stack;
-        c.waiter_heap = base_c.waiter_heap;
-        c.request_live = base_c.request_live;
-        c.request_garbage = base_c.request_garbage;
-        c.message_garbage = base_c.message_garbage;
-        spec.file_cache_active = base.file_cache_active;
-        spec.file_cache_inactive = base.file_cache_inactive;
+    let Some(base) = base else { return };
+    // The same list `incident run` prints as not applied for real, less
+    // GOMAXPROCS: that is the machine's, not a cost of the workload.
+    let sets: Vec<(String, String)> = scenario
+        .services
+        .iter()
+        .flat_map(|(name, spec)| {
+            let ours = format!("services.{name}.");
+            crate::export::not_applied(name, spec)
+                .into_iter()
+                .filter(|path| !path.ends_with(".go.gomaxprocs"))
+                .filter_map(|path| {
+                    let in_base = path.replacen(&ours, "services.checkout.", 1);
+                    find_param(&base, &in_base).map(|p| (path, p.value))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if let Err(problems) = apply_sets(scenario, &sets) {
+        debug_assert!(false, "the base preset's costs apply: {problems}");
     }
 }
 
@@ -181,15 +178,20 @@ pub fn compare(path: &Path, format: CompareFormat) -> Result<(), CliError> {
                 .iter()
                 .map(|c| json!({ "what": c.what, "unit": c.unit, "real": c.real, "model": c.model, "tolerance": c.tolerance, "within": c.within }))
                 .collect();
-            let doc = json!({ "scenario": real.scenario.name, "real_source": real.source, "duration_s": real.summary.duration_s, "rows": items, "calibration": checks });
+            let doc = json!({ "scenario": real.scenario.name, "real_source": real.source, "duration_s": real.summary.duration_s, "partial": real.summary.partial, "rows": items, "calibration": checks });
             crate::stdout::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         CompareFormat::Table => {
             crate::stdout::outln!(
-                "{} — {} trace against the model, {:.0} s",
+                "{} — {} trace against the model, {:.0} s{}",
                 real.scenario.name,
                 real.source,
-                real.summary.duration_s
+                real.summary.duration_s,
+                if real.summary.partial {
+                    " (partial: the run stopped before writing its trace; no request latencies)"
+                } else {
+                    ""
+                }
             );
             crate::stdout::outln!("{:<40}{:>12}{:>12}{:>10}", "", "REAL", "MODEL", "ERROR");
             let show = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());

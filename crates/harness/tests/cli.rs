@@ -403,6 +403,29 @@ fn run_without_a_daemon_explains_how_to_start_one() {
         err.contains("dockerd --iptables=false --ip6tables=false --bridge=none"),
         "{err}"
     );
+    // Nothing ran, so nothing is written where it was run.
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "checkout-spike.real.trace.json",
+        "checkout-spike.real.trace.json.partial.jsonl",
+    ] {
+        assert!(!here.join(name).exists(), "{name} was left behind");
+    }
+}
+
+#[test]
+fn run_refuses_an_output_it_cannot_write_before_anything_runs() {
+    let dir = std::env::temp_dir();
+    let o = incident(&["run", "checkout-spike", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    let o = incident(&["run", "checkout-spike", "--out", "/no/such/folder/run.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/no/such/folder does not exist"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -109,3 +109,145 @@ fn known_misses() -> Vec<String> {
         })
         .collect()
 }
+
+/// Each command in record.sh, as `(fixture name, arguments after the
+/// program)`, read from the script itself (`PRINT=1`).
+fn record_commands() -> Vec<(String, Vec<String>)> {
+    let out = Command::new("bash")
+        .arg(fixtures_dir().join("record.sh"))
+        .env("PRINT", "1")
+        .env("INCIDENT", "incident")
+        .output()
+        .expect("bash runs record.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, cmd) = line.split_once('|').expect("NAME|COMMAND");
+            let args = cmd.split_whitespace().skip(1).map(String::from).collect();
+            (name.to_string(), args)
+        })
+        .collect()
+}
+
+/// `incident export ARGS --to compose` into a fresh directory: everything a
+/// workload is handed (its environment, limits, flags and load), as files.
+fn exported(args: &[String], dir: &Path) -> Vec<(String, String)> {
+    let _ = std::fs::remove_dir_all(dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(args)
+        .args(["--to", "compose", "--out"])
+        .arg(dir)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A fixture stays reproducible only if its command, run again today, hands
+/// the workload what the recorded run was handed: a preset value that moves
+/// (the broker's error ratio did) must not change what record.sh records.
+#[test]
+fn each_command_in_record_sh_still_hands_the_workload_what_its_fixture_was_handed() {
+    let scratch = std::env::temp_dir().join(format!("incident-record-sh-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    for (name, args) in record_commands() {
+        let fixture = fixtures_dir().join(format!("{name}.json"));
+        let trace: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+        let recorded = scratch.join(format!("{name}.scenario.json"));
+        std::fs::write(&recorded, trace["scenario"].to_string()).unwrap();
+        let then = exported(
+            &["export".into(), recorded.display().to_string()],
+            &scratch.join("then"),
+        );
+        let mut again: Vec<String> = vec!["export".into()];
+        let mut rest = args.iter().skip(1);
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--out" => {
+                    rest.next();
+                }
+                _ => again.push(arg.clone()),
+            }
+        }
+        let now = exported(&again, &scratch.join("now"));
+        assert_eq!(
+            then, now,
+            "{name}: record.sh's command no longer makes this fixture's run"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// A real run that died before writing its trace leaves its partial file:
+/// `compare` reads it, says it is partial, and checks what it holds.
+#[test]
+fn compare_reads_a_partial_trace_and_says_so() {
+    use incident_core::trace::partial::{event_line, header_line, load_started_line, sample_line};
+    let path = fixtures_dir().join("f2000-u50-20Mi.json");
+    let whole = incident_core::trace::import(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cut = whole.sample_times_us.len() / 2;
+    let cut_us = whole.sample_times_us[cut - 1];
+    let mut lines = vec![header_line(&whole.scenario)];
+    if let Some(s) = whole.summary.load_started_s {
+        lines.push(load_started_line((s * 1e6) as u64));
+    }
+    lines.extend((0..cut).map(|i| sample_line(whole.sample_times_us[i], &whole.series, i)));
+    for e in whole.events.iter().filter(|e| e.at_us <= cut_us) {
+        lines.push(event_line(
+            e,
+            e.object.starts_with("pod/checkout-").then_some("checkout"),
+        ));
+    }
+    let file = std::env::temp_dir().join(format!(
+        "incident-partial-{}.partial.jsonl",
+        std::process::id()
+    ));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let doc = compare(&file);
+    assert_eq!(doc["partial"], true);
+    assert_eq!(doc["duration_s"].as_f64(), Some(cut_us as f64 / 1e6));
+    let first_oom = &doc["calibration"][0];
+    assert_eq!(first_oom["what"], "checkout first OOM after load");
+    let real_oom = whole
+        .summary
+        .service("checkout")
+        .unwrap()
+        .first_oom_s
+        .unwrap();
+    let load = whole.summary.load_started_s.unwrap_or(0.0);
+    assert!(
+        (first_oom["real"].as_f64().unwrap() - (real_oom - load)).abs() < 1e-6,
+        "{first_oom}"
+    );
+    let table = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .arg("compare")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.status.success() && text.contains("(partial:"),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&file);
+}

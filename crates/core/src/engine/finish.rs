@@ -112,6 +112,7 @@ impl World {
             requests,
             alerts,
             events_processed: self.k.events,
+            partial: false,
         };
         let mut trace = Trace {
             format: TRACE_FORMAT.to_string(),

@@ -18,6 +18,12 @@ pub const LABEL: &str = "incident-lab.run";
 /// The pid of the `incident run` that owns the container: start-up clean-up
 /// removes only containers whose owner is gone, never a live run's.
 pub const OWNER_LABEL: &str = "incident-lab.owner-pid";
+/// A call to the daemon while a run is sampling answers within this, or
+/// the daemon counts as not answering (a frozen or dead one would
+/// otherwise hold the run for bollard's two minutes).
+pub const DAEMON_CALL: std::time::Duration = std::time::Duration::from_secs(2);
+/// Connecting, or removing a run's containers at its end, may take longer.
+pub const DAEMON_SLOW_CALL: std::time::Duration = std::time::Duration::from_secs(10);
 
 const DAEMON_HELP: &str =
     "Start one the way the tests do (Debian's docker.io, no iptables, host networking):
@@ -45,15 +51,20 @@ pub async fn connect(host: Option<&str>) -> Result<Docker, CliError> {
     };
     let docker = Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
         .map_err(|e| unreachable(e.to_string()))?;
-    let docker = docker
-        .negotiate_version()
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    docker
-        .ping()
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    Ok(docker)
+    let answered = tokio::time::timeout(DAEMON_SLOW_CALL, async {
+        let docker = docker.negotiate_version().await?;
+        docker.ping().await?;
+        Ok::<Docker, bollard::errors::Error>(docker)
+    })
+    .await;
+    match answered {
+        Ok(Ok(docker)) => Ok(docker),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "it did not answer within {} s (is it stopped?)",
+            DAEMON_SLOW_CALL.as_secs()
+        ))),
+    }
 }
 
 /// How a service's reference workload runs in a container.
@@ -146,7 +157,7 @@ pub async fn build(docker: &Docker, spec: &ServiceSpec, workloads: &Path) -> Res
         return Ok(());
     };
     let files = match spec.kind {
-        ServiceKind::GoCheckout => checkout_context(workloads)?,
+        ServiceKind::GoCheckout => checkout_context(workloads).await?,
         ServiceKind::PythonLeaky => {
             program_context("main.py", "/app/main.py", &workloads.join("leaky/main.py"))?
         }
@@ -175,9 +186,12 @@ fn go_binary() -> PathBuf {
 }
 
 /// The checkout binary, built static (no cgo) so it runs on `scratch`.
-fn checkout_context(workloads: &Path) -> Result<Vec<ContextFile>, CliError> {
+/// `go build` of the workload, as a child the run can stop: dropping the
+/// future (Ctrl-C while building) kills it.
+async fn checkout_context(workloads: &Path) -> Result<Vec<ContextFile>, CliError> {
     let out = std::env::temp_dir().join(format!("incident-checkout-{}", std::process::id()));
-    let status = std::process::Command::new(go_binary())
+    let status = tokio::process::Command::new(go_binary())
+        .kill_on_drop(true)
         .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
         .arg(&out)
         .arg(".")
@@ -185,6 +199,7 @@ fn checkout_context(workloads: &Path) -> Result<Vec<ContextFile>, CliError> {
         .env("CGO_ENABLED", "0")
         .env("GOTOOLCHAIN", "local")
         .status()
+        .await
         .map_err(|e| {
             CliError::input(format!(
                 "the checkout workload needs Go 1.23 to build (`cargo xtask setup` installs \
@@ -316,11 +331,28 @@ pub struct State {
     pub exit_code: i64,
 }
 
-pub async fn state(docker: &Docker, id: &str) -> Option<State> {
-    let info = docker.inspect_container(id, None).await.ok()?;
+/// What asking the daemon about a container found.
+pub enum Seen {
+    Now(State),
+    /// The daemon no longer knows the container: removed from outside.
+    Gone,
+    /// The daemon did not answer (dead, frozen, or its socket gone): why.
+    Silent(String),
+}
+
+pub async fn state(docker: &Docker, id: &str) -> Seen {
+    use bollard::errors::Error;
+    let info = match tokio::time::timeout(DAEMON_CALL, docker.inspect_container(id, None)).await {
+        Err(_) => return Seen::Silent(format!("no answer within {} s", DAEMON_CALL.as_secs())),
+        Ok(Err(Error::DockerResponseServerError {
+            status_code: 404, ..
+        })) => return Seen::Gone,
+        Ok(Err(e)) => return Seen::Silent(e.to_string()),
+        Ok(Ok(info)) => info,
+    };
     let restart_count = info.restart_count.unwrap_or(0);
-    let s = info.state?;
-    Some(State {
+    let s = info.state.unwrap_or_default();
+    Seen::Now(State {
         restart_count,
         running: s.running.unwrap_or(false),
         oom_killed: s.oom_killed.unwrap_or(false),
@@ -340,7 +372,11 @@ pub async fn usage(docker: &Docker, id: &str) -> Option<Usage> {
         .stream(false)
         .one_shot(true)
         .build();
-    let stats = docker.stats(id, Some(options)).next().await?.ok()?;
+    let mut stream = docker.stats(id, Some(options));
+    let stats = tokio::time::timeout(DAEMON_CALL, stream.next())
+        .await
+        .ok()??
+        .ok()?;
     let memory = stats.memory_stats?;
     let usage = memory.usage? as f64;
     let inactive = memory
@@ -393,8 +429,20 @@ fn owner_alive(labels: Option<&HashMap<String, String>>) -> bool {
     }
 }
 
-/// Removes every container of a run (or of every run, with `None`).
-pub async fn remove_labelled(docker: &Docker, run_id: Option<&str>) -> usize {
+/// Removes every container of a run (or of every run, with `None`); `None`
+/// when the daemon does not answer in time (the next run's start-up
+/// removes what is left, since its owner is gone by then).
+pub async fn remove_labelled(
+    docker: &Docker,
+    run_id: Option<&str>,
+    within: std::time::Duration,
+) -> Option<usize> {
+    tokio::time::timeout(within, remove_labelled_now(docker, run_id))
+        .await
+        .ok()
+}
+
+async fn remove_labelled_now(docker: &Docker, run_id: Option<&str>) -> usize {
     let filter = match run_id {
         Some(id) => format!("{LABEL}={id}"),
         None => LABEL.to_string(),

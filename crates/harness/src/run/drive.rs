@@ -7,8 +7,8 @@ use super::load::{self, Endpoint, Load, Router};
 use super::plane::{LoadControl, Op, RealPlane};
 use super::record::Recorder;
 use super::sample::{progress, sample};
-use super::service::{supervise, Service};
-use super::{admin, flagd, RunArgs, Stop, TICK};
+use super::service::{supervise, Service, Watch};
+use super::{admin, flagd, Halt, RunArgs, Stop, TICK};
 use incident_core::control;
 use incident_core::scenario::{Action, WorkloadSpec};
 use incident_core::telemetry::{EventType, PodStatus};
@@ -22,9 +22,12 @@ use std::time::{Duration, Instant};
 const SAMPLE_EVERY_MIN: SimTime = SimTime::from_secs(1);
 const SAMPLE_EVERY_MAX: SimTime = SimTime::from_secs(5);
 
+/// A daemon that has not answered for this long is lost: the run stops.
+const DAEMON_GRACE: SimTime = SimTime::from_secs(3);
+
 /// What a finished drive leaves: the containers, the load, when the load
-/// started, and whether it was interrupted.
-pub(super) type Driven = (Vec<Service>, Arc<Load>, Option<SimTime>, bool);
+/// started, and what stopped it before its end (if anything did).
+pub(super) type Driven = (Vec<Service>, Arc<Load>, Option<SimTime>, Option<Halt>);
 
 pub(super) struct Drive<'a> {
     pub(super) docker: &'a bollard::Docker,
@@ -119,43 +122,74 @@ impl<'a> Drive<'a> {
         }
     }
 
-    /// Until the scenario's end or Ctrl-C.
+    /// Until the scenario's end, Ctrl-C, or the loss of what it measures.
     pub(super) async fn run(mut self, stop: &mut Stop) -> Driven {
         // The clock starts when everything is up, as the model's t = 0.
         let clock = Instant::now();
         self.mark_started();
         let duration = self.sc.duration.0;
-        let sample_every = self
-            .sc
-            .sample_interval
-            .0
-            .clamp(SAMPLE_EVERY_MIN, SAMPLE_EVERY_MAX);
         let mut next_sample = SimTime::ZERO;
         let mut next_progress = Instant::now();
-        let mut interrupted = false;
-        loop {
-            tokio::select! {
-                _ = stop.interrupt.recv() => { interrupted = true; }
-                _ = stop.terminate.recv() => { interrupted = true; }
-                _ = tokio::time::sleep(TICK) => {}
+        let mut silent_since: Option<SimTime> = None;
+        let halt = loop {
+            if let Err(halt) = stop.during("running", tokio::time::sleep(TICK)).await {
+                break Some(halt);
             }
             let t = SimTime::from_secs_f64(clock.elapsed().as_secs_f64());
-            if interrupted || t >= duration {
-                break;
+            if t >= duration {
+                break None;
             }
-            self.tick(t).await;
-            if t >= next_sample {
-                next_sample = t.saturating_add(sample_every);
-                sample(self.docker, &mut self.services, &self.load, self.rec, t).await;
+            let watch = match stop.during("running", self.step(t, &mut next_sample)).await {
+                Ok(watch) => watch,
+                Err(halt) => break Some(halt),
+            };
+            match watch {
+                Watch::Fine => silent_since = None,
+                Watch::Lost(what) => break Some(Halt::Lost(what)),
+                Watch::DaemonSilent(why) => {
+                    let since = *silent_since.get_or_insert(t);
+                    if t.saturating_sub(since) >= DAEMON_GRACE {
+                        break Some(self.daemon_lost(since, &why));
+                    }
+                }
             }
             if Instant::now() >= next_progress {
                 next_progress = Instant::now() + Duration::from_secs(1);
                 progress(&self.services, &self.load, t, duration);
             }
-        }
+        };
         self.load.stopped.store(true, Ordering::Relaxed);
         let started = self.control.started;
-        (self.services, self.load, started, interrupted)
+        (self.services, self.load, started, halt)
+    }
+
+    /// One tick: the schedule, the containers, and a sample when one is due.
+    async fn step(&mut self, t: SimTime, next_sample: &mut SimTime) -> Watch {
+        let watch = self.tick(t).await;
+        if let Some(started) = self.control.started {
+            self.rec.load_started(started);
+        }
+        if t >= *next_sample {
+            let every = self
+                .sc
+                .sample_interval
+                .0
+                .clamp(SAMPLE_EVERY_MIN, SAMPLE_EVERY_MAX);
+            *next_sample = t.saturating_add(every);
+            sample(self.docker, &mut self.services, &self.load, self.rec, t).await;
+        }
+        watch
+    }
+
+    fn daemon_lost(&mut self, since: SimTime, why: &str) -> Halt {
+        let what = format!(
+            "the Docker daemon stopped answering at {:.0} s ({why})",
+            since.as_secs_f64()
+        );
+        let message = format!("{what}; the run stopped with what it had");
+        self.rec
+            .event(since, EventType::Warning, "daemon", "DaemonLost", message);
+        Halt::DaemonLost(what)
     }
 
     fn mark_started(&mut self) {
@@ -172,7 +206,7 @@ impl<'a> Drive<'a> {
         }
     }
 
-    async fn tick(&mut self, t: SimTime) {
+    async fn tick(&mut self, t: SimTime) -> Watch {
         self.workload_schedule(t).await;
         while self.next_action < self.timeline.len() && t >= self.timeline[self.next_action].at.0 {
             let action = self.timeline[self.next_action].clone();
@@ -182,7 +216,7 @@ impl<'a> Drive<'a> {
                 .await;
         }
         self.spawn_users(t);
-        supervise(self.docker, &mut self.services, self.rec, t).await;
+        supervise(self.docker, &mut self.services, self.rec, t).await
     }
 
     /// `workload.start_at` and `stop_at`: the same operations as the

@@ -33,6 +33,9 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(30);
 /// The run's t = 0 is planned this far ahead, so every container (and
 /// each restart of it) can be told the same instant for its schedule.
 const EPOCH_LEAD: Duration = Duration::from_secs(8);
+/// After Ctrl-C or SIGTERM, removing the run's containers may take this
+/// long; past it the next run removes them (their owner is gone by then).
+const CLEAN_UP_AFTER_SIGNAL: Duration = Duration::from_millis(1500);
 
 pub use docker::workloads_dir;
 
@@ -208,9 +211,53 @@ fn services_run_for_real(
     Ok(real)
 }
 
-fn open_partial(path: &Path) -> Result<std::fs::File, CliError> {
-    std::fs::File::create(path)
-        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
+/// Where the trace goes, checked before anything runs: a directory or a
+/// place that cannot be written is refused at once.
+fn output_path(sc: &Scenario, args: &RunArgs) -> Result<PathBuf, CliError> {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}.real.trace.json", sc.name)));
+    if out.is_dir() {
+        return Err(CliError::input(format!(
+            "--out {}: is a directory; name the trace file, like {}/{}.json",
+            out.display(),
+            out.display(),
+            sc.name
+        )));
+    }
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+        return Err(CliError::input(format!(
+            "--out {}: the directory {} does not exist",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// What stopped a run before its end.
+pub(super) enum Halt {
+    /// SIGINT or SIGTERM, in the phase named.
+    Interrupted(&'static str),
+    /// The run lost a container it measures: what.
+    Lost(String),
+    /// The Docker daemon stopped answering: what happened.
+    DaemonLost(String),
+    /// A set-up step failed.
+    Failed(CliError),
+}
+
+impl Halt {
+    fn reason(&self) -> (&'static str, String) {
+        match self {
+            Halt::Interrupted(phase) => ("Interrupted", format!("interrupted while {phase}")),
+            Halt::Lost(what) | Halt::DaemonLost(what) => ("Lost", what.clone()),
+            Halt::Failed(CliError::Failed(m)) => ("SetupFailed", m.clone()),
+            Halt::Failed(CliError::Input(lines)) => ("SetupFailed", lines.join("; ")),
+        }
+    }
 }
 
 /// `external`: the checked `--container` pairs, (service, container).
@@ -219,57 +266,132 @@ async fn run_async(
     args: RunArgs,
     external: Vec<(String, String)>,
 ) -> Result<(), CliError> {
-    // Registered first, so Ctrl-C during the set-up still cleans up.
-    let mut stop = Stop::watch()?;
-    let docker = docker::connect(args.docker_host.as_deref()).await?;
-    remove_leftovers(&docker).await;
-    let real = services_run_for_real(&sc, &external)?;
-    build_images(&docker, &real, &external).await?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}.real.trace.json", sc.name)));
+    let out = output_path(&sc, &args)?;
     let partial_path = PathBuf::from(format!("{}.partial.jsonl", out.display()));
-    let mut rec = Recorder::new(Some(open_partial(&partial_path)?), &sc.name);
+    let partial = record::PartialFile::create(partial_path).map_err(|e| {
+        CliError::input(format!("--out {}: cannot write there ({e})", out.display()))
+    })?;
     let run_id = new_run_id();
-    let flags: flagd::Flags = Arc::new(Mutex::new(sc.flags.clone()));
-    let (flagd_port, flagd_task) = flagd::serve(flags.clone())
+    let mut rec = Recorder::new(Some(partial), &sc, &run_id);
+    // Registered before anything else, so a signal in any phase stops it.
+    let mut stop = Stop::watch()?;
+    let host = args.docker_host.as_deref();
+    let connected = stop
+        .during("connecting to Docker", docker::connect(host))
+        .await;
+    let (services, load, started, halt) = match connected {
+        Ok(Ok(docker)) => {
+            let driven =
+                set_up_and_drive(&docker, &sc, &args, &external, &run_id, &mut rec, &mut stop)
+                    .await;
+            // Whatever happened: nothing of ours stays behind, unless the
+            // daemon cannot be asked; after a signal, within the 2 s a
+            // stop may take.
+            let within = match &driven.3 {
+                Some(Halt::Interrupted(_)) => CLEAN_UP_AFTER_SIGNAL,
+                _ => docker::DAEMON_SLOW_CALL,
+            };
+            match &driven.3 {
+                Some(Halt::DaemonLost(_)) => report_removed(None),
+                _ => report_removed(docker::remove_labelled(&docker, Some(&run_id), within).await),
+            }
+            driven
+        }
+        // No daemon: nothing ran, so there is no trace to keep.
+        Ok(Err(e)) => {
+            if let Some(p) = rec.partial.take() {
+                let _ = std::fs::remove_file(&p.path);
+            }
+            return Err(e);
+        }
+        Err(halt) => (Vec::new(), load::Load::new(), None, Some(halt)),
+    };
+    if let Some(halt) = &halt {
+        let (reason, message) = halt.reason();
+        let at = incident_core::units::SimTime(rec.times.last().copied().unwrap_or(0));
+        let kind = incident_core::telemetry::EventType::Warning;
+        rec.event(at, kind, "run", reason, message);
+    }
+    let trace = trace::build_trace(&sc, &mut rec, services, &load, started);
+    let written = write_trace(&trace, &out, &mut rec)?;
+    match halt {
+        None => Ok(()),
+        Some(Halt::Failed(e)) => Err(e),
+        Some(halt) => Err(CliError::Failed(format!(
+            "{}; the trace up to that moment was written to {}",
+            halt.reason().1,
+            written.display()
+        ))),
+    }
+}
+
+fn report_removed(removed: Option<usize>) {
+    match removed {
+        Some(n) => eprintln!("\nremoved {n} container(s)"),
+        None => eprintln!(
+            "\nthe Docker daemon did not answer in time, so this run's containers may \
+             remain; the next `incident run` removes them"
+        ),
+    }
+}
+
+/// Every phase before the samples, then the drive itself; each phase can
+/// be interrupted, and a failed one is recorded.
+async fn set_up_and_drive(
+    docker: &Docker,
+    sc: &Scenario,
+    args: &RunArgs,
+    external: &[(String, String)],
+    run_id: &str,
+    rec: &mut Recorder,
+    stop: &mut Stop,
+) -> drive::Driven {
+    let not_started = |halt| (Vec::new(), load::Load::new(), None, Some(halt));
+    if let Err(halt) = stop
+        .during("removing leftovers", remove_leftovers(docker))
         .await
-        .map_err(|e| CliError::Failed(format!("cannot serve flags on loopback: {e}")))?;
+    {
+        return not_started(halt);
+    }
+    let real = match services_run_for_real(sc, external) {
+        Ok(real) => real,
+        Err(e) => return not_started(Halt::Failed(e)),
+    };
+    match stop
+        .during("building images", build_images(docker, &real, external))
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return not_started(Halt::Failed(e)),
+        Err(halt) => return not_started(halt),
+    }
+    let flags: flagd::Flags = Arc::new(Mutex::new(sc.flags.clone()));
+    let (flagd_port, flagd_task) = match flagd::serve(flags.clone()).await {
+        Ok(served) => served,
+        Err(e) => {
+            let e = CliError::Failed(format!("cannot serve flags on loopback: {e}"));
+            return not_started(Halt::Failed(e));
+        }
+    };
     let setup = service::Setup {
-        docker: &docker,
-        sc: &sc,
-        run_id: &run_id,
+        docker,
+        sc,
+        run_id,
         epoch: std::time::SystemTime::now() + EPOCH_LEAD,
         flagd_url: args
             .flagd
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{flagd_port}")),
     };
-    let result = drive(&setup, &args, &real, &external, flags, &mut rec, &mut stop).await;
-    // Whatever happened: nothing of ours stays behind.
-    let removed = docker::remove_labelled(&docker, Some(&run_id)).await;
+    let driven = drive(&setup, args, &real, external, flags, rec, stop).await;
     flagd_task.abort();
-    let (services, load, started, interrupted) = result?;
-    eprintln!(
-        "\nremoved {removed} container(s){}",
-        if interrupted { " (interrupted)" } else { "" }
-    );
-    let trace = trace::build_trace(&sc, &mut rec, services, &load, started);
-    write_trace(&trace, &out, &partial_path)?;
-    if interrupted {
-        return Err(CliError::Failed(
-            "interrupted; the trace up to that moment was written".into(),
-        ));
-    }
-    Ok(())
+    driven
 }
 
-/// Containers of an earlier run that did not finish are ours to remove.
+/// Containers of an earlier run whose owner is gone are ours to remove.
 async fn remove_leftovers(docker: &Docker) {
-    let leftovers = docker::remove_labelled(docker, None).await;
-    if leftovers > 0 {
-        eprintln!("removed {leftovers} container(s) left by an earlier run that did not finish");
+    if let Some(n @ 1..) = docker::remove_labelled(docker, None, docker::DAEMON_SLOW_CALL).await {
+        eprintln!("removed {n} container(s) left by an earlier run that did not finish");
     }
 }
 
@@ -290,27 +412,52 @@ async fn build_images(
 
 /// Labels this run's containers apart from another run's.
 fn new_run_id() -> String {
-    format!(
-        "{:08x}",
-        std::process::id() ^ (Instant::now().elapsed().as_nanos() as u32) ^ 0x1ab5
-    )
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{:08x}", std::process::id() ^ nanos ^ 0x1ab5)
 }
 
-/// Writes the whole trace (the partial file is then no longer needed) and
-/// prints its summary.
-fn write_trace(trace: &Trace, out: &Path, partial_path: &Path) -> Result<(), CliError> {
-    std::fs::write(out, trace.to_json())
-        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
-    let _ = std::fs::remove_file(partial_path);
+/// Writes the whole trace and prints its summary; where `out` cannot be
+/// written, the trace goes to a fallback file, named. The partial file is
+/// then no longer needed. Returns where the trace went.
+fn write_trace(trace: &Trace, out: &Path, rec: &mut Recorder) -> Result<PathBuf, CliError> {
+    let json = trace.to_json();
+    let written = match std::fs::write(out, &json) {
+        Ok(()) => out.to_path_buf(),
+        Err(e) => {
+            let fallback = record::fallback_path(&trace.scenario.name, "trace.json");
+            std::fs::write(&fallback, &json).map_err(|e2| {
+                CliError::Failed(format!(
+                    "cannot write {} ({e}) nor {} ({e2}): the trace is lost",
+                    out.display(),
+                    fallback.display()
+                ))
+            })?;
+            if let Some(p) = rec.partial.take() {
+                let _ = std::fs::remove_file(&p.path);
+            }
+            return Err(CliError::Failed(format!(
+                "cannot write {} ({e}); the trace was written to {} instead",
+                out.display(),
+                fallback.display()
+            )));
+        }
+    };
+    if let Some(p) = rec.partial.take() {
+        let _ = std::fs::remove_file(&p.path);
+    }
     crate::stdout::out!(
         "{}",
         crate::simulate::summary_table(&trace.scenario, &trace.summary)
     );
-    crate::stdout::outln!("trace written to {}", out.display());
-    Ok(())
+    crate::stdout::outln!("trace written to {}", written.display());
+    Ok(written)
 }
 
-/// Creates and starts the containers, then drives them to the end.
+/// Creates and starts the containers, waits for the planned t = 0, then
+/// drives them to the end.
 async fn drive(
     setup: &service::Setup<'_>,
     args: &RunArgs,
@@ -319,19 +466,45 @@ async fn drive(
     flags: flagd::Flags,
     rec: &mut Recorder,
     stop: &mut Stop,
-) -> Result<drive::Driven, CliError> {
-    let mut services = setup.services(real, external).await?;
-    setup.start(&mut services).await?;
+) -> drive::Driven {
+    let halted = |services, halt| (services, load::Load::new(), None, Some(halt));
+    let mut services = match stop
+        .during("creating containers", setup.services(real, external))
+        .await
+    {
+        Ok(Ok(services)) => services,
+        Ok(Err(e)) => return halted(Vec::new(), Halt::Failed(e)),
+        Err(halt) => return halted(Vec::new(), halt),
+    };
+    match stop
+        .during("starting the workloads", setup.start(&mut services))
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return halted(services, Halt::Failed(e)),
+        Err(halt) => return halted(services, halt),
+    }
     // Until the planned t = 0 that the workloads' schedules count from.
     match setup.epoch.duration_since(std::time::SystemTime::now()) {
-        Ok(wait) => tokio::time::sleep(wait).await,
+        Ok(wait) => {
+            eprintln!(
+                "the workloads are up; the run starts in {:.1} s",
+                wait.as_secs_f64()
+            );
+            if let Err(halt) = stop
+                .during("waiting for the run's t = 0", tokio::time::sleep(wait))
+                .await
+            {
+                return halted(services, halt);
+            }
+        }
         Err(late) => eprintln!(
             "setting up took {:.1} s longer than planned: the broker's windows run that much early",
             late.duration().as_secs_f64()
         ),
     }
     let drive = drive::Drive::new(setup.docker, setup.sc, args, flags, rec, services);
-    Ok(drive.run(stop).await)
+    drive.run(stop).await
 }
 
 /// Ctrl-C and SIGTERM end the run early; the trace so far is kept.
@@ -341,6 +514,19 @@ struct Stop {
 }
 
 impl Stop {
+    /// `work`, unless a signal comes first: then the phase it interrupted.
+    pub(super) async fn during<T>(
+        &mut self,
+        phase: &'static str,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, Halt> {
+        tokio::select! {
+            done = work => Ok(done),
+            _ = self.interrupt.recv() => Err(Halt::Interrupted(phase)),
+            _ = self.terminate.recv() => Err(Halt::Interrupted(phase)),
+        }
+    }
+
     fn watch() -> Result<Stop, CliError> {
         use tokio::signal::unix::{signal, SignalKind};
         let signal_error =

@@ -4,34 +4,120 @@
 
 use incident_core::metrics::Metric;
 use incident_core::telemetry::{EventType, LogEvent, PodChange, PodStatus, PodTimeline, Series};
+use incident_core::trace::partial;
 use incident_core::units::SimTime;
+use incident_core::Scenario;
 use std::io::Write as _;
+use std::path::PathBuf;
 
 /// Events a real run keeps at most (the model's log has the same kind of limit).
 const MAX_EVENTS: usize = 10_000;
+
+/// Where the samples are appended as they come: the partial file beside
+/// `--out`, or, once that can no longer be written, a fallback file.
+pub(super) struct PartialFile {
+    file: std::fs::File,
+    pub(super) path: PathBuf,
+    /// The place it moved to after the first one failed.
+    pub(super) fallback: bool,
+}
+
+impl PartialFile {
+    pub(super) fn create(path: PathBuf) -> std::io::Result<PartialFile> {
+        let file = std::fs::File::create(&path)?;
+        Ok(PartialFile {
+            file,
+            path,
+            fallback: false,
+        })
+    }
+}
 
 /// The sampled series, one value per sample each.
 pub(super) struct Recorder {
     pub(super) times: Vec<u64>,
     pub(super) series: Vec<Series>,
     pub(super) events: Vec<LogEvent>,
-    pub(super) partial: Option<std::fs::File>,
+    /// The service each event is about, beside it.
+    event_services: Vec<Option<String>>,
+    load_started_us: Option<u64>,
+    header: String,
+    /// Pod names end in `-RUN_ID`: how an event's object names its service.
+    pod_suffix: String,
+    scenario_name: String,
+    pub(super) partial: Option<PartialFile>,
 }
 
 impl Recorder {
-    pub(super) fn new(partial: Option<std::fs::File>, scenario: &str) -> Recorder {
+    pub(super) fn new(partial: Option<PartialFile>, sc: &Scenario, run_id: &str) -> Recorder {
         let mut rec = Recorder {
             times: Vec::new(),
             series: Vec::new(),
             events: Vec::new(),
+            event_services: Vec::new(),
+            load_started_us: None,
+            header: partial::header_line(sc),
+            pod_suffix: format!("-{run_id}"),
+            scenario_name: sc.name.clone(),
             partial,
         };
-        if let Some(f) = &mut rec.partial {
-            let header =
-                serde_json::json!({ "format": "incident-trace-partial/1", "scenario": scenario });
-            let _ = writeln!(f, "{header}");
-        }
+        let header = rec.header.clone();
+        rec.append(&header);
         rec
+    }
+
+    /// Appends a line to the partial file and flushes it. When that fails,
+    /// or the file is gone (its directory removed), says so at once and
+    /// writes everything so far, and what follows, to a fallback file.
+    fn append(&mut self, line: &str) {
+        let Some(f) = &mut self.partial else { return };
+        let written = writeln!(f.file, "{line}").and_then(|_| f.file.flush());
+        let gone = !f.path.exists();
+        if let Err(e) = written.as_ref() {
+            self.fall_back(&format!("{e}"));
+        } else if gone {
+            self.fall_back("the file was removed");
+        }
+    }
+
+    fn fall_back(&mut self, why: &str) {
+        let Some(lost) = self.partial.take() else {
+            return;
+        };
+        let path = fallback_path(&self.scenario_name, "partial.jsonl");
+        match PartialFile::create(path.clone()) {
+            Ok(mut f) if !lost.fallback => {
+                f.fallback = true;
+                let mut all = vec![self.header.clone()];
+                all.extend(self.lines_so_far());
+                let written = all.iter().try_for_each(|l| writeln!(f.file, "{l}"));
+                eprintln!(
+                    "\ncannot write {} ({why}): the samples so far and from now on go to {}",
+                    lost.path.display(),
+                    path.display()
+                );
+                if written.is_ok() {
+                    self.partial = Some(f);
+                }
+            }
+            _ => eprintln!(
+                "\ncannot write {} ({why}); the samples stay in memory for the trace",
+                lost.path.display()
+            ),
+        }
+    }
+
+    /// Every sample and event recorded so far, as partial-file lines.
+    fn lines_so_far(&self) -> Vec<String> {
+        let samples =
+            (0..self.times.len()).map(|i| partial::sample_line(self.times[i], &self.series, i));
+        let events = self
+            .events
+            .iter()
+            .zip(&self.event_services)
+            .map(|(e, s)| partial::event_line(e, s.as_deref()));
+        let started = self.load_started_us.map(partial::load_started_line);
+        samples.chain(events).chain(started).collect()
     }
 
     fn series_index(&mut self, metric: &Metric, service: &str) -> usize {
@@ -72,14 +158,15 @@ impl Recorder {
         for s in &mut self.series {
             s.values.resize(n, None);
         }
-        if let Some(f) = &mut self.partial {
-            let values: Vec<serde_json::Value> = self
-                .series
-                .iter()
-                .map(|s| serde_json::json!([s.name, s.service, s.values[n - 1]]))
-                .collect();
-            let line = serde_json::json!({ "t_us": self.times[n - 1], "values": values });
-            let _ = writeln!(f, "{line}");
+        let line = partial::sample_line(self.times[n - 1], &self.series, n - 1);
+        self.append(&line);
+    }
+
+    /// The load's first start, once.
+    pub(super) fn load_started(&mut self, at: SimTime) {
+        if self.load_started_us.is_none() {
+            self.load_started_us = Some(at.0);
+            self.append(&partial::load_started_line(at.0));
         }
     }
 
@@ -91,20 +178,41 @@ impl Recorder {
         reason: &str,
         message: String,
     ) {
-        if let Some(f) = &mut self.partial {
-            let line = serde_json::json!({ "t_us": at.0, "event": reason, "object": object, "message": message });
-            let _ = writeln!(f, "{line}");
-        }
+        let event = LogEvent {
+            at_us: at.0,
+            kind,
+            object: object.into(),
+            reason: reason.into(),
+            message,
+        };
+        let service = object
+            .strip_prefix("pod/")
+            .and_then(|pod| pod.strip_suffix(self.pod_suffix.as_str()))
+            .map(String::from);
+        let line = partial::event_line(&event, service.as_deref());
+        self.append(&line);
         if self.events.len() < MAX_EVENTS {
-            self.events.push(LogEvent {
-                at_us: at.0,
-                kind,
-                object: object.into(),
-                reason: reason.into(),
-                message,
-            });
+            self.events.push(event);
+            self.event_services.push(service);
         }
     }
+}
+
+/// A file in the temporary directory for what could not be written where
+/// the user asked: named after the scenario and this process.
+pub(super) fn fallback_path(scenario: &str, ext: &str) -> PathBuf {
+    let safe: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    std::env::temp_dir().join(format!("incident-{safe}-{}.{ext}", std::process::id()))
 }
 
 /// A container's status change, in its pod timeline.

@@ -209,14 +209,23 @@ impl Setup<'_> {
     }
 }
 
+/// What watching the containers found.
+pub(super) enum Watch {
+    Fine,
+    /// The daemon did not answer: why.
+    DaemonSilent(String),
+    /// A container is gone from outside the run: what was lost.
+    Lost(String),
+}
+
 /// Watches every container once: restarts the ones whose back-off is over,
-/// and notices the ones that exited.
+/// and notices the ones that exited or were removed.
 pub(super) async fn supervise(
     docker_api: &bollard::Docker,
     services: &mut [Service],
     rec: &mut Recorder,
     t: SimTime,
-) {
+) -> Watch {
     for s in services.iter_mut().filter(|s| !s.exited) {
         if let Some(at) = s.restart_at {
             if t >= at {
@@ -224,8 +233,10 @@ pub(super) async fn supervise(
             }
             continue;
         }
-        let Some(state) = docker::state(docker_api, &s.id).await else {
-            continue;
+        let state = match docker::state(docker_api, &s.id).await {
+            docker::Seen::Now(state) => state,
+            docker::Seen::Silent(why) => return Watch::DaemonSilent(why),
+            docker::Seen::Gone => return removed_from_outside(s, rec, t),
         };
         if s.external {
             count_external_restarts(s, &state, rec, t);
@@ -233,6 +244,25 @@ pub(super) async fn supervise(
             on_exit(s, &state, rec, t);
         }
     }
+    Watch::Fine
+}
+
+/// Someone removed the container (`docker rm -f`): recorded as such, and
+/// the run has lost what it was measuring.
+fn removed_from_outside(s: &mut Service, rec: &mut Recorder, t: SimTime) -> Watch {
+    s.exited = true;
+    s.change(t, PodStatus::Terminating, false);
+    s.pod.deleted_us = Some(t.0);
+    let message = format!(
+        "Container {} was removed from outside the run (Docker no longer knows it)",
+        s.name
+    );
+    rec.event(t, EventType::Warning, &s.object(), "Removed", message);
+    Watch::Lost(format!(
+        "the {} container was removed from outside the run at {:.0} s",
+        s.name,
+        t.as_secs_f64()
+    ))
 }
 
 /// The back-off is over: the container starts again.

@@ -68,6 +68,7 @@ pub(super) fn build_trace(
         requests: request_summary(&st, load_s),
         alerts: Vec::new(),
         events_processed: st.issued,
+        partial: false,
     };
     let mut trace = Trace {
         format: TRACE_FORMAT.to_string(),
