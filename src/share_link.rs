@@ -6,7 +6,7 @@
 //! used becomes a notice, and the rest falls back to defaults.
 
 use crate::charts::registry::Embed;
-use incident_core::scenario::apply_set;
+use incident_core::scenario::{apply_set, apply_sets};
 use incident_core::{presets, Scenario};
 
 pub const DEFAULT_PRESET: &str = "checkout-spike";
@@ -190,23 +190,44 @@ fn format_overrides(overrides: &[(String, String)]) -> String {
 }
 
 /// Applies a state's overrides and seed on top of a scenario, dropping (with
-/// a notice) whatever does not apply.
+/// a notice) whatever does not apply. The overrides apply as a whole, as
+/// `--set` does, so their order in the link does not matter (a think time's
+/// min and max can both move past the other); the ones refused are dropped,
+/// each named, and the rest are tried again.
 pub fn apply_state(
     mut scenario: Scenario,
     state: &mut ShareState,
     notices: &mut Vec<String>,
 ) -> Scenario {
-    let mut kept = Vec::new();
+    let mut wanted: Vec<(String, String)> = Vec::new();
     for (path, value) in std::mem::take(&mut state.overrides) {
-        match apply_set(&mut scenario, &path, &value) {
-            Ok(()) => kept.push((path, value)),
-            Err(e) => notices.push(format!(
-                "Ignored {path}={value}: {}",
-                first_line(&e.to_string())
-            )),
-        }
+        // A later value of a path replaces an earlier one, as in `set_override`.
+        wanted.retain(|(p, _)| *p != path);
+        wanted.push((path, value));
     }
-    state.overrides = kept;
+    // Each round drops at least one override, so this ends.
+    while !wanted.is_empty() {
+        let Err(problems) = apply_sets(&mut scenario, &wanted) else {
+            break;
+        };
+        let named = |path: &str| problems.0.iter().find(|p| p.path == path);
+        let refused: Vec<bool> = wanted.iter().map(|(p, _)| named(p).is_some()).collect();
+        let none_named = !refused.contains(&true);
+        let mut kept = Vec::with_capacity(wanted.len());
+        for ((path, value), refused) in wanted.into_iter().zip(refused) {
+            if !(refused || none_named) {
+                kept.push((path, value));
+                continue;
+            }
+            let why = named(&path).map_or_else(
+                || first_line(&problems.to_string()).to_string(),
+                |p| p.message.clone(),
+            );
+            notices.push(format!("Ignored {path}={value}: {path}: {why}"));
+        }
+        wanted = kept;
+    }
+    state.overrides = wanted;
     if let Some(seed) = state.seed {
         if apply_set(&mut scenario, "seed", &seed.to_string()).is_err() {
             notices.push(format!("Ignored seed {seed}: out of range."));
@@ -608,6 +629,27 @@ mod tests {
             assert_eq!(unbase64url(&base64url(bytes)).unwrap(), bytes);
         }
         assert_eq!(decode("%4"), "%4");
+    }
+
+    #[test]
+    fn overrides_in_a_link_apply_as_a_whole_in_any_order() {
+        // Each alone breaks min <= max; together they are fine.
+        let l = load(
+            "?preset=checkout-gradual&workload.think_time.min=20s&workload.think_time.max=30s",
+        );
+        assert!(l.notices.is_empty(), "{:?}", l.notices);
+        assert_eq!(l.state.overrides.len(), 2);
+        assert_eq!(l.scenario.workload.think_time.min.0.as_secs_f64(), 20.0);
+        // A refused one is named and dropped; the others still apply.
+        let l = load("?preset=checkout-gradual&workload.users=lots&workload.users=40&services.checkout.memory_limit=1Ki");
+        let all = l.notices.join("\n");
+        assert!(
+            all.contains(
+                "Ignored services.checkout.memory_limit=1Ki: services.checkout.memory_limit:"
+            ),
+            "{all}"
+        );
+        assert_eq!(l.scenario.workload.users, 40, "{all}");
     }
 
     #[test]
