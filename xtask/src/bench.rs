@@ -2,6 +2,8 @@
 //!
 //! * the simulator, per preset, in release: events processed, events per
 //!   second and wall time for the full preset duration (median of runs);
+//! * its scaling from 100 to 20,000 users, and `incident sweep` on one
+//!   thread and on every core;
 //! * the bundle: wasm + js + css, raw and gzipped;
 //! * in the browser: slider-to-redraw time, long tasks while dragging and
 //!   Lighthouse scores (tests/browser/bench.mjs).
@@ -73,6 +75,88 @@ fn simulator() -> Result {
     Ok(())
 }
 
+/// Events per second of checkout-gradual from 100 to 20,000 users: a
+/// simulator that scales keeps the rate within 20 % (issue 16).
+fn scaling() -> Result {
+    step("Simulator scaling: checkout-gradual, 10 min, by users (median of 5 runs)");
+    let mut rates = Vec::new();
+    for users in [100u32, 1_000, 5_000, 20_000] {
+        let mut sc = presets::load("checkout-gradual").ok_or("checkout-gradual loads")?;
+        let sets = [
+            ("workload.users".to_string(), users.to_string()),
+            ("duration".to_string(), "10m".to_string()),
+        ];
+        incident_core::scenario::apply_sets(&mut sc, &sets).map_err(|p| p.to_string())?;
+        let mut walls = Vec::new();
+        let mut events = 0;
+        for _ in 0..5 {
+            let started = Instant::now();
+            events = simulate(&sc).summary.events_processed;
+            walls.push(started.elapsed().as_secs_f64());
+        }
+        walls.sort_by(|a, b| a.total_cmp(b));
+        let rate = events as f64 / walls[walls.len() / 2];
+        println!(
+            "    {users:>6} users {events:>10} events {:>8.2} M events/s",
+            rate / 1e6
+        );
+        rates.push(rate);
+    }
+    let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &r| {
+        (lo.min(r), hi.max(r))
+    });
+    note(&format!(
+        "events/s spread from 100 to 20,000 users: {:.0} % (budget 20 %)",
+        (hi / lo - 1.0) * 100.0
+    ));
+    Ok(())
+}
+
+/// `incident sweep` of seed 001's space (flag 100–5000 × users 5–100, 12 ×
+/// 10 cells, checkout-gradual) on one thread and on every core: the whole
+/// command, as a course author runs it.
+fn sweep() -> Result {
+    step("Sweep: incident sweep checkout-gradual, 12 x 10 cells (median of 3 runs)");
+    let mut c = command("cargo");
+    c.args(["build", "--release", "-q", "-p", "incident-harness"]);
+    util::run(c)?;
+    let binary = root().join("target").join("release").join("incident");
+    let time = |threads: &str| -> std::result::Result<f64, String> {
+        let mut walls = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let out = std::process::Command::new(&binary)
+                .args(["sweep", "checkout-gradual", "--threads", threads])
+                .args([
+                    "--vary",
+                    "flags.kafkaQueueProblems.variants.on=100..5000:12:log",
+                ])
+                .args(["--vary", "workload.users=5..100:10:log", "--format", "csv"])
+                .output()
+                .map_err(|e| format!("incident sweep: {e}"))?;
+            if !out.status.success() {
+                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+            walls.push(started.elapsed().as_secs_f64());
+        }
+        walls.sort_by(|a, b| a.total_cmp(b));
+        Ok(walls[1])
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let one = time("1")?;
+    let all = time(&cores.to_string())?;
+    println!("    1 thread:   {one:>6.2} s  {:>6.1} cells/s", 120.0 / one);
+    println!(
+        "    {cores} threads:  {all:>6.2} s  {:>6.1} cells/s",
+        120.0 / all
+    );
+    note(&format!(
+        "speed-up on {cores} cores: {:.2}x (budget 1.8x on 2 cores)",
+        one / all
+    ));
+    Ok(())
+}
+
 fn bundle(dist: &Path) -> Result {
     let s = crate::bundle::sizes(dist)?;
     step("Bundle (wasm + js + css)");
@@ -111,6 +195,8 @@ fn browser(dist: &Path) -> Result {
 
 pub fn run(quick: bool) -> Result {
     simulator()?;
+    scaling()?;
+    sweep()?;
     if quick {
         return Ok(());
     }

@@ -25,6 +25,7 @@ pub mod queries;
 pub mod queue;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod telemetry;
 pub mod toml_reader;
 pub mod trace;

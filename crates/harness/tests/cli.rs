@@ -521,3 +521,85 @@ fn a_closed_output_pipe_is_not_a_crash() {
     assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// `incident sweep`: each cell's hash is the one `simulate --set` gives
+/// for the same overrides, on several threads as on one.
+#[test]
+fn sweep_cells_are_the_runs_simulate_makes() {
+    let args = [
+        "sweep",
+        "checkout-gradual",
+        "--duration",
+        "10m",
+        "--vary",
+        "flags.kafkaQueueProblems.variants.on=300..2000:2",
+        "--vary",
+        "workload.users=25..50:2:lin",
+        "--measure",
+        "first_oom_after_load_min,restarts",
+        "--format",
+        "json",
+    ];
+    let o = incident(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("4 cells in"), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let cells = doc["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4);
+    for cell in cells {
+        let mut run = vec![
+            "simulate",
+            "checkout-gradual",
+            "--duration",
+            "10m",
+            "--format",
+            "json",
+        ];
+        let sets: Vec<String> = cell["set"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(p, v)| format!("{p}={}", v.as_str().unwrap()))
+            .collect();
+        for s in &sets {
+            run.extend(["--set", s.as_str()]);
+        }
+        let alone: serde_json::Value = serde_json::from_str(&stdout(&incident(&run))).unwrap();
+        assert_eq!(cell["trace_hash"], alone["trace_hash"], "{sets:?}");
+        let restarts = alone["services"][0]["restarts"].as_f64().unwrap();
+        assert_eq!(
+            cell["measures"]["restarts(checkout)"].as_f64(),
+            Some(restarts)
+        );
+    }
+    let one = incident(&[&args[..], &["--threads", "1"]].concat());
+    let doc_one: serde_json::Value = serde_json::from_str(&stdout(&one)).unwrap();
+    assert_eq!(doc_one["cells"], doc["cells"]);
+    let csv = incident(&[&args[..10], &["--format", "csv"]].concat());
+    let text = stdout(&csv);
+    assert!(text.starts_with("flags.kafkaQueueProblems.variants.on,workload.users,first_oom_after_load_min(checkout)"), "{text}");
+    assert_eq!(text.lines().count(), 5);
+}
+
+#[test]
+fn sweep_refuses_bad_axes_and_measures_with_exit_2() {
+    assert_bad_input(
+        &["sweep", "checkout-gradual", "--vary", "workload.users"],
+        "PATH=FROM..TO:N",
+    );
+    assert_bad_input(
+        &["sweep", "checkout-gradual", "--vary", "nope=1..2:2"],
+        "nope is not a parameter",
+    );
+    assert_bad_input(
+        &[
+            "sweep",
+            "checkout-gradual",
+            "--vary",
+            "workload.users=1..9:3",
+            "--measure",
+            "restarts(nowhere)",
+        ],
+        "nowhere",
+    );
+}
