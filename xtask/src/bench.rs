@@ -78,12 +78,18 @@ fn simulator() -> Result {
 /// Events per second of checkout-gradual from 100 to 20,000 users: a
 /// simulator that scales keeps the rate within 20 % (issue 16).
 fn scaling() -> Result {
-    step("Simulator scaling: checkout-gradual, 10 min, by users (median of 5 runs)");
+    step("Simulator scaling: checkout-gradual, 10 min, by users, all started in 30 s (median of 5 runs)");
     let mut rates = Vec::new();
     for users in [100u32, 1_000, 5_000, 20_000] {
         let mut sc = presets::load("checkout-gradual").ok_or("checkout-gradual loads")?;
+        // Every user started within the first 30 s (at most 1,000 a second).
+        let spawn_rate = (f64::from(users) / 30.0).clamp(3.0, 1000.0);
         let sets = [
             ("workload.users".to_string(), users.to_string()),
+            (
+                "workload.spawn_rate".to_string(),
+                format!("{spawn_rate:.0}"),
+            ),
             ("duration".to_string(), "10m".to_string()),
         ];
         incident_core::scenario::apply_sets(&mut sc, &sets).map_err(|p| p.to_string())?;

@@ -429,7 +429,7 @@ impl Measure {
         }
         let known: Vec<&str> = scenario.services.keys().map(String::as_str).collect();
         Some(format!(
-            "service `{name}` is not in this step's scenario; it has {}",
+            "service `{name}` is not in the scenario; it has {}",
             known.join(", ")
         ))
     }

@@ -35,7 +35,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(30);
 const EPOCH_LEAD: Duration = Duration::from_secs(8);
 /// After Ctrl-C or SIGTERM, removing the run's containers may take this
 /// long; past it the next run removes them (their owner is gone by then).
-const CLEAN_UP_AFTER_SIGNAL: Duration = Duration::from_millis(1500);
+const CLEAN_UP_AFTER_SIGNAL: Duration = Duration::from_millis(1200);
 
 pub use docker::workloads_dir;
 
