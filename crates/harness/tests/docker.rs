@@ -357,23 +357,14 @@ fn a_fixture_recorded_again_agrees_with_itself_within_the_calibration_tolerance(
     let read = |path: PathBuf| import(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let again = read(dir.join(format!("{RERECORDED}.json")));
     let fixture = read(repo().join(format!("tests/fixtures/real/{RERECORDED}.json")));
-    // Reality against itself: two recordings of this point (2026-12-02)
-    // differed by 34 % in the first OOM (217 s, 291 s) and 33 % in growth;
-    // the writes that fail are seeded, but when the orders come is not. So
-    // the first OOM and the growth are held to twice the model's ±25 %, the
-    // restarts and goroutines to the calibration's own tolerance.
+    // Reality against itself, held to the calibration's own tolerances.
+    // Two recordings by record.sh's command (2026-12-02, one while the
+    // machine was compiling) agreed within 1 %: first OOM 216.7 and 216.9 s
+    // after load, 1,976 and 1,995 goroutines, 2.17 and 2.16 Mi/min. (A
+    // recording at the preset's later 3.5 % error ratio never OOM-killed in
+    // 6 minutes: hence record.sh writes the ratio out.)
     let all = checks(&fixture, &again, "checkout");
-    let spread = |c: &incident_core::calibration::Check| match (c.real, c.model) {
-        (Some(r), Some(m)) => (m - r).abs() <= 0.5 * r.abs(),
-        (None, None) => true,
-        _ => false,
-    };
-    let held = [
-        spread(&all[0]),
-        all[1].within,
-        all[2].within,
-        spread(&all[3]),
-    ];
+    let held: Vec<bool> = all.iter().map(|c| c.within).collect();
     assert!(held.iter().all(|ok| *ok), "{all:#?}\n{log}");
     assert!(ours().is_empty(), "containers left behind: {:?}", ours());
     let _ = std::fs::remove_dir_all(&dir);
