@@ -168,29 +168,44 @@ enum Command {
     /// flags.kafkaQueueProblems.variants.on=100..5000:12 --vary
     /// workload.users=5..100:10`, each cell exactly the run `simulate --set`
     /// makes, with lesson measures as columns.
-    Sweep {
-        #[command(flatten)]
-        scenario: ScenarioArgs,
-        /// An axis, PATH=FROM..TO:N (add :log or :lin; a parameter dragged
-        /// on a log scale is log by default); one to three.
-        #[arg(long, value_name = "PATH=FROM..TO:N", required = true)]
-        vary: Vec<String>,
-        /// Lesson measures, comma-separated; one about a service given
-        /// without one is about the scenario's focus service (default:
-        /// first_oom_after_load_min,restarts,latency_p95_ms,failure_percent).
-        #[arg(long = "measure")]
-        measures: Vec<String>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: sweep::SweepFormat,
-        /// Worker threads (default: every core).
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Sweep(SweepCli),
     /// Work with lesson files.
     Lessons {
         #[command(subcommand)]
         command: LessonsCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct SweepCli {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// An axis, PATH=FROM..TO:N (add :log or :lin; a parameter dragged
+    /// on a log scale is log by default); one to three.
+    #[arg(long, value_name = "PATH=FROM..TO:N", required = true)]
+    vary: Vec<String>,
+    /// Lesson measures, comma-separated; one about a service given
+    /// without one is about the scenario's focus service (default:
+    /// first_oom_after_load_min,restarts,latency_p95_ms,failure_percent).
+    #[arg(long = "measure")]
+    measures: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: sweep::SweepFormat,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+impl SweepCli {
+    fn run(self) -> Result<(), CliError> {
+        let args = sweep::SweepArgs {
+            vary: self.vary,
+            measures: self.measures,
+            format: self.format,
+            threads: self.threads,
+        };
+        sweep::sweep(&self.scenario.load()?, &args)
+    }
 }
 
 #[derive(Subcommand)]
@@ -266,21 +281,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             trace,
         }),
-        Command::Sweep {
-            scenario,
-            vary,
-            measures,
-            format,
-            threads,
-        } => sweep::sweep(
-            &scenario.load()?,
-            &sweep::SweepArgs {
-                vary,
-                measures,
-                format,
-                threads,
-            },
-        ),
+        Command::Sweep(sweep) => sweep.run(),
         Command::Measure { scenario, measures } => lessons::measure(&scenario.load()?, &measures),
         Command::Lessons {
             command:
