@@ -385,6 +385,16 @@ highlight = ["memroy"]
     assert_bad_input(&["lessons", "check", "/no/such/lessons"], "no such file");
 }
 
+/// Found by fuzzing lesson files: a claim with a character of several
+/// bytes before its operator panicked.
+#[test]
+fn a_claim_with_a_multibyte_character_is_bad_input_not_a_panic() {
+    assert_bad_input(
+        &["measure", "checkout-spike", "restarts(checkout)é>=1"],
+        "a call ends with `)`",
+    );
+}
+
 #[test]
 fn run_without_a_daemon_explains_how_to_start_one() {
     let o = incident(&[

@@ -323,13 +323,13 @@ pub struct Claim {
 impl Claim {
     pub fn parse(text: &str) -> Result<Claim, String> {
         // The first operator outside parentheses, longest first.
+        // By characters, not bytes: a slice must start on a char boundary.
         let mut depth = 0i32;
-        let bytes = text.as_bytes();
         let mut found = None;
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'(' => depth += 1,
-                b')' => depth -= 1,
+        for (i, c) in text.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
                 _ if depth == 0 => {
                     if let Some((s, op)) = Op::ALL.iter().find(|(s, _)| text[i..].starts_with(s)) {
                         found = Some((i, s.len(), *op));
@@ -447,6 +447,16 @@ mod tests {
         let ok = Claim::parse("utilization_reached_at_s(checkout, ratio=0.8) > utilization_reached_at_s(checkout, ratio=0.5)").unwrap();
         assert_eq!(ok.check(&trace), Ok(()));
         let false_claim = Claim::parse("restarts(checkout) >= 1000").unwrap();
+        // Found by fuzzing lesson files: a character of more than one byte
+        // before the operator made the search slice inside it.
+        for odd in [
+            "restarts(checkout)é>=1",
+            "\u{feff}restarts(checkout) >= 1",
+            "é",
+        ] {
+            let _ = Claim::parse(odd);
+        }
+        assert!(Claim::parse("restarts(checkout)é>=1").is_err());
         let why = false_claim.check(&trace).unwrap_err();
         assert!(why.contains("false of this run"), "{why}");
         assert_eq!(
