@@ -94,47 +94,31 @@ impl Run {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
-    /// Until stderr says `what` (two minutes at most: a cold image build).
-    fn wait_for_stderr(&mut self, what: &str) {
+    /// Until `done` holds, while the run is still going (three minutes at
+    /// most: a cold image build); `what` names the wait in a failure.
+    fn wait_until(&mut self, what: &str, done: impl Fn(&Run) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(180);
-        while !self.stderr_text().contains(what) {
+        while !done(self) {
             let exited = self.child.try_wait().unwrap();
-            assert!(
-                exited.is_none(),
-                "exited before `{what}`:\n{}",
-                self.stderr_text()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "no `{what}`:\n{}",
-                self.stderr_text()
-            );
+            let stderr = self.stderr_text();
+            assert!(exited.is_none(), "exited before {what}:\n{stderr}");
+            assert!(Instant::now() < deadline, "never {what}:\n{stderr}");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Until stderr says `what`.
+    fn wait_for_stderr(&mut self, what: &str) {
+        self.wait_until(&format!("`{what}`"), |run| run.stderr_text().contains(what));
     }
 
     /// Until the partial file holds `samples` samples.
     fn wait_for_samples(&mut self, samples: usize) {
         let partial = PathBuf::from(format!("{}.partial.jsonl", self.out.display()));
-        let deadline = Instant::now() + Duration::from_secs(180);
-        loop {
+        self.wait_until("recording", |_| {
             let text = std::fs::read_to_string(&partial).unwrap_or_default();
-            if text.lines().filter(|l| l.contains("\"values\"")).count() >= samples {
-                return;
-            }
-            let exited = self.child.try_wait().unwrap();
-            assert!(
-                exited.is_none(),
-                "exited before recording:\n{}",
-                self.stderr_text()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "never recorded:\n{}",
-                self.stderr_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            text.lines().filter(|l| l.contains("\"values\"")).count() >= samples
+        });
     }
 
     /// The exit code and how long the exit took from now.

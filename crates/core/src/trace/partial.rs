@@ -11,7 +11,7 @@
 //! run, are left empty.
 
 use crate::metrics;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ServiceSpec};
 use crate::telemetry::{EventType, LogEvent, Series, MAX_LOG_EVENTS};
 use crate::trace::{RequestSummary, ServiceSummary, Summary, Trace, TRACE_FORMAT};
 use serde_json::{json, Value};
@@ -207,7 +207,7 @@ fn summary_of(sc: &Scenario, read: &Lines) -> Summary {
         .services
         .iter()
         .filter(|(name, _)| read.series.iter().any(|s| &s.service == *name))
-        .map(|(name, spec)| service_of(name, spec.memory_limit.0 as f64, read))
+        .map(|(name, spec)| service_of(name, spec, read))
         .collect();
     Summary {
         scenario: sc.name.clone(),
@@ -229,7 +229,8 @@ fn series<'a>(read: &'a Lines, metric: &metrics::Metric, service: &str) -> Optio
         .find(|s| s.name == metric.name && s.service == service)
 }
 
-fn service_of(name: &str, limit_bytes: f64, read: &Lines) -> ServiceSummary {
+fn service_of(name: &str, spec: &ServiceSpec, read: &Lines) -> ServiceSummary {
+    let limit_bytes = spec.memory_limit.0 as f64;
     let about = |reason: &'static str| {
         read.events
             .iter()
@@ -250,7 +251,7 @@ fn service_of(name: &str, limit_bytes: f64, read: &Lines) -> ServiceSummary {
     };
     ServiceSummary {
         name: name.to_string(),
-        kind: read_kind(name, read),
+        kind: spec.kind.as_str().to_string(),
         first_oom_s: about("OOMKilled").next().map(|e| e.at_us as f64 / 1e6),
         restarts: last(&metrics::RESTARTS).unwrap_or(0.0) as u64,
         oom_kills,
@@ -264,12 +265,6 @@ fn service_of(name: &str, limit_bytes: f64, read: &Lines) -> ServiceSummary {
         },
         memory_bytes_limit: limit_bytes,
     }
-}
-
-/// Goroutines are recorded for a Go service only: that names its kind.
-fn read_kind(name: &str, read: &Lines) -> String {
-    let go = series(read, &metrics::GO_GOROUTINES, name).is_some();
-    if go { "go-checkout" } else { "service" }.to_string()
 }
 
 /// Request counts from Locust's per-sample rates; latencies are not kept.

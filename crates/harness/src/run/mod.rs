@@ -299,9 +299,7 @@ async fn run_async(
         }
         // No daemon: nothing ran, so there is no trace to keep.
         Ok(Err(e)) => {
-            if let Some(p) = rec.partial.take() {
-                let _ = std::fs::remove_file(&p.path);
-            }
+            rec.discard_partial();
             return Err(e);
         }
         Err(halt) => (Vec::new(), load::Load::new(), None, Some(halt)),
@@ -435,9 +433,7 @@ fn write_trace(trace: &Trace, out: &Path, rec: &mut Recorder) -> Result<PathBuf,
                     fallback.display()
                 ))
             })?;
-            if let Some(p) = rec.partial.take() {
-                let _ = std::fs::remove_file(&p.path);
-            }
+            rec.discard_partial();
             return Err(CliError::Failed(format!(
                 "cannot write {} ({e}); the trace was written to {} instead",
                 out.display(),
@@ -445,9 +441,7 @@ fn write_trace(trace: &Trace, out: &Path, rec: &mut Recorder) -> Result<PathBuf,
             )));
         }
     };
-    if let Some(p) = rec.partial.take() {
-        let _ = std::fs::remove_file(&p.path);
-    }
+    rec.discard_partial();
     crate::stdout::out!(
         "{}",
         crate::simulate::summary_table(&trace.scenario, &trace.summary)

@@ -107,6 +107,13 @@ impl Recorder {
         }
     }
 
+    /// Removes the partial file: the whole trace was written, or nothing ran.
+    pub(super) fn discard_partial(&mut self) {
+        if let Some(p) = self.partial.take() {
+            let _ = std::fs::remove_file(&p.path);
+        }
+    }
+
     /// Every sample and event recorded so far, as partial-file lines.
     fn lines_so_far(&self) -> Vec<String> {
         let samples =
