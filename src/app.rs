@@ -135,6 +135,7 @@ impl AppState {
                 s.t_s = None;
                 s.service = None;
                 s.compare = None;
+                s.map = None;
             });
             self.pinned.set(None);
             self.control_errors.set(ByKey::default());

@@ -8,6 +8,7 @@ pub mod dom;
 pub mod format;
 pub mod html;
 pub mod lesson;
+pub mod map_runner;
 pub mod runner;
 pub mod share_link;
 
@@ -167,6 +168,7 @@ fn Dashboard() -> impl IntoView {
                 <Playback />
                 <Summary />
                 <Charts />
+                <components::failure_map::FailureMap />
             </div>
             <aside class="panels-col" aria-label="Cluster state at the playhead">
                 <Pods />
@@ -238,6 +240,10 @@ fn install_panic_hook() {
 
 pub fn start() {
     install_panic_hook();
+    // A failure-map worker loads this same module: it has no page to mount.
+    if web_sys::window().is_none() {
+        return;
+    }
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }

@@ -29,6 +29,8 @@ const RESERVED: &[&str] = &[
     "instructor",
     "fixes",
     "projector",
+    "map",
+    "layer",
 ];
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -57,6 +59,17 @@ pub struct ShareState {
     pub instructor: bool,
     /// Projector mode: larger text and thicker lines for a room.
     pub projector: bool,
+    /// The failure map, drawn when the link opens.
+    pub map: Option<MapLink>,
+}
+
+/// A failure map in a link: `map=X;Y` (each axis as `incident sweep
+/// --vary` takes it) and `layer=N`, the layer shown.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MapLink {
+    pub x: String,
+    pub y: String,
+    pub layer: usize,
 }
 
 /// What a query turned into, and what could not be used.
@@ -330,8 +343,26 @@ fn read_pair(
         "fixes" => state.fixes = fix_indices(&value),
         "instructor" => state.instructor = is_on(&value),
         "projector" => state.projector = is_on(&value),
+        "map" => read_map(state, notices, &value),
+        "layer" => {
+            let layer = value.parse().ok().filter(|l| *l < 8);
+            state.map.get_or_insert_with(MapLink::default).layer = layer.unwrap_or(0);
+        }
         "theme" => {}
         _ => read_override(state, unknown, key, value),
+    }
+}
+
+fn read_map(state: &mut ShareState, notices: &mut Vec<String>, value: &str) {
+    match value.split_once(';') {
+        Some((x, y)) if !x.trim().is_empty() && !y.trim().is_empty() => {
+            let link = state.map.get_or_insert_with(MapLink::default);
+            link.x = x.trim().to_string();
+            link.y = y.trim().to_string();
+        }
+        _ => notices.push(format!(
+            "Ignored map “{value}”: write it as map=PATH=FROM..TO:N;PATH=FROM..TO:N."
+        )),
     }
 }
 
@@ -486,6 +517,12 @@ pub fn to_query(state: &ShareState) -> String {
     if state.projector {
         parts.push("projector=1".to_string());
     }
+    if let Some(m) = state.map.as_ref().filter(|m| !m.x.is_empty()) {
+        parts.push(format!("map={}", encode(&format!("{};{}", m.x, m.y))));
+        if m.layer > 0 {
+            parts.push(format!("layer={}", m.layer));
+        }
+    }
     let _ = RESERVED;
     format!("?{}", parts.join("&"))
 }
@@ -499,6 +536,32 @@ pub fn set_override(state: &mut ShareState, path: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_map_round_trips_through_the_link_and_a_bad_one_is_a_notice() {
+        let x = "flags.kafkaQueueProblems.variants.on=100..5000:12:log";
+        let y = "workload.users=5..100:10:log";
+        let query = format!(
+            "?preset=checkout-gradual&map={}&layer=2",
+            encode(&format!("{x};{y}"))
+        );
+        let loaded = load(&query);
+        let want = MapLink {
+            x: x.to_string(),
+            y: y.to_string(),
+            layer: 2,
+        };
+        assert_eq!(loaded.state.map.as_ref(), Some(&want));
+        assert!(loaded.notices.is_empty(), "{:?}", loaded.notices);
+        assert_eq!(load(&to_query(&loaded.state)).state.map, Some(want));
+        let bad = load("?preset=checkout-gradual&map=workload.users");
+        assert_eq!(bad.state.map, None);
+        assert!(
+            bad.notices.iter().any(|n| n.contains("Ignored map")),
+            "{:?}",
+            bad.notices
+        );
+    }
 
     #[test]
     fn plain_preset_link_opens_its_defaults() {

@@ -297,7 +297,8 @@ mod tests {
     use incident_core::presets;
 
     /// Highlights that name a panel, not a chart.
-    const PANELS: [&str; 6] = [
+    const PANELS: [&str; 7] = [
+        "map",
         "pods-table",
         "events",
         "alerts",

@@ -4,6 +4,7 @@
 pub mod charts_view;
 pub mod chrome;
 pub mod controls;
+pub mod failure_map;
 pub mod landing;
 pub mod lesson_panel;
 pub mod panels;

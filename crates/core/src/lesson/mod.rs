@@ -53,6 +53,7 @@ pub const HIGHLIGHTS: &[&str] = &[
     "tracemalloc",
     "about",
     "checks",
+    "map",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq)]

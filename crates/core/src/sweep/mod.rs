@@ -7,6 +7,8 @@
 //! exactly the run `incident simulate --set …` makes, trace hash included,
 //! so a sweep can be run in any order, on any number of threads.
 
+pub mod map;
+
 use crate::lesson::measure::Needs;
 use crate::lesson::measure::NAMES;
 use crate::lesson::{Call, Measure, MeasureValue};
@@ -224,24 +226,29 @@ impl Grid {
 
     /// Runs cell `index` on `base`.
     pub fn run(&self, base: &Scenario, index: usize) -> Cell {
-        let sets = self.sets(index);
-        let mut scenario = base.clone();
-        if let Err(problems) = apply_sets(&mut scenario, &sets) {
-            let problem = Some(first_line(&problems.to_string()).to_string());
-            return Cell {
-                sets,
-                trace_hash: String::new(),
-                values: vec![None; self.measures.len()],
-                problem,
-            };
-        }
-        let trace = crate::simulate(&scenario);
-        let values = self.measures.iter().map(|m| m.evaluate(&trace)).collect();
-        Cell {
+        run_sets(base, self.sets(index), &self.measures)
+    }
+}
+
+/// `base` with `sets` applied as a whole, run, and read with `measures`:
+/// one cell, wherever it runs (a thread, a browser's worker).
+pub fn run_sets(base: &Scenario, sets: Vec<(String, String)>, measures: &[Measure]) -> Cell {
+    let mut scenario = base.clone();
+    if let Err(problems) = apply_sets(&mut scenario, &sets) {
+        let problem = Some(first_line(&problems.to_string()).to_string());
+        return Cell {
             sets,
-            trace_hash: trace.summary.trace_hash.clone(),
-            values,
-            problem: None,
-        }
+            trace_hash: String::new(),
+            values: vec![None; measures.len()],
+            problem,
+        };
+    }
+    let trace = crate::simulate(&scenario);
+    let values = measures.iter().map(|m| m.evaluate(&trace)).collect();
+    Cell {
+        sets,
+        trace_hash: trace.summary.trace_hash.clone(),
+        values,
+        problem: None,
     }
 }
