@@ -5,7 +5,6 @@
 
 use crate::app::AppState;
 use crate::html::Html;
-use incident_core::lesson::MeasureValue;
 use incident_core::sweep::map::{self, Map};
 use incident_core::sweep::Cell;
 use incident_core::Scenario;
@@ -153,13 +152,7 @@ fn stale(app: AppState, ms: MapState) -> bool {
     let (Some(m), Some(base)) = (ms.map.get(), ms.base.get()) else {
         return false;
     };
-    let same_axes = |mut s: Scenario| {
-        let sets = m.grid().sets(0);
-        let _ = incident_core::scenario::apply_sets(&mut s, &sets);
-        s
-    };
-    app.scenario
-        .with(|now| same_axes(now.clone()) != same_axes(base))
+    app.scenario.with(|now| !m.still_fits(&base, now))
 }
 
 /// Opens cell `i`'s run in the dashboard: its two values applied.
@@ -183,11 +176,8 @@ fn open_cell(app: AppState, ms: MapState, i: usize) {
 
 fn number(cell: &Option<Cell>, layer: usize) -> Option<f64> {
     cell.as_ref()
-        .and_then(|c| c.values.get(layer).cloned().flatten())
-        .and_then(|v| match v {
-            MeasureValue::Number(n) => Some(n),
-            MeasureValue::Text(_) => None,
-        })
+        .and_then(|c| c.values.get(layer))
+        .and_then(|v| v.as_ref()?.number())
 }
 
 /// The map as one HTML table: a row per value of `y`, a column per `x`.

@@ -119,14 +119,6 @@ fn shown(measure: &Measure, value: &Option<MeasureValue>) -> String {
     }
 }
 
-fn raw(value: &Option<MeasureValue>) -> serde_json::Value {
-    match value {
-        Some(MeasureValue::Number(n)) => json!(n),
-        Some(MeasureValue::Text(t)) => json!(t),
-        None => serde_json::Value::Null,
-    }
-}
-
 fn table(grid: &Grid, labels: &[String], cells: &[Cell]) -> String {
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(cells.len() + 1);
     let header = grid.axes.iter().map(|a| a.path.clone());
@@ -195,11 +187,15 @@ fn csv(grid: &Grid, labels: &[String], cells: &[Cell]) -> String {
         + "\n";
     for cell in cells {
         let mut row: Vec<String> = cell.sets.iter().map(|(_, v)| csv_field(v)).collect();
-        row.extend(cell.values.iter().map(|v| match raw(v) {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => csv_field(&s),
-            other => other.to_string(),
-        }));
+        row.extend(
+            cell.values
+                .iter()
+                .map(|v| match incident_core::sweep::value_json(v) {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => csv_field(&s),
+                    other => other.to_string(),
+                }),
+        );
         row.push(cell.trace_hash.clone());
         row.push(csv_field(cell.problem.as_deref().unwrap_or("")));
         out.push_str(&row.join(","));
@@ -220,7 +216,7 @@ fn json_text(sc: &Scenario, grid: &Grid, labels: &[String], cells: &[Cell]) -> S
             let sets: serde_json::Map<String, serde_json::Value> =
                 cell.sets.iter().map(|(p, v)| (p.clone(), json!(v))).collect();
             let values: serde_json::Map<String, serde_json::Value> =
-                labels.iter().cloned().zip(cell.values.iter().map(raw)).collect();
+                labels.iter().cloned().zip(cell.values.iter().map(incident_core::sweep::value_json)).collect();
             json!({ "set": sets, "measures": values, "trace_hash": cell.trace_hash, "problem": cell.problem })
         })
         .collect();

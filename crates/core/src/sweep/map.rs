@@ -173,6 +173,18 @@ pub fn axis_default(base: &Scenario, path: &str) -> Result<String, String> {
 }
 
 impl Map {
+    /// Whether `now` is the scenario the map was drawn on (`base`), but
+    /// for the map's own two parameters.
+    pub fn still_fits(&self, base: &Scenario, now: &Scenario) -> bool {
+        let sets = self.grid().sets(0);
+        let on_the_grid = |s: &Scenario| {
+            let mut s = s.clone();
+            let _ = crate::scenario::apply_sets(&mut s, &sets);
+            s
+        };
+        on_the_grid(base) == on_the_grid(now)
+    }
+
     /// The map of `base` over two axes written as `--vary` takes them.
     pub fn new(base: &Scenario, x: &str, y: &str) -> Result<Map, String> {
         let (x, y) = (Axis::parse(x, base)?, Axis::parse(y, base)?);
@@ -354,7 +366,7 @@ pub fn run_cell_request(request: &str) -> String {
             let cell = super::run_sets(&scenario, sets, &measures);
             json!({
                 "trace_hash": cell.trace_hash,
-                "values": cell.values.iter().map(value_json).collect::<Vec<_>>(),
+                "values": cell.values.iter().map(super::value_json).collect::<Vec<_>>(),
                 "problem": cell.problem,
             })
         }
@@ -397,14 +409,6 @@ fn read_request(request: &str) -> Result<Request, String> {
         .map(|(_, m)| m)
         .collect();
     Ok((scenario, sets, measures))
-}
-
-fn value_json(value: &Option<MeasureValue>) -> Value {
-    match value {
-        Some(MeasureValue::Number(n)) => json!(n),
-        Some(MeasureValue::Text(t)) => json!(t),
-        None => Value::Null,
-    }
 }
 
 /// Reads a worker's answer back into a cell with these sets.

@@ -49,14 +49,7 @@ impl Axis {
                 base.name
             ))
         })?;
-        if !matches!(
-            info.kind,
-            ParamKind::Int
-                | ParamKind::Float
-                | ParamKind::Bytes
-                | ParamKind::Duration
-                | ParamKind::Cpu
-        ) {
+        if !is_number(info.kind) {
             return Err(fail(&format!(
                 "{path} is not a number; a sweep varies numbers"
             )));
@@ -87,6 +80,24 @@ impl Axis {
         // Rounding to whole numbers can make neighbours equal; each once.
         values.dedup();
         Ok(Axis { path, values })
+    }
+}
+
+/// Whether a parameter of this kind can be an axis: a number of some unit.
+pub fn is_number(kind: ParamKind) -> bool {
+    matches!(
+        kind,
+        ParamKind::Int | ParamKind::Float | ParamKind::Bytes | ParamKind::Duration | ParamKind::Cpu
+    )
+}
+
+/// A measure's value as JSON: a number, a text, or null where the run has
+/// none.
+pub fn value_json(value: &Option<MeasureValue>) -> serde_json::Value {
+    match value {
+        Some(MeasureValue::Number(n)) => serde_json::json!(n),
+        Some(MeasureValue::Text(t)) => serde_json::json!(t),
+        None => serde_json::Value::Null,
     }
 }
 
@@ -235,20 +246,33 @@ impl Grid {
 pub fn run_sets(base: &Scenario, sets: Vec<(String, String)>, measures: &[Measure]) -> Cell {
     let mut scenario = base.clone();
     if let Err(problems) = apply_sets(&mut scenario, &sets) {
-        let problem = Some(first_line(&problems.to_string()).to_string());
-        return Cell {
+        return Cell::refused(sets, &problems, measures.len());
+    }
+    Cell::of_run(sets, &crate::simulate(&scenario), measures)
+}
+
+impl Cell {
+    /// A cell whose overrides the scenario refuses: its first problem.
+    pub fn refused(
+        sets: Vec<(String, String)>,
+        problems: &crate::Problems,
+        measures: usize,
+    ) -> Cell {
+        Cell {
             sets,
             trace_hash: String::new(),
-            values: vec![None; measures.len()],
-            problem,
-        };
+            values: vec![None; measures],
+            problem: Some(first_line(&problems.to_string()).to_string()),
+        }
     }
-    let trace = crate::simulate(&scenario);
-    let values = measures.iter().map(|m| m.evaluate(&trace)).collect();
-    Cell {
-        sets,
-        trace_hash: trace.summary.trace_hash.clone(),
-        values,
-        problem: None,
+
+    /// A cell read off its finished run, wherever that ran.
+    pub fn of_run(sets: Vec<(String, String)>, trace: &crate::Trace, measures: &[Measure]) -> Cell {
+        Cell {
+            sets,
+            trace_hash: trace.summary.trace_hash.clone(),
+            values: measures.iter().map(|m| m.evaluate(trace)).collect(),
+            problem: None,
+        }
     }
 }
