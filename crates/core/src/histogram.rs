@@ -120,11 +120,64 @@ impl Histogram {
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
         self.quantile_micros(q).map(|us| us / 1000.0)
     }
+
+    /// Several quantiles (ascending) in one scan, in milliseconds: each
+    /// equals `quantile_ms` of it. The sampler asks for P50, P95 and P99
+    /// of every service every interval.
+    pub fn quantiles_ms<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        debug_assert!(qs.windows(2).all(|w| w[0] <= w[1]), "ascending");
+        let mut out = [None; N];
+        if self.total == 0 {
+            return out;
+        }
+        let rank_of = |q: f64| (q.clamp(0.0, 1.0) * self.total as f64).max(1.0);
+        let mut next = 0;
+        let mut seen = 0u64;
+        for i in self.low..=self.high {
+            let c = self.counts[i] as u64;
+            if c == 0 {
+                continue;
+            }
+            while next < N && (seen + c) as f64 >= rank_of(qs[next]) {
+                let within = (rank_of(qs[next]) - seen as f64) / c as f64;
+                let (low, high) = bucket_bounds(i);
+                let value = (low + (high - low) * within).min(self.max_micros as f64);
+                out[next] = Some(value / 1000.0);
+                next += 1;
+            }
+            if next == N {
+                return out;
+            }
+            seen += c;
+        }
+        for value in &mut out[next..] {
+            *value = Some(self.max_micros as f64 / 1000.0);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_scan_gives_each_quantile() {
+        let mut h = Histogram::default();
+        assert_eq!(h.quantiles_ms([0.5, 0.95]), [None, None]);
+        let mut x = 7u64;
+        for _ in 0..5_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            h.record((x >> 40) % 3_000_000);
+        }
+        let qs = [0.0, 0.25, 0.5, 0.95, 0.99, 0.999, 1.0];
+        let all = h.quantiles_ms(qs);
+        for (q, got) in qs.iter().zip(all) {
+            assert_eq!(got, h.quantile_ms(*q), "q {q}");
+        }
+    }
 
     #[test]
     fn buckets_cover_values_in_order() {

@@ -47,12 +47,18 @@ const SLOT_MICROS: u64 = 1_000;
 /// Slots in the ring: 16.384 s of horizon.
 const SLOTS: usize = 16_384;
 const WORDS: usize = SLOTS / 64;
+/// Emptied slot buffers kept for reuse, at most.
+const MAX_SPARE_BUFFERS: usize = SLOTS;
 
 pub struct EventQueue<E> {
     /// Events of the current slot, ordered.
     current: BinaryHeap<Entry<E>>,
     current_slot: u64,
     ring: Vec<Vec<Entry<E>>>,
+    /// Emptied slot buffers, kept with their capacity: a slot takes one
+    /// when it is first used, so the ring allocates for the slots occupied
+    /// at once, not for every slot it ever touches.
+    spare: Vec<Vec<Entry<E>>>,
     occupied: [u64; WORDS],
     in_ring: usize,
     overflow: BinaryHeap<Entry<E>>,
@@ -70,6 +76,7 @@ impl<E> EventQueue<E> {
             current: BinaryHeap::with_capacity(64),
             current_slot: 0,
             ring: (0..SLOTS).map(|_| Vec::new()).collect(),
+            spare: Vec::new(),
             occupied: [0; WORDS],
             in_ring: 0,
             overflow: BinaryHeap::new(),
@@ -87,6 +94,11 @@ impl<E> EventQueue<E> {
             self.current.push(entry);
         } else if slot < self.current_slot + SLOTS as u64 {
             let i = (slot % SLOTS as u64) as usize;
+            if self.ring[i].capacity() == 0 {
+                if let Some(buffer) = self.spare.pop() {
+                    self.ring[i] = buffer;
+                }
+            }
             self.ring[i].push(entry);
             self.occupied[i / 64] |= 1 << (i % 64);
             self.in_ring += 1;
@@ -179,7 +191,9 @@ impl<E> EventQueue<E> {
                 self.in_ring -= self.ring[i].len();
                 let mut items = std::mem::take(&mut self.ring[i]);
                 self.current.extend(items.drain(..));
-                self.ring[i] = items;
+                if self.spare.len() < MAX_SPARE_BUFFERS {
+                    self.spare.push(items);
+                }
             }
             // Overflow events whose slot has come into the horizon.
             while let Some(top) = self.overflow.peek() {

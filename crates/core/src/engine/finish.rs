@@ -18,6 +18,8 @@ fn request_summary(c: &ClientStats, running_seconds: f64) -> RequestSummary {
         .filter(|(_, n)| **n > 0)
         .map(|(i, n)| (Fail::NAMES[i].to_string(), *n))
         .collect();
+    let [p50, p95, p99] = c.latency_all.quantiles_ms([0.5, 0.95, 0.99]);
+    let [ok_p50, ok_p95, ok_p99] = c.latency_ok.quantiles_ms([0.5, 0.95, 0.99]);
     RequestSummary {
         issued: c.issued,
         succeeded: c.ok,
@@ -33,12 +35,12 @@ fn request_summary(c: &ClientStats, running_seconds: f64) -> RequestSummary {
         } else {
             0.0
         },
-        latency_ms_p50: c.latency_all.quantile_ms(0.5),
-        latency_ms_p95: c.latency_all.quantile_ms(0.95),
-        latency_ms_p99: c.latency_all.quantile_ms(0.99),
-        success_latency_ms_p50: c.latency_ok.quantile_ms(0.5),
-        success_latency_ms_p95: c.latency_ok.quantile_ms(0.95),
-        success_latency_ms_p99: c.latency_ok.quantile_ms(0.99),
+        latency_ms_p50: p50,
+        latency_ms_p95: p95,
+        latency_ms_p99: p99,
+        success_latency_ms_p50: ok_p50,
+        success_latency_ms_p95: ok_p95,
+        success_latency_ms_p99: ok_p99,
         failures_by_reason,
     }
 }

@@ -90,9 +90,10 @@ impl World {
         let answered = c.interval_ok + c.interval_failed;
         rec.push(ids.rate, Some(answered as f64 / dt));
         rec.push(ids.fail_rate, Some(c.interval_failed as f64 / dt));
-        rec.push(ids.p50, c.interval.quantile_ms(0.50));
-        rec.push(ids.p95, c.interval.quantile_ms(0.95));
-        rec.push(ids.p99, c.interval.quantile_ms(0.99));
+        let [p50, p95, p99] = c.interval.quantiles_ms([0.50, 0.95, 0.99]);
+        rec.push(ids.p50, p50);
+        rec.push(ids.p95, p95);
+        rec.push(ids.p99, p99);
         c.interval.clear();
         c.interval_ok = 0;
         c.interval_failed = 0;
@@ -197,9 +198,7 @@ impl World {
             t.peak_util = t.peak_util.max(u);
         }
         let st = &mut service.stats;
-        let p50 = st.interval.quantile_ms(0.5);
-        let p95 = st.interval.quantile_ms(0.95);
-        let p99 = st.interval.quantile_ms(0.99);
+        let [p50, p95, p99] = st.interval.quantiles_ms([0.5, 0.95, 0.99]);
         let rate = (st.interval_ok + st.interval_failed) as f64 / dt;
         let fail_rate = st.interval_failed as f64 / dt;
         st.window.merge(&st.interval);
