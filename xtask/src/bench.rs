@@ -4,6 +4,7 @@
 //!   second and wall time for the full preset duration (median of runs);
 //! * its scaling from 100 to 20,000 users, and `incident sweep` on one
 //!   thread and on every core;
+//! * against the same leak written in SimPy (tests/peers);
 //! * the bundle: wasm + js + css, raw and gzipped;
 //! * in the browser: slider-to-redraw time, long tasks while dragging and
 //!   Lighthouse scores (tests/browser/bench.mjs).
@@ -203,6 +204,8 @@ pub fn run(quick: bool) -> Result {
     simulator()?;
     scaling()?;
     sweep()?;
+    let incident = root().join("target").join("release").join("incident");
+    crate::peer::bench(&incident)?;
     if quick {
         return Ok(());
     }

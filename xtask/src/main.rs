@@ -9,6 +9,7 @@
 
 mod bench;
 mod bundle;
+mod peer;
 mod server;
 mod setup;
 mod tasks;

@@ -78,8 +78,9 @@ pub fn all(needs: Needs) -> Result {
     if needs.browser || needs.bench {
         node_modules()?;
     }
-    // The export tests (locust, kubernetes-validate) run with the others.
-    if needs.browser || needs.docker {
+    // The export tests (locust, kubernetes-validate) run with the others;
+    // the bench runs the SimPy peer.
+    if needs.browser || needs.docker || needs.bench {
         python_packages()?;
     }
     Ok(())
@@ -401,18 +402,49 @@ fn apt_packages(packages: &[&str]) -> Result {
     )
 }
 
-/// The venv the export tests' tools live in (locust, kubernetes-validate).
+/// How a Python package shows it is installed in the venv.
+enum Present {
+    Executable(&'static str),
+    Module(&'static str),
+}
+
+impl Present {
+    fn name(&self) -> &'static str {
+        match self {
+            Present::Executable(name) | Present::Module(name) => name,
+        }
+    }
+
+    fn check(&self, bin: &std::path::Path) -> bool {
+        match self {
+            Present::Executable(exe) => bin.join(exe).exists(),
+            Present::Module(module) => Command::new(bin.join("python"))
+                .args(["-c", &format!("import {module}")])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success()),
+        }
+    }
+}
+
+/// The venv the export tests' tools (locust, kubernetes-validate) and the
+/// bench's SimPy live in.
 pub fn python_bin() -> std::path::PathBuf {
     tools_dir().join("venv").join("bin")
 }
 
 /// Python tools in a venv of their own under target/tools: system Pythons
-/// refuse `pip install` (PEP 668), and the versions stay pinned.
-fn python_packages() -> Result {
-    // (executable, pip requirement)
+/// refuse `pip install` (PEP 668), and the versions stay pinned. SimPy is
+/// the bench's peer (tests/peers); it has no executable, so its import tells.
+pub fn python_packages() -> Result {
+    // (what to look for, pip requirement)
     let wanted = [
-        ("locust", "locust==2.47.0"),
-        ("kubernetes-validate", "kubernetes-validate==1.37.0"),
+        (Present::Executable("locust"), "locust==2.47.0"),
+        (
+            Present::Executable("kubernetes-validate"),
+            "kubernetes-validate==1.37.0",
+        ),
+        (Present::Module("simpy"), "simpy==4.1.1"),
     ];
     let bin = python_bin();
     if !bin.join("python").exists() {
@@ -430,13 +462,16 @@ fn python_packages() -> Result {
             run(c)?;
         }
     }
-    let missing: Vec<&str> = wanted
-        .iter()
-        .filter(|(exe, _)| !bin.join(exe).exists())
-        .map(|(_, r)| *r)
-        .collect();
-    for (exe, _) in wanted.iter().filter(|(exe, _)| bin.join(exe).exists()) {
-        note(&format!("{exe} (PyPI, target/tools/venv): present"));
+    let mut missing = Vec::new();
+    for (present, requirement) in &wanted {
+        if present.check(&bin) {
+            note(&format!(
+                "{} (PyPI, target/tools/venv): present",
+                present.name()
+            ));
+        } else {
+            missing.push(*requirement);
+        }
     }
     if missing.is_empty() {
         return Ok(());

@@ -131,6 +131,10 @@ impl ServiceAlerts {
             let started = *self.started_s.get_or_insert(t);
             // Start-up allocation is not a leak: the trend rules wait.
             if t - started >= spec.warmup.as_secs_f64() {
+                debug_assert!(
+                    self.history.back().is_none_or(|(ht, _)| *ht <= t),
+                    "the trend history stays in time order (the rules bisect it)"
+                );
                 self.history.push_back((t, ws));
                 if self.history.len() > MAX_HISTORY {
                     self.history.pop_front();
@@ -197,7 +201,10 @@ impl Verdict {
     /// least half the window is there.
     fn growth(&mut self, spec: &AlertSpec, history: &VecDeque<(f64, f64)>, t: f64, ws: f64) {
         let window = spec.growth_window.as_secs_f64();
-        let Some(&(t0, ws0)) = history.iter().find(|(ht, _)| *ht >= t - window - 1e-9) else {
+        // The history is in time order: the oldest sample inside the window
+        // is found by bisection, not by a scan every sample.
+        let first = history.partition_point(|(ht, _)| *ht < t - window - 1e-9);
+        let Some(&(t0, ws0)) = history.get(first) else {
             return;
         };
         if t - t0 >= window * 0.5 {
@@ -227,7 +234,8 @@ impl Verdict {
             .map(|(ht, _)| t - ht.max(pred_from))
             .unwrap_or(0.0);
         if span >= window / 2.0 {
-            let points = history.iter().copied().filter(|(ht, _)| *ht >= pred_from);
+            let first = history.partition_point(|(ht, _)| *ht < pred_from);
+            let points = history.range(first..).copied();
             if let Some(slope) = slope_per_s(points).filter(|slope| *slope > 0.0) {
                 // At the limit the eta is zero: the message says so instead
                 // of "OOM in 1 s" (see `AlertEngine::message`).
@@ -256,8 +264,8 @@ pub struct Transition {
 }
 
 /// Least-squares slope of (t, y), per second. `None` with fewer than 3 points.
-pub fn slope_per_s(points: impl Iterator<Item = (f64, f64)> + Clone) -> Option<f64> {
-    let n = points.clone().count();
+pub fn slope_per_s(points: impl ExactSizeIterator<Item = (f64, f64)> + Clone) -> Option<f64> {
+    let n = points.len();
     if n < 3 {
         return None;
     }
