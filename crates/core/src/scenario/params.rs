@@ -346,6 +346,20 @@ pub fn list_params(scenario: &Scenario) -> Vec<ParamInfo> {
             }
         }
     });
+    for path in optional_paths(scenario) {
+        let joined = path.join(".");
+        if out.iter().any(|p| p.path == joined) {
+            continue;
+        }
+        if let Some(rule) = find_rule(&path) {
+            out.push(info(joined, rule, None));
+        }
+    }
+    out
+}
+
+/// The optional knobs `list_params` lists as "none" when they are unset.
+fn optional_paths(scenario: &Scenario) -> Vec<Vec<String>> {
     let mut optional: Vec<Vec<String>> = Vec::new();
     for (name, service) in &scenario.services {
         for field in OPTIONAL_SERVICE_FIELDS {
@@ -362,21 +376,48 @@ pub fn list_params(scenario: &Scenario) -> Vec<ParamInfo> {
     }
     optional.push(vec!["workload".into(), "start_at".into()]);
     optional.push(vec!["workload".into(), "stop_at".into()]);
-    for path in optional {
-        let joined = path.join(".");
-        if out.iter().any(|p| p.path == joined) {
-            continue;
-        }
-        if let Some(rule) = find_rule(&path) {
-            out.push(info(joined, rule, None));
-        }
-    }
-    out
+    optional
 }
 
-/// Looks up one parameter by path.
+/// The leaf at `segments` of the scenario's tree, as `walk` reaches it.
+fn leaf_at<'a>(tree: &'a Value, segments: &[String]) -> Option<&'a Value> {
+    let mut node = tree;
+    for segment in segments {
+        node = match node {
+            Value::Object(map) => map.get(segment)?,
+            Value::Array(items) => {
+                let i: usize = segment.parse().ok()?;
+                // Only the spelling `walk` gives an index ("3", not "03").
+                if i.to_string() != *segment {
+                    return None;
+                }
+                items.get(i)?
+            }
+            _ => return None,
+        };
+    }
+    (!node.is_object() && !node.is_array()).then_some(node)
+}
+
+/// Looks up one parameter by path: what `list_params` lists for it, without
+/// listing the rest (a sweep and a lesson's `param(...)` ask for one).
 pub fn find_param(scenario: &Scenario, path: &str) -> Option<ParamInfo> {
-    list_params(scenario).into_iter().find(|p| p.path == path)
+    let segments: Vec<String> = path.split('.').map(String::from).collect();
+    if matches!(
+        segments.first().map(String::as_str),
+        Some("controls" | "claims")
+    ) {
+        return None;
+    }
+    let rule = find_rule(&segments)?;
+    let tree = serde_json::to_value(scenario).ok()?;
+    match leaf_at(&tree, &segments) {
+        Some(leaf) => Some(info(path.to_string(), rule, Some(leaf))),
+        None if optional_paths(scenario).contains(&segments) => {
+            Some(info(path.to_string(), rule, None))
+        }
+        None => None,
+    }
 }
 
 fn check_number(rule: &Rule, path: &str, text: &str, n: f64) -> Result<(), String> {
@@ -601,6 +642,28 @@ mod tests {
         assert!(children_of(&p("workload")).unwrap().contains(&"users"));
         assert!(find_rule(&p("flags.kafkaQueueProblems.variants.on")).is_some());
         assert!(find_rule(&p("workload.userz")).is_none());
+    }
+
+    #[test]
+    fn one_lookup_finds_what_the_listing_lists() {
+        for name in crate::presets::names() {
+            let sc = crate::presets::load(name).unwrap();
+            let listed = list_params(&sc);
+            for param in &listed {
+                assert_eq!(find_param(&sc, &param.path).as_ref(), Some(param), "{name}");
+            }
+            for path in [
+                "workload.userz",
+                "controls.0",
+                "workload.tasks.00.weight",
+                "services",
+                "services.nope.memory_limit",
+                "",
+            ] {
+                let in_list = listed.iter().any(|p| p.path == path);
+                assert_eq!(find_param(&sc, path).is_some(), in_list, "{name}: {path}");
+            }
+        }
     }
 
     #[test]

@@ -148,10 +148,7 @@ fn first_alert(trace: &Trace, service: &str) -> Option<String> {
 }
 
 fn param_value(trace: &Trace, path: &str) -> Option<String> {
-    crate::scenario::list_params(&trace.scenario)
-        .into_iter()
-        .find(|p| p.path == path)
-        .map(|p| p.value)
+    crate::scenario::find_param(&trace.scenario, path).map(|p| p.value)
 }
 
 /// The GC rate over the last sample interval that ends by `at`.
