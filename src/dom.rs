@@ -148,6 +148,20 @@ pub fn yield_then(f: impl FnOnce() + 'static) {
     }
 }
 
+/// The page's wasm linear memory, in bytes. It grows and never shrinks, so
+/// over a long session it is the high-water mark: a leak shows as growth.
+pub fn wasm_memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        const PAGE_BYTES: usize = 65_536;
+        (core::arch::wasm32::memory_size::<0>() * PAGE_BYTES) as f64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
 /// Records a number for tests and benchmarks under `window.__incidentLab[key]`.
 pub fn record_metric(key: &str, value: f64) {
     let w = window();

@@ -81,6 +81,7 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
         }
         if let Some(t0) = app.changed_at.get_untracked() {
             crate::dom::record_metric("redrawMs", crate::dom::now_ms() - t0);
+            crate::dom::record_metric("wasmMemoryBytes", crate::dom::wasm_memory_bytes());
             app.changed_at.set(None);
         }
         if let Some(root) = document().get_element_by_id("charts") {

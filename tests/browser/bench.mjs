@@ -4,10 +4,14 @@
 //      the page with performance.now() (window.__incidentLab.redrawMs);
 //   1b. the failure map: its default grid drawn, per checkout preset;
 //   2. the longest main-thread task while dragging a slider, for every preset;
+//   2b. memory in the tab over minutes of dragging (MEMORY_DRAG_S, 300 by
+//      default): the JS heap after a forced collection and the wasm linear
+//      memory, at the start and at the end;
 //   3. Lighthouse accessibility and performance scores of the built site, on
 //      desktop and on Lighthouse's default, mobile (simulated 4x slower CPU
 //      and slow 4G); both are held to the budgets.
 // Prints numbers and whether each budget holds; exits 1 if one does not.
+// BENCH_ONLY=redraw,map,longtasks,memory,lighthouse runs only those parts.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +28,12 @@ const LIGHTHOUSE_A11Y_BUDGET = 95;
 const LIGHTHOUSE_PERF_BUDGET = 90;
 const MOVES_PER_PRESET = 12;
 const MAP_MS_AT_4X_BUDGET = 2000;
+// Seconds of dragging for the memory figure, and how much either memory may
+// grow over them and still count as flat.
+const MEMORY_DRAG_S = Number(process.env.MEMORY_DRAG_S ?? 300);
+const MEMORY_GROWTH_BUDGET = 0.1;
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const wants = (part) => !ONLY || ONLY.includes(part);
 const MAP_PRESETS = ['checkout-gradual', 'checkout-spike', 'checkout-healthy-broker'];
 
 const median = (xs) => {
@@ -117,6 +127,43 @@ async function drawMap(preset, rate) {
   return m;
 }
 
+/// The JS heap after a forced collection, and the wasm memory the app
+/// reported at its last redraw, in bytes.
+async function tabMemory(page, cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = await cdp.send('Runtime.getHeapUsage');
+  const wasm = await page.evaluate(() => window.__incidentLab?.wasmMemoryBytes?.at(-1) ?? null);
+  return { jsHeap: heap.usedSize, wasm };
+}
+
+/// Drags the first slider back and forth for `seconds`, as a learner
+/// exploring does, and reads the tab's memory before and after.
+async function memoryOverDrag(preset, seconds) {
+  const { page, context } = await openPage(browser, `?preset=${preset}`);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('HeapProfiler.enable');
+  // Warm-up: wasm memory never shrinks, so its start reading is taken after
+  // the slider has visited its whole range (the largest run sets the
+  // high-water mark) and after one drag.
+  const slider = await firstSlider(page);
+  for (const position of [0, 250, 500, 750, 1000, 500]) {
+    const before = await drawCount(page);
+    await slider.fill(String(position));
+    await ready(page, before);
+  }
+  await dragAndWatch(page);
+  const start = await tabMemory(page, cdp);
+  const until = Date.now() + seconds * 1000;
+  let drags = 0;
+  while (Date.now() < until) {
+    await dragAndWatch(page);
+    drags += 1;
+  }
+  const end = await tabMemory(page, cdp);
+  await context.close();
+  return { start, end, drags };
+}
+
 async function lighthouse(url) {
   const { default: run } = await import('lighthouse');
   const { default: desktop } = await import('lighthouse/core/config/desktop-config.js');
@@ -197,7 +244,7 @@ try {
   for (const [rate, budget] of [
     [1, REDRAW_MS_MEDIAN_BUDGET],
     [4, REDRAW_MS_MEDIAN_AT_4X_BUDGET],
-  ]) {
+  ].filter(() => wants('redraw'))) {
     console.log(
       '\n  Slider change -> charts redrawn, CPU %s (median of %d moves, in-page performance.now())',
       rate === 1 ? 'unthrottled' : `throttled ${rate}x`,
@@ -224,7 +271,7 @@ try {
   }
 
   console.log('\n  Failure map, default axes (in-page performance.now(), from the click to the last cell drawn)');
-  for (const preset of MAP_PRESETS) {
+  for (const preset of MAP_PRESETS.filter(() => wants('map'))) {
     const plain = await drawMap(preset, 1);
     const slowPage = await drawMap(preset, 4);
     const workerMs = plain.cellMs.reduce((a, b) => a + b, 0) / Math.min(plain.workers, 8);
@@ -236,7 +283,7 @@ try {
   }
 
   console.log('\n  Longest main-thread task while dragging the first slider (Long Tasks API)');
-  for (const preset of presets) {
+  for (const preset of presets.filter(() => wants('longtasks'))) {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     await context.addInitScript(LONG_TASK_OBSERVER);
     const page = await context.newPage();
@@ -248,16 +295,37 @@ try {
     );
     await context.close();
   }
+
+  if (wants('memory')) await memorySection();
 } finally {
   await browser.close();
 }
 
-console.log('\n  Lighthouse (npm lighthouse driving Debian chromium), reports in %s', ARTIFACTS);
-const scores = await lighthouse(`${BASE_URL}?preset=checkout-spike`);
-for (const [name, s] of Object.entries(scores)) {
-  console.log(
-    `    ${name.padEnd(8)} accessibility ${s.accessibility} (${verdict(s.accessibility >= LIGHTHOUSE_A11Y_BUDGET)})   performance ${s.performance} (${verdict(s.performance >= LIGHTHOUSE_PERF_BUDGET)})   LCP ${fixed(s.lcpMs)} ms, TBT ${fixed(s.tbtMs)} ms${s.failedA11y.length ? `   a11y audits not passed: ${s.failedA11y.join(', ')}` : ''}`,
-  );
+async function memorySection() {
+  console.log(`\n  Memory in the tab over ${MEMORY_DRAG_S} s of dragging (checkout-gradual; JS heap after a forced GC, wasm linear memory)`);
+  const mem = await memoryOverDrag('checkout-gradual', MEMORY_DRAG_S);
+  const mib = (b) => (b === null ? '—' : (b / 1048576).toFixed(2));
+  for (const [name, a, b] of [
+    ['JS heap', mem.start.jsHeap, mem.end.jsHeap],
+    ['wasm memory', mem.start.wasm, mem.end.wasm],
+  ]) {
+    const growth = a && b !== null ? b / a - 1 : null;
+    console.log(
+      `    ${name.padEnd(12)} start ${mib(a).padStart(7)} MiB   end ${mib(b).padStart(7)} MiB   ${growth === null ? '' : `${(growth * 100).toFixed(1)} %`}` +
+        `   (budget +${MEMORY_GROWTH_BUDGET * 100} %: ${verdict(growth !== null && growth <= MEMORY_GROWTH_BUDGET)})`,
+    );
+  }
+  console.log(`    ${mem.drags} drags of 31 input events each`);
+}
+
+if (wants('lighthouse')) {
+  console.log('\n  Lighthouse (npm lighthouse driving Debian chromium), reports in %s', ARTIFACTS);
+  const scores = await lighthouse(`${BASE_URL}?preset=checkout-spike`);
+  for (const [name, s] of Object.entries(scores)) {
+    console.log(
+      `    ${name.padEnd(8)} accessibility ${s.accessibility} (${verdict(s.accessibility >= LIGHTHOUSE_A11Y_BUDGET)})   performance ${s.performance} (${verdict(s.performance >= LIGHTHOUSE_PERF_BUDGET)})   LCP ${fixed(s.lcpMs)} ms, TBT ${fixed(s.tbtMs)} ms${s.failedA11y.length ? `   a11y audits not passed: ${s.failedA11y.join(', ')}` : ''}`,
+    );
+  }
 }
 
 if (failures > 0) {
