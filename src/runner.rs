@@ -7,8 +7,14 @@ use incident_core::{Scenario, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Time one slice may take before it yields.
-const SLICE_MS: f64 = 10.0;
+/// Time one slice may take before it yields: under the 50 ms a task may
+/// take before it is a long task, and long enough that the frames between
+/// slices (style, layout, paint of the whole page) do not cost more than
+/// the slices themselves on a slow CPU.
+const SLICE_MS: f64 = 25.0;
+/// A run shows its progress only once it has taken this long: a short run's
+/// bar would only flash, and every update re-lays the page out.
+const PROGRESS_AFTER_MS: f64 = 150.0;
 /// Events between clock checks.
 const CHUNK: u64 = 2_000;
 
@@ -89,7 +95,9 @@ fn slice(
         });
         return;
     }
-    let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
-    progress(p);
+    if crate::dom::now_ms() - started > PROGRESS_AFTER_MS {
+        let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
+        progress(p);
+    }
     crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
 }

@@ -47,8 +47,11 @@ pub fn px(app: &AppState) -> Px {
 
 const PROJECTOR_ZOOM: f64 = 1.3;
 
-/// Time the charts may take in one task before the rest wait for the next.
-const DRAW_SLICE_MS: f64 = 10.0;
+/// Time the charts may take in one task before the rest wait for the next:
+/// under a long task's 50 ms, and long enough that a slow CPU draws them all
+/// in one or two tasks (each task's canvases are painted and composited in
+/// a frame of their own, which costs more than drawing them).
+const DRAW_SLICE_MS: f64 = 30.0;
 
 /// Draws the charts a few per task (each takes a few milliseconds), then
 /// records how long the change took to reach the screen.
@@ -79,7 +82,10 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
             crate::dom::yield_then(move || step(app, slots, i, generation, mine));
             return;
         }
-        if let Some(t0) = app.changed_at.get_untracked() {
+        // The change has reached the screen once its own run is drawn: not
+        // while a run is still going (the charts show the one before).
+        let run_in_flight = app.progress.get_untracked().is_some();
+        if let Some(t0) = app.changed_at.get_untracked().filter(|_| !run_in_flight) {
             crate::dom::record_metric("redrawMs", crate::dom::now_ms() - t0);
             crate::dom::record_metric("wasmMemoryBytes", crate::dom::wasm_memory_bytes());
             app.changed_at.set(None);
@@ -203,6 +209,10 @@ pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
             (None, _) => all,
         }
     });
+    // Only projector mode of the share state redraws: a slider's input
+    // updates the rest (the link) before its run starts, and redrawing the
+    // old run then is wasted work.
+    let projector = Memo::new(move |_| app.share.with(|s| s.projector));
     let cutoff = move || {
         app.cutoff_s
             .get()
@@ -235,16 +245,14 @@ pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
                     app.layout.track();
                     app.service.track();
                     app.cutoff_s.track();
-                    app.share.with(|s| s.projector);
+                    let _projector_mode = projector.get();
                     let mine = generation.get() + 1;
                     generation.set(mine);
                     let (slots, generation) = (to_draw.clone(), generation.clone());
                     // After the DOM has laid the canvases out, and in a task of
                     // its own: drawn inside the frame callback, a chart's
                     // milliseconds add to the frame's layout and paint.
-                    request_animation_frame(move || {
-                        crate::dom::yield_then(move || draw_all(app, slots, generation, mine))
-                    });
+                    crate::dom::yield_then(move || draw_all(app, slots, generation, mine));
                 });
                 slots.into_iter().map(|slot| view! { <Chart chart=slot /> }).collect_view()
             }}

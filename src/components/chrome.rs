@@ -261,7 +261,8 @@ fn headline_html(h: &mut Html, s: &RunSummary) {
 
 fn summary_html(app: AppState) -> String {
     let mut h = Html::new();
-    if let Some(p) = app.progress.get() {
+    // A run reports progress only once it is long enough to need a bar.
+    if let Some(p) = app.progress.get().filter(|p| *p > 0.0) {
         progress_html(&mut h, p);
     }
     if app.scrub_max_s.get().is_some() {
@@ -284,7 +285,10 @@ fn summary_html(app: AppState) -> String {
 #[component]
 pub fn Summary() -> impl IntoView {
     let app = expect_context::<AppState>();
-    view! { <section class="summary" aria-live="polite" inner_html=move || summary_html(app)></section> }
+    // A memo: the section is rewritten only when its text changes, not each
+    // time a run starts (which leaves the summary as it was).
+    let html = Memo::new(move |_| summary_html(app));
+    view! { <section class="summary" aria-live="polite" inner_html=move || html.get()></section> }
 }
 
 #[component]

@@ -253,6 +253,28 @@ test('the page and the native CLI compute the same trace hash', async () => {
   }
 });
 
+test('a change made while a run is going cancels that run: only the last one finishes, and it is the CLI\'s', async () => {
+  const { page, context, problems } = await openPage(browser, '?preset=sockshop-hybrid');
+  // A slow CPU, so the first run is still going when the second change comes.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  const finished = () => page.evaluate(() => window.__incidentLab?.simMs?.length ?? 0);
+  const runsBefore = await finished();
+  const before = await drawCount(page);
+  const input = page.locator('.control[data-param="workload.users"] input.typed');
+  await input.fill('600');
+  await input.press('Enter');
+  await input.fill('650');
+  await input.press('Enter');
+  await ready(page, before);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  assert.equal(await finished(), runsBefore + 1, 'the run for 600 users was cancelled');
+  const native = nativeSummary('sockshop-hybrid', ['--set', 'workload.users=650']);
+  assert.equal(await hashOf(page), native.trace_hash);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a bad link shows a notice and loads defaults', async () => {
   const { page, context, problems } = await openPage(
     browser,
