@@ -148,6 +148,32 @@ pub fn yield_then(f: impl FnOnce() + 'static) {
     }
 }
 
+/// Slice length until the page's first run is on screen.
+const LOAD_SLICE_MS: f64 = 10.0;
+
+thread_local! {
+    static FIRST_SCREEN_DRAWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called once the first run's charts are drawn.
+pub fn mark_first_screen_drawn() {
+    FIRST_SCREEN_DRAWN.with(|d| d.set(true));
+}
+
+/// How long one slice of work (a run, the charts) may hold the thread. While
+/// the page loads, 10 ms: it must answer a first input at once, and
+/// Lighthouse models a slow phone by scaling every task of the load four
+/// times. Afterwards `settled_ms`: slices are measured in wall time, so they
+/// stay that short on a slow CPU too, and fewer yields mean fewer frames of
+/// the whole page between a learner's change and its charts.
+pub fn slice_ms(settled_ms: f64) -> f64 {
+    if FIRST_SCREEN_DRAWN.with(|d| d.get()) {
+        settled_ms
+    } else {
+        LOAD_SLICE_MS
+    }
+}
+
 /// The page's wasm linear memory, in bytes. It grows and never shrinks, so
 /// over a long session it is the high-water mark: a leak shows as growth.
 pub fn wasm_memory_bytes() -> f64 {

@@ -7,10 +7,10 @@ use incident_core::{Scenario, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Time one slice may take before it yields: under the 50 ms a task may
-/// take before it is a long task, and long enough that the frames between
-/// slices (style, layout, paint of the whole page) do not cost more than
-/// the slices themselves on a slow CPU.
+/// Time one slice may take before it yields, once the page is up (see
+/// `dom::slice_ms`): under the 50 ms a task may take before it is a long
+/// task, and long enough that the frames between slices (style, layout and
+/// paint of the whole page) do not cost more than the slices themselves.
 const SLICE_MS: f64 = 25.0;
 /// A run shows its progress only once it has taken this long: a short run's
 /// bar would only flash, and every update re-lays the page out.
@@ -64,6 +64,7 @@ fn slice(
         return;
     }
     let begin = crate::dom::now_ms();
+    let slice_ms = crate::dom::slice_ms(SLICE_MS);
     let finished = {
         let mut guard = world.borrow_mut();
         let Some(w) = guard.as_mut() else { return };
@@ -71,7 +72,7 @@ fn slice(
             if w.advance(CHUNK) {
                 break true;
             }
-            if crate::dom::now_ms() - begin > SLICE_MS {
+            if crate::dom::now_ms() - begin > slice_ms {
                 break false;
             }
         }

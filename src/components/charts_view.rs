@@ -47,10 +47,11 @@ pub fn px(app: &AppState) -> Px {
 
 const PROJECTOR_ZOOM: f64 = 1.3;
 
-/// Time the charts may take in one task before the rest wait for the next:
-/// under a long task's 50 ms, and long enough that a slow CPU draws them all
-/// in one or two tasks (each task's canvases are painted and composited in
-/// a frame of their own, which costs more than drawing them).
+/// Time the charts may take in one task before the rest wait for the next,
+/// once the page is up (see `dom::slice_ms`): under a long task's 50 ms, and
+/// long enough that a slow CPU draws them all in one or two tasks (each
+/// task's canvases are painted and composited in a frame of their own,
+/// which costs more than drawing them).
 const DRAW_SLICE_MS: f64 = 30.0;
 
 /// Draws the charts a few per task (each takes a few milliseconds), then
@@ -73,8 +74,9 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
             return;
         }
         let begin = crate::dom::now_ms();
+        let slice_ms = crate::dom::slice_ms(DRAW_SLICE_MS);
         let mut i = i;
-        while i < slots.len() && crate::dom::now_ms() - begin < DRAW_SLICE_MS {
+        while i < slots.len() && crate::dom::now_ms() - begin < slice_ms {
             draw_one(&app, &slots[i]);
             i += 1;
         }
@@ -85,6 +87,9 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
         // The change has reached the screen once its own run is drawn: not
         // while a run is still going (the charts show the one before).
         let run_in_flight = app.progress.get_untracked().is_some();
+        if !run_in_flight && app.trace.with_untracked(Option::is_some) {
+            crate::dom::mark_first_screen_drawn();
+        }
         if let Some(t0) = app.changed_at.get_untracked().filter(|_| !run_in_flight) {
             crate::dom::record_metric("redrawMs", crate::dom::now_ms() - t0);
             crate::dom::record_metric("wasmMemoryBytes", crate::dom::wasm_memory_bytes());
