@@ -448,7 +448,7 @@ pub fn compute_headlines(app: AppState) {
         }
         let name = names[i];
         if let Some(sc) = presets::load(name) {
-            thread_local! { static GALLERY: Runner = Runner::default(); }
+            thread_local! { static GALLERY: Runner = Runner::background(); }
             GALLERY.with(|r| {
                 r.start(
                     &sc,

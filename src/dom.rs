@@ -148,8 +148,9 @@ pub fn yield_then(f: impl FnOnce() + 'static) {
     }
 }
 
-/// Slice length until the page's first run is on screen.
-const LOAD_SLICE_MS: f64 = 10.0;
+/// Slice length until the page's first run is on screen, and always for
+/// background work.
+pub const LOAD_SLICE_MS: f64 = 10.0;
 
 thread_local! {
     static FIRST_SCREEN_DRAWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };

@@ -21,9 +21,19 @@ const CHUNK: u64 = 2_000;
 #[derive(Clone, Default)]
 pub struct Runner {
     generation: Rc<Cell<u64>>,
+    /// Background work (the gallery's headlines) keeps the load's short
+    /// slices: it must never hold the thread while the learner may act.
+    background: bool,
 }
 
 impl Runner {
+    pub fn background() -> Runner {
+        Runner {
+            background: true,
+            ..Runner::default()
+        }
+    }
+
     /// Starts a run; `progress` gets 0..1 between slices, `done` the trace
     /// and the wall time it took in milliseconds.
     pub fn start(
@@ -40,9 +50,16 @@ impl Runner {
         // Boxed: one copy of the slicing code for every caller.
         let done: Done = Rc::new(RefCell::new(Some(Box::new(done))));
         let progress: Rc<dyn Fn(f64)> = Rc::new(progress);
+        let run = Run {
+            world,
+            current,
+            generation,
+            started,
+            background: self.background,
+        };
         // The first slice runs in its own task, so the input event that
         // started the run returns at once.
-        crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
+        crate::dom::yield_then(move || slice(run, progress, done));
     }
 
     pub fn cancel(&self) {
@@ -52,21 +69,37 @@ impl Runner {
 
 type Done = Rc<RefCell<Option<Box<dyn FnOnce(Trace, f64)>>>>;
 
-fn slice(
+/// One run in progress, handed from slice to slice.
+struct Run {
     world: Rc<RefCell<Option<World>>>,
     current: Rc<Cell<u64>>,
     generation: u64,
     started: f64,
-    progress: Rc<dyn Fn(f64)>,
-    done: Done,
-) {
-    if current.get() != generation {
+    background: bool,
+}
+
+impl Run {
+    fn stale(&self) -> bool {
+        self.current.get() != self.generation
+    }
+
+    fn slice_ms(&self) -> f64 {
+        if self.background {
+            crate::dom::LOAD_SLICE_MS
+        } else {
+            crate::dom::slice_ms(SLICE_MS)
+        }
+    }
+}
+
+fn slice(run: Run, progress: Rc<dyn Fn(f64)>, done: Done) {
+    if run.stale() {
         return;
     }
     let begin = crate::dom::now_ms();
-    let slice_ms = crate::dom::slice_ms(SLICE_MS);
+    let slice_ms = run.slice_ms();
     let finished = {
-        let mut guard = world.borrow_mut();
+        let mut guard = run.world.borrow_mut();
         let Some(w) = guard.as_mut() else { return };
         loop {
             if w.advance(CHUNK) {
@@ -80,25 +113,32 @@ fn slice(
     if finished {
         // Building the trace and drawing it get a task of their own, so no
         // task holds both a full slice and that work.
-        crate::dom::yield_then(move || {
-            if current.get() != generation {
-                return;
-            }
-            let t0 = crate::dom::now_ms();
-            let Some(w) = world.borrow_mut().take() else {
-                return;
-            };
-            let trace = w.into_trace();
-            crate::dom::record_metric("traceMs", crate::dom::now_ms() - t0);
-            if let Some(d) = done.borrow_mut().take() {
-                d(trace, crate::dom::now_ms() - started);
-            }
-        });
+        crate::dom::yield_then(move || finish(run, done));
         return;
     }
-    if crate::dom::now_ms() - started > PROGRESS_AFTER_MS {
-        let p = world.borrow().as_ref().map(|w| w.progress()).unwrap_or(1.0);
+    if crate::dom::now_ms() - run.started > PROGRESS_AFTER_MS {
+        let p = run
+            .world
+            .borrow()
+            .as_ref()
+            .map(|w| w.progress())
+            .unwrap_or(1.0);
         progress(p);
     }
-    crate::dom::yield_then(move || slice(world, current, generation, started, progress, done));
+    crate::dom::yield_then(move || slice(run, progress, done));
+}
+
+fn finish(run: Run, done: Done) {
+    if run.stale() {
+        return;
+    }
+    let t0 = crate::dom::now_ms();
+    let Some(w) = run.world.borrow_mut().take() else {
+        return;
+    };
+    let trace = w.into_trace();
+    crate::dom::record_metric("traceMs", crate::dom::now_ms() - t0);
+    if let Some(d) = done.borrow_mut().take() {
+        d(trace, crate::dom::now_ms() - run.started);
+    }
 }
