@@ -261,11 +261,18 @@ test('a change made while a run is going cancels that run: only the last one fin
   const finished = () => page.evaluate(() => window.__incidentLab?.simMs?.length ?? 0);
   const runsBefore = await finished();
   const before = await drawCount(page);
-  const input = page.locator('.control[data-param="workload.users"] input.typed');
-  await input.fill('600');
-  await input.press('Enter');
-  await input.fill('650');
-  await input.press('Enter');
+  // Straight to the input's change event: Playwright's own checks before a
+  // fill can take longer than the run on a throttled page.
+  const setUsers = (n) =>
+    page.evaluate((value) => {
+      const input = document.querySelector('.control[data-param="workload.users"] input.typed');
+      input.value = String(value);
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, n);
+  await setUsers(600);
+  // The run for 600 users is going (a few hundred ms at 4x) when the next change comes.
+  await page.waitForSelector('#app[data-status="running"]');
+  await setUsers(650);
   await ready(page, before);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   assert.equal(await finished(), runsBefore + 1, 'the run for 600 users was cancelled');
