@@ -128,26 +128,17 @@ fn sweep() -> Result {
     c.args(["build", "--release", "-q", "-p", "incident-harness"]);
     util::run(c)?;
     let binary = root().join("target").join("release").join("incident");
-    let time = |threads: &str| -> std::result::Result<f64, String> {
-        let mut walls = Vec::new();
-        for _ in 0..3 {
-            let started = Instant::now();
-            let out = std::process::Command::new(&binary)
-                .args(["sweep", "checkout-gradual", "--threads", threads])
+    let time = |threads: &str| {
+        util::process_wall(3, || {
+            let mut c = std::process::Command::new(&binary);
+            c.args(["sweep", "checkout-gradual", "--threads", threads])
                 .args([
                     "--vary",
                     "flags.kafkaQueueProblems.variants.on=100..5000:12:log",
                 ])
-                .args(["--vary", "workload.users=5..100:10:log", "--format", "csv"])
-                .output()
-                .map_err(|e| format!("incident sweep: {e}"))?;
-            if !out.status.success() {
-                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-            }
-            walls.push(started.elapsed().as_secs_f64());
-        }
-        walls.sort_by(|a, b| a.total_cmp(b));
-        Ok(walls[1])
+                .args(["--vary", "workload.users=5..100:10:log", "--format", "csv"]);
+            c
+        })
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = time("1")?;

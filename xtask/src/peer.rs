@@ -5,7 +5,7 @@
 //! models' answers are, so the ratio is between like and like.
 
 use crate::setup;
-use crate::util::{note, root, step, Result};
+use crate::util::{median, note, process_wall, root, step, Result};
 use incident_core::lesson::measure::Measure;
 use incident_core::{presets, simulate};
 use std::path::{Path, PathBuf};
@@ -59,27 +59,6 @@ fn run_peer(incident: &Path, seed: u64) -> Result<PeerRun> {
     })
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values[values.len() / 2]
-}
-
-/// Median wall time of a whole process, in seconds.
-fn process_wall(make: impl Fn() -> Command) -> Result<f64> {
-    let mut walls = Vec::new();
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let out = make()
-            .output()
-            .map_err(|e| format!("cannot start a timed process: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        walls.push(started.elapsed().as_secs_f64());
-    }
-    Ok(median(walls))
-}
-
 /// The model's first OOM after load on `seed`, and its simulation wall time.
 fn model_run(seed: u64) -> Result<(Option<f64>, f64)> {
     let mut sc = presets::load(PRESET).ok_or("checkout-gradual loads")?;
@@ -100,12 +79,12 @@ fn mean(values: &[f64]) -> Option<f64> {
 pub fn bench(incident: &Path) -> Result {
     step("SimPy peer: checkout-gradual written in SimPy (tests/peers), the same parameters");
     setup::python_packages()?;
-    let model_process = process_wall(|| {
+    let model_process = process_wall(RUNS, || {
         let mut c = Command::new(incident);
         c.args(["simulate", PRESET]);
         c
     })?;
-    let peer_process = process_wall(|| {
+    let peer_process = process_wall(RUNS, || {
         let mut c = Command::new(setup::python_bin().join("python"));
         c.arg(peer_script()).arg("--incident").arg(incident);
         c

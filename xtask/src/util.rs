@@ -151,3 +151,26 @@ pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
+
+/// The median of some measurements (at least one).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+/// Median wall time, in seconds, of `runs` runs of a whole process; an
+/// error carries the failed run's standard error.
+pub fn process_wall(runs: usize, make: impl Fn() -> Command) -> Result<f64> {
+    let mut walls = Vec::new();
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        let out = make()
+            .output()
+            .map_err(|e| format!("cannot start a timed process: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        walls.push(started.elapsed().as_secs_f64());
+    }
+    Ok(median(walls))
+}

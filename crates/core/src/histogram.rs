@@ -96,25 +96,7 @@ impl Histogram {
     /// The q-quantile (0..=1) in microseconds, interpolated within its
     /// bucket and never above the largest recorded value. `None` when empty.
     pub fn quantile_micros(&self, q: f64) -> Option<f64> {
-        if self.total == 0 {
-            return None;
-        }
-        let rank = (q.clamp(0.0, 1.0) * self.total as f64).max(1.0);
-        let mut seen = 0u64;
-        for i in self.low..=self.high {
-            let c = self.counts[i] as u64;
-            if c == 0 {
-                continue;
-            }
-            if (seen + c) as f64 >= rank {
-                let within = (rank - seen as f64) / c as f64;
-                let (low, high) = bucket_bounds(i);
-                let value = low + (high - low) * within;
-                return Some(value.min(self.max_micros as f64));
-            }
-            seen += c;
-        }
-        Some(self.max_micros as f64)
+        self.quantiles_micros([q])[0]
     }
 
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
@@ -125,6 +107,11 @@ impl Histogram {
     /// equals `quantile_ms` of it. The sampler asks for P50, P95 and P99
     /// of every service every interval.
     pub fn quantiles_ms<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        self.quantiles_micros(qs).map(|v| v.map(|us| us / 1000.0))
+    }
+
+    /// Several quantiles (ascending) in one scan, in microseconds.
+    fn quantiles_micros<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
         debug_assert!(qs.windows(2).all(|w| w[0] <= w[1]), "ascending");
         let mut out = [None; N];
         if self.total == 0 {
@@ -141,8 +128,7 @@ impl Histogram {
             while next < N && (seen + c) as f64 >= rank_of(qs[next]) {
                 let within = (rank_of(qs[next]) - seen as f64) / c as f64;
                 let (low, high) = bucket_bounds(i);
-                let value = (low + (high - low) * within).min(self.max_micros as f64);
-                out[next] = Some(value / 1000.0);
+                out[next] = Some((low + (high - low) * within).min(self.max_micros as f64));
                 next += 1;
             }
             if next == N {
@@ -151,7 +137,7 @@ impl Histogram {
             seen += c;
         }
         for value in &mut out[next..] {
-            *value = Some(self.max_micros as f64 / 1000.0);
+            *value = Some(self.max_micros as f64);
         }
         out
     }
