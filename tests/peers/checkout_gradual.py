@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 KIB = 1024
 MIB = 1024 * KIB
 US = 1_000_000  # the clock counts integer microseconds, as SimTime does
+GOROUTINES_AT_OOM_WINDOW = 10 * US  # as the Rust measure's window
 
 
 def us(seconds: float) -> int:
@@ -811,7 +812,9 @@ class Service:
         self.pods: list[Pod] = []
         self.first_oom: int | None = None
         self.oom_kills = 0
-        self.goroutines_before_oom = 0
+        # (time, goroutines) of the samples before the first OOM, the
+        # last GOROUTINES_AT_OOM_WINDOW only: Rust's measure reads those.
+        self.goroutine_samples: list[tuple[int, int]] = []
         self.peak_working_set = 0.0
 
     def restarts(self) -> int:
@@ -1211,7 +1214,10 @@ class World:
             if isinstance(pod.container.runtime, GoCheckout):
                 goroutines = max(goroutines, pod.container.runtime.heap.goroutines)
         if svc.first_oom is None:
-            svc.goroutines_before_oom = goroutines
+            now = self.env.now
+            old = svc.goroutine_samples
+            kept = [(t, g) for t, g in old if t > now - GOROUTINES_AT_OOM_WINDOW]
+            svc.goroutine_samples = (kept or old[-1:]) + [(now, goroutines)]
 
     def run(self) -> int:
         """Runs to the end (events at the end included, as in Rust) and
@@ -1254,6 +1260,18 @@ def parse_args(argv: list[str]):
     return args
 
 
+def goroutines_at_first_oom(svc: Service) -> int | None:
+    """As Rust's measure: the lower median of the samples over the 10 s
+    before the first OOM kill, or the last sample when none is that close."""
+    before = [(t, g) for t, g in svc.goroutine_samples if t < svc.first_oom]
+    if not before:
+        return None
+    window = sorted(g for t, g in before if t > svc.first_oom - GOROUTINES_AT_OOM_WINDOW)
+    if not window:
+        return before[-1][1]
+    return window[(len(window) - 1) // 2]
+
+
 def summary(world: World, events: int, wall_s: float) -> dict:
     checkout = next(s for s in world.services.values() if s.spec.kind == "go-checkout")
     load_at = world.load.started_at
@@ -1272,7 +1290,7 @@ def summary(world: World, events: int, wall_s: float) -> dict:
         "scenario": world.sc.name,
         "seed": world.sc.seed,
         "oom_kills": checkout.oom_kills,
-        "goroutines_at_first_oom": checkout.goroutines_before_oom if first_oom_min is not None else None,
+        "goroutines_at_first_oom": goroutines_at_first_oom(checkout) if first_oom_min is not None else None,
         "peak_working_set_mib": round(checkout.peak_working_set / MIB, 3),
         "requests_issued": world.load.issued,
         "request_outcomes": dict(sorted(world.load.outcomes.items())),

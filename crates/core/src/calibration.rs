@@ -167,7 +167,7 @@ pub struct GoCosts {
     pub working_set_per_goroutine_bytes: f64,
     /// Heap each adds: its descriptor, sudog and message copy.
     pub heap_per_goroutine_bytes: f64,
-    /// The last goroutine count sampled before the first OOM kill.
+    /// The goroutine count at the first OOM kill (the measure's own).
     pub goroutines_at_first_oom: Option<f64>,
     /// Samples the slopes rest on.
     pub samples: usize,

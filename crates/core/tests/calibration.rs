@@ -607,3 +607,47 @@ fn python_all_three_leaks_reach_the_256mb_limit() {
         256.0 * MI
     );
 }
+
+// ----- the calibration's measures -------------------------------------------
+
+#[test]
+fn a_burst_caught_by_the_last_sample_before_a_kill_does_not_decide_its_goroutines() {
+    // Two real recordings of one point (tests/fixtures/real/f300-u50-20Mi)
+    // sat on levels of 1,976 and 2,099 goroutines; the second's last sample
+    // before the kill caught a PlaceOrder's fan-out at 3,001.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/real/f300-u50-20Mi.json"
+    ))
+    .expect("the fixture reads");
+    let mut t = incident_core::trace::import(&text).expect("a trace");
+    let goroutines = |t: &incident_core::trace::Trace| {
+        incident_core::lesson::Measure::parse("goroutines_at_first_oom(checkout)")
+            .unwrap()
+            .evaluate(t)
+            .and_then(|v| v.number())
+    };
+    let level = goroutines(&t).expect("the fixture is OOM-killed");
+    let oom_s = t.summary.service("checkout").unwrap().first_oom_s.unwrap();
+    let last = t
+        .sample_times_us
+        .iter()
+        .rposition(|us| (*us as f64) / 1e6 < oom_s)
+        .expect("samples before the kill");
+    let series = t
+        .series
+        .iter_mut()
+        .find(|s| s.name == m::GO_GOROUTINES.name && s.service == "checkout")
+        .expect("goroutines are sampled");
+    assert_eq!(
+        series.values[last],
+        Some(level),
+        "a flat level before the kill"
+    );
+    series.values[last] = Some(level + 1_025.0);
+    assert_eq!(
+        goroutines(&t),
+        Some(level),
+        "one burst sample moves nothing"
+    );
+}

@@ -118,7 +118,9 @@ pub enum Measure {
     FirstOomAtS {
         service: String,
     },
-    /// Goroutines in the last sample before the first OOM kill.
+    /// Goroutines at the first OOM kill: the lower median of the samples
+    /// over the 10 s before it, so one sample inside a burst does not
+    /// decide it.
     GoroutinesAtFirstOom {
         service: String,
     },
