@@ -25,6 +25,11 @@ pub struct AppState {
     /// look theirs up here rather than walking the scenario each.
     pub params: Memo<Arc<Vec<ParamInfo>>>,
     pub trace: RwSignal<Option<Arc<Trace>>>,
+    /// The run in progress so far, while it streams in: what the charts
+    /// draw until `trace` has the whole run. Only the charts read it; every
+    /// text on the page comes from whole runs. Tagged with the `changed_at`
+    /// of the change that started the run.
+    pub running: RwSignal<Option<Running>>,
     /// Wall time of the last run, milliseconds.
     pub run_ms: RwSignal<f64>,
     pub pinned: RwSignal<Option<Arc<Trace>>>,
@@ -49,6 +54,13 @@ pub struct AppState {
     pub scrub_max_s: RwSignal<Option<f64>>,
     /// Charts draw the run only up to here (a lesson holding back the future).
     pub cutoff_s: RwSignal<Option<f64>>,
+}
+
+/// A partial trace of the run in progress, and the change that started it.
+#[derive(Clone)]
+pub struct Running {
+    pub changed_at: Option<f64>,
+    pub trace: Arc<Trace>,
 }
 
 /// Runs `run` now and again whenever a signal it read changes. Boxed: one
@@ -280,6 +292,7 @@ fn new_state(loaded: &share_link::Loaded, dark: bool, service: String) -> AppSta
         scenario,
         params: Memo::new(move |_| Arc::new(scenario.with(list_params))),
         trace: RwSignal::new(None),
+        running: RwSignal::new(None),
         run_ms: RwSignal::new(0.0),
         pinned: RwSignal::new(None),
         imported: RwSignal::new(None),
@@ -346,12 +359,18 @@ fn simulate_on_change(app: AppState) {
             return;
         }
         app.progress.set(Some(0.0));
+        let changed_at = app.changed_at.get_untracked();
         RUNNER.with(|r| {
-            r.start(
+            r.start_streaming(
                 &sc,
                 move |p| app.progress.set(Some(p)),
+                move |partial| {
+                    let trace = Arc::new(partial);
+                    app.running.set(Some(Running { changed_at, trace }));
+                },
                 move |trace, ms| {
                     app.progress.set(None);
+                    app.running.set(None);
                     app.run_ms.set(ms);
                     crate::dom::record_metric("simMs", ms);
                     let end = trace.scenario.duration.as_secs_f64();

@@ -1,6 +1,9 @@
 //! Runs the simulation in slices of a few milliseconds, yielding to the
 //! browser between them, so a long scenario never blocks the page. A newer
-//! run supersedes an older one: the older stops at its next slice.
+//! run supersedes an older one: the older stops at its next slice. A
+//! streaming run hands out the run so far after a short first slice and
+//! then every few hundred milliseconds, so its first part is on screen at
+//! once and the rest streams in.
 
 use incident_core::engine::World;
 use incident_core::{Scenario, Trace};
@@ -17,6 +20,13 @@ const SLICE_MS: f64 = 25.0;
 const PROGRESS_AFTER_MS: f64 = 150.0;
 /// Events between clock checks.
 const CHUNK: u64 = 2_000;
+/// A streaming run's first slice: short, so the first part of the run is
+/// drawn within a frame or two of the change.
+const FIRST_SLICE_MS: f64 = 8.0;
+/// Time between the later snapshots of a streaming run: each costs a draw of
+/// every chart, which a run that redrew after every slice would pay many
+/// times over.
+const PARTIAL_EVERY_MS: f64 = 200.0;
 
 #[derive(Clone, Default)]
 pub struct Runner {
@@ -42,20 +52,45 @@ impl Runner {
         progress: impl Fn(f64) + 'static,
         done: impl FnOnce(Trace, f64) + 'static,
     ) {
+        self.begin(scenario, Rc::new(progress), None, Box::new(done));
+    }
+
+    /// As `start`, and `partial` gets the run so far (a partial trace)
+    /// after the first slice and then every `PARTIAL_EVERY_MS`, until the
+    /// run is done or superseded.
+    pub fn start_streaming(
+        &self,
+        scenario: &Scenario,
+        progress: impl Fn(f64) + 'static,
+        partial: impl Fn(Trace) + 'static,
+        done: impl FnOnce(Trace, f64) + 'static,
+    ) {
+        let partial: Rc<dyn Fn(Trace)> = Rc::new(partial);
+        self.begin(scenario, Rc::new(progress), Some(partial), Box::new(done));
+    }
+
+    fn begin(
+        &self,
+        scenario: &Scenario,
+        progress: Rc<dyn Fn(f64)>,
+        partial: Option<Rc<dyn Fn(Trace)>>,
+        done: Box<dyn FnOnce(Trace, f64)>,
+    ) {
         let generation = self.generation.get() + 1;
         self.generation.set(generation);
         let world = Rc::new(RefCell::new(Some(World::new(scenario))));
         let current = self.generation.clone();
         let started = crate::dom::now_ms();
         // Boxed: one copy of the slicing code for every caller.
-        let done: Done = Rc::new(RefCell::new(Some(Box::new(done))));
-        let progress: Rc<dyn Fn(f64)> = Rc::new(progress);
+        let done: Done = Rc::new(RefCell::new(Some(done)));
         let run = Run {
             world,
             current,
             generation,
             started,
             background: self.background,
+            partial,
+            last_partial_ms: None,
         };
         // The first slice runs in its own task, so the input event that
         // started the run returns at once.
@@ -76,6 +111,9 @@ struct Run {
     generation: u64,
     started: f64,
     background: bool,
+    partial: Option<Rc<dyn Fn(Trace)>>,
+    /// When the last snapshot was handed out; `None` before the first.
+    last_partial_ms: Option<f64>,
 }
 
 impl Run {
@@ -86,13 +124,37 @@ impl Run {
     fn slice_ms(&self) -> f64 {
         if self.background {
             crate::dom::LOAD_SLICE_MS
+        } else if self.partial.is_some() && self.last_partial_ms.is_none() {
+            FIRST_SLICE_MS
         } else {
             crate::dom::slice_ms(SLICE_MS)
         }
     }
+
+    /// Hands out the run so far when it is time (after the first slice,
+    /// then every `PARTIAL_EVERY_MS`); true when it did.
+    fn maybe_partial(&mut self) -> bool {
+        let Some(partial) = self.partial.clone() else {
+            return false;
+        };
+        let now = crate::dom::now_ms();
+        if self
+            .last_partial_ms
+            .is_some_and(|last| now - last < PARTIAL_EVERY_MS)
+        {
+            return false;
+        }
+        let snapshot = self.world.borrow().as_ref().map(World::snapshot);
+        if let Some(trace) = snapshot {
+            debug_assert!(trace.summary.partial);
+            partial(trace);
+        }
+        self.last_partial_ms = Some(crate::dom::now_ms());
+        true
+    }
 }
 
-fn slice(run: Run, progress: Rc<dyn Fn(f64)>, done: Done) {
+fn slice(mut run: Run, progress: Rc<dyn Fn(f64)>, done: Done) {
     if run.stale() {
         return;
     }
@@ -124,6 +186,13 @@ fn slice(run: Run, progress: Rc<dyn Fn(f64)>, done: Done) {
             .map(|w| w.progress())
             .unwrap_or(1.0);
         progress(p);
+    }
+    if run.maybe_partial() {
+        // The snapshot's charts are drawn in a task that the effects post
+        // once this one ends; hop once so the next slice queues behind it
+        // and the first part reaches the screen before the rest is run.
+        crate::dom::yield_then(move || crate::dom::yield_then(move || slice(run, progress, done)));
+        return;
     }
     crate::dom::yield_then(move || slice(run, progress, done));
 }

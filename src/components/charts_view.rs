@@ -15,6 +15,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Clone)]
 struct ChartSlot {
@@ -75,35 +76,89 @@ fn draw_all(app: AppState, slots: Vec<ChartSlot>, generation: Rc<Cell<u64>>, min
         }
         let begin = crate::dom::now_ms();
         let slice_ms = crate::dom::slice_ms(DRAW_SLICE_MS);
+        // A run streaming in is drawn where the learner looks; the charts
+        // off screen wait for the whole run (each chart drawn costs its
+        // canvas a raster and the frame a commit).
+        let streaming = app.running.with_untracked(Option::is_some);
         let mut i = i;
         while i < slots.len() && crate::dom::now_ms() - begin < slice_ms {
-            draw_one(&app, &slots[i]);
+            if !streaming || on_screen(&slots[i]) {
+                draw_one(&app, &slots[i]);
+            }
             i += 1;
         }
         if i < slots.len() {
             crate::dom::yield_then(move || step(app, slots, i, generation, mine));
             return;
         }
-        // The change has reached the screen once its own run is drawn: not
-        // while a run is still going (the charts show the one before).
-        let run_in_flight = app.progress.get_untracked().is_some();
-        if !run_in_flight && app.trace.with_untracked(Option::is_some) {
-            crate::dom::mark_first_screen_drawn();
-        }
-        if let Some(t0) = app.changed_at.get_untracked().filter(|_| !run_in_flight) {
-            crate::dom::record_metric("redrawMs", crate::dom::now_ms() - t0);
-            crate::dom::record_metric("wasmMemoryBytes", crate::dom::wasm_memory_bytes());
-            app.changed_at.set(None);
-        }
+        record_redraw(&app);
+        // Whole runs count in data-drawn (tests wait on it), the first
+        // parts of streaming runs in data-streamed.
+        let counter = if app.running.with_untracked(Option::is_some) {
+            "data-streamed"
+        } else {
+            "data-drawn"
+        };
         if let Some(root) = document().get_element_by_id("charts") {
             let n: u32 = root
-                .get_attribute("data-drawn")
+                .get_attribute(counter)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let _ = root.set_attribute("data-drawn", &(n + 1).to_string());
+            let _ = root.set_attribute(counter, &(n + 1).to_string());
         }
     }
     step(app, Rc::new(slots), 0, generation, mine);
+}
+
+/// The change's first part is on screen once the charts show its own run,
+/// whole or streaming (`firstDrawMs`); the whole of it once its whole run is
+/// drawn (`redrawMs`). Not while they show the run before.
+fn record_redraw(app: &AppState) {
+    thread_local! {
+        static FIRST_DRAWN_FOR: Cell<Option<f64>> = const { Cell::new(None) };
+    }
+    let run_in_flight = app.progress.get_untracked().is_some();
+    if !run_in_flight && app.trace.with_untracked(Option::is_some) {
+        crate::dom::mark_first_screen_drawn();
+        // A whole run on screen has its link in the address bar.
+        crate::dom::flush_query();
+    }
+    let Some(t0) = app.changed_at.get_untracked() else {
+        return;
+    };
+    let streaming_own = app
+        .running
+        .with_untracked(|r| r.as_ref().is_some_and(|r| r.changed_at == Some(t0)));
+    if (streaming_own || !run_in_flight) && FIRST_DRAWN_FOR.get() != Some(t0) {
+        FIRST_DRAWN_FOR.set(Some(t0));
+        crate::dom::record_metric("firstDrawMs", crate::dom::now_ms() - t0);
+    }
+    if !run_in_flight {
+        crate::dom::record_metric("redrawMs", crate::dom::now_ms() - t0);
+        crate::dom::record_metric("wasmMemoryBytes", crate::dom::wasm_memory_bytes());
+        app.changed_at.set(None);
+    }
+}
+
+/// Whether any of the chart's canvas is inside the window.
+fn on_screen(slot: &ChartSlot) -> bool {
+    let Some(canvas) = slot.base.get_untracked() else {
+        return false;
+    };
+    let rect = canvas.get_bounding_client_rect();
+    let height = crate::dom::window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(f64::INFINITY);
+    rect.bottom() > 0.0 && rect.top() < height
+}
+
+/// The run the charts show: the one streaming in, else the last whole one.
+fn shown_trace(app: &AppState) -> Option<Arc<Trace>> {
+    app.running
+        .with_untracked(|r| r.as_ref().map(|r| r.trace.clone()))
+        .or_else(|| app.trace.get_untracked())
 }
 
 /// A chart's legend: a swatch in the series' colour and style, and its name.
@@ -142,7 +197,7 @@ fn legend_html(spec: &charts::ChartSpec) -> String {
 }
 
 fn draw_one(app: &AppState, slot: &ChartSlot) {
-    let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), app.trace.get_untracked()) else {
+    let (Some(canvas), Some(trace)) = (slot.base.get_untracked(), shown_trace(app)) else {
         return;
     };
     let pinned = app.pinned.get_untracked();
@@ -161,14 +216,23 @@ fn draw_one(app: &AppState, slot: &ChartSlot) {
     // The legend in words, for screen readers and for tests.
     let words: Vec<String> = spec.legend().into_iter().map(|l| l.label).collect();
     let words = words.join("; ");
-    let _ = canvas.set_attribute("data-legend", &words);
-    let _ = canvas.set_attribute("aria-label", &format!("{}: {words}", slot.kind.title));
-    slot.legend.set(legend_html(&spec));
+    // Only what changed: each DOM write costs the page a style pass, and a
+    // drag redraws every chart many times with the same legend.
+    if canvas.get_attribute("data-legend").as_deref() != Some(words.as_str()) {
+        let _ = canvas.set_attribute("data-legend", &words);
+        let _ = canvas.set_attribute("aria-label", &format!("{}: {words}", slot.kind.title));
+    }
+    let legend = legend_html(&spec);
+    if slot.legend.with_untracked(|l| *l != legend) {
+        slot.legend.set(legend);
+    }
     let px = px(app);
     match charts::draw(&canvas, &spec, theme(app), px) {
         Ok(g) => {
             slot.geometry.set(g);
-            let _ = canvas.set_attribute("data-ready", "true");
+            if !canvas.has_attribute("data-ready") {
+                let _ = canvas.set_attribute("data-ready", "true");
+            }
         }
         Err(e) => leptos::logging::warn!("chart {} not drawn: {e}", slot.kind.id),
     }
@@ -224,8 +288,18 @@ pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
             .map(|c| format!("{c:.0}"))
             .unwrap_or_default()
     };
+    // While a run streams in, the charts show its first part: busy, and
+    // up to which simulated second.
+    let streaming = move || app.running.with(|r| r.is_some()).then_some("true");
+    let streamed_until = move || {
+        app.running.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.trace.sample_times_us.last().copied())
+                .map(|us| format!("{:.0}", us as f64 / 1e6))
+        })
+    };
     view! {
-        <section id="charts" class="charts" aria-label="Charts" data-drawn="0" data-cutoff=cutoff>
+        <section id="charts" class="charts" aria-label="Charts" data-drawn="0" data-cutoff=cutoff aria-busy=streaming data-streamed-until-s=streamed_until>
             {move || {
                 let slots: Vec<ChartSlot> = kinds
                     .get()
@@ -244,6 +318,7 @@ pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
                 // followed service, the cutoff or projector mode change.
                 crate::app::effect(move || {
                     app.trace.track();
+                    app.running.track();
                     app.pinned.track();
                     app.imported.track();
                     app.dark.track();
@@ -341,7 +416,9 @@ fn tooltip_view(
     geometry: RwSignal<Geometry>,
 ) -> Option<impl IntoView> {
     let t = app.hover_s.get()?;
-    let trace = app.trace.get()?;
+    // The run on screen: the one streaming in, else the last whole one.
+    let streaming = app.running.with(|r| r.as_ref().map(|r| r.trace.clone()));
+    let trace = streaming.or_else(|| app.trace.get())?;
     let pinned = app.pinned.get();
     let imported = app.imported.get();
     let others = [("pinned", pinned.as_deref()), ("real", imported.as_deref())];

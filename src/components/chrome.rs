@@ -288,7 +288,10 @@ pub fn Summary() -> impl IntoView {
     // A memo: the section is rewritten only when its text changes, not each
     // time a run starts (which leaves the summary as it was).
     let html = Memo::new(move |_| summary_html(app));
-    view! { <section class="summary" aria-live="polite" inner_html=move || html.get()></section> }
+    // While the charts stream a new run in, these numbers are the run
+    // before's: dimmed (after a moment, so a quick run does not flicker).
+    let stale = move || app.running.with(Option::is_some);
+    view! { <section class="summary" class:stale=stale aria-live="polite" inner_html=move || html.get()></section> }
 }
 
 #[component]

@@ -282,6 +282,55 @@ test('a change made while a run is going cancels that run: only the last one fin
   await context.close();
 });
 
+test('a long run streams in: its first part is drawn while it runs, marked busy, and no text on the page comes from it', async () => {
+  const preset = 'sockshop-hybrid';
+  const { page, context, problems } = await openPage(browser, `?preset=${preset}`);
+  // A slow CPU, so the run takes many slices.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  const summaryBefore = await page.textContent('.summary .headline');
+  const hashBefore = await hashOf(page);
+  const before = await drawCount(page);
+  // What the page showed each time a first part reached the charts, read in
+  // the task that drew it.
+  await page.evaluate(() => {
+    window.__streamed = [];
+    const charts = document.querySelector('#charts');
+    new MutationObserver(() =>
+      window.__streamed.push({
+        busy: charts.getAttribute('aria-busy'),
+        untilS: Number(charts.getAttribute('data-streamed-until-s')),
+        status: document.querySelector('#app').dataset.status,
+        hash: document.querySelector('#app').dataset.traceHash,
+        summary: document.querySelector('.summary .headline')?.textContent,
+        stale: document.querySelector('.summary').classList.contains('stale'),
+      }),
+    ).observe(charts, { attributes: true, attributeFilter: ['data-streamed'] });
+    const input = document.querySelector('.control[data-param="workload.users"] input.typed');
+    input.value = '650';
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await ready(page, before);
+  const streamed = await page.evaluate(() => window.__streamed);
+  const durationS = nativeSummary(preset).duration_s;
+  assert.ok(streamed.length >= 1, 'the first part was drawn before the whole run');
+  for (const s of streamed) {
+    assert.equal(s.busy, 'true', 'the charts say they are still filling in');
+    assert.equal(s.status, 'running');
+    assert.ok(s.untilS > 0 && s.untilS < durationS, `the first ${s.untilS} s of ${durationS}`);
+    assert.equal(s.hash, hashBefore, 'the hash is the whole run before');
+    assert.equal(s.summary, summaryBefore, 'the summary is not taken from a partial run');
+    assert.ok(s.stale, 'and it is marked as the run before');
+  }
+  assert.equal(await page.getAttribute('#charts', 'aria-busy'), null);
+  assert.equal(await page.getAttribute('#charts', 'data-streamed-until-s'), null);
+  assert.equal(await page.locator('.summary.stale').count(), 0);
+  const native = nativeSummary(preset, ['--set', 'workload.users=650']);
+  assert.equal(await hashOf(page), native.trace_hash);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a bad link shows a notice and loads defaults', async () => {
   const { page, context, problems } = await openPage(
     browser,

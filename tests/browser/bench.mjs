@@ -1,7 +1,10 @@
 // Browser budgets for `cargo xtask bench`, measured in headless Chromium:
-//   1. slider change -> charts redrawn (median over many moves, checkout and
-//      Sock Shop presets, unthrottled and at 4x CPU throttle), timed inside
-//      the page with performance.now() (window.__incidentLab.redrawMs);
+//   1. slider change -> its run on screen (median over many moves, checkout
+//      and Sock Shop presets, unthrottled and at 4x CPU throttle), timed
+//      inside the page with performance.now(): the first part of the run
+//      (window.__incidentLab.firstDrawMs; a run longer than one slice
+//      streams in, so this is its first slice drawn) held to the budget,
+//      and the whole run (redrawMs) beside it;
 //   1b. the failure map: its default grid drawn, per checkout preset;
 //   2. the longest main-thread task while dragging a slider, for every preset;
 //   2b. memory in the tab over minutes of dragging (MEMORY_DRAG_S, 300 by
@@ -61,20 +64,30 @@ async function firstSlider(page) {
 }
 
 /// Moves the first slider through `moves` positions, one at a time, waiting
-/// for each redraw; returns the in-page redraw times.
+/// for each whole redraw; returns the in-page times from each change to the
+/// first part of its run on screen (`first`: the whole run when it needs one
+/// slice, its first part when it streams in) and to the whole run drawn.
 async function slideAndMeasure(page, moves) {
   const slider = await firstSlider(page);
   const start = Number(await slider.inputValue());
-  const times = [];
+  const first = [];
+  const whole = [];
   for (let i = 1; i <= moves; i++) {
     // Alternate around the preset's own value so every run is different.
     const position = Math.max(0, Math.min(1000, start + (i % 2 ? 1 : -1) * (20 + 10 * i)));
     const before = await drawCount(page);
     await slider.fill(String(position));
     await ready(page, before);
-    times.push(await page.evaluate(() => window.__incidentLab?.redrawMs?.at(-1)));
+    const m = await page.evaluate(() => ({
+      first: window.__incidentLab?.firstDrawMs?.at(-1),
+      whole: window.__incidentLab?.redrawMs?.at(-1),
+    }));
+    if (typeof m.first === 'number' && typeof m.whole === 'number') {
+      first.push(m.first);
+      whole.push(m.whole);
+    }
   }
-  return times.filter((t) => typeof t === 'number');
+  return { first, whole };
 }
 
 /// Where the time goes, from the app's own marks: simulate (wall time, in
@@ -249,27 +262,31 @@ try {
     [4, REDRAW_MS_MEDIAN_AT_4X_BUDGET],
   ].filter(() => wants('redraw'))) {
     console.log(
-      '\n  Slider change -> charts redrawn, CPU %s (median of %d moves, in-page performance.now())',
+      '\n  Slider change -> its run on screen, CPU %s (median of %d moves, in-page performance.now()):' +
+        '\n    first part (a run longer than one slice streams in) and whole run',
       rate === 1 ? 'unthrottled' : `throttled ${rate}x`,
       MOVES_PER_PRESET,
     );
-    const all = [];
+    const all = { first: [], whole: [] };
     for (const preset of presets.filter((p) => p.startsWith('checkout-') || p.startsWith('sockshop-'))) {
       const { page, context } = await openPage(browser, `?preset=${preset}`);
       const cdp = await context.newCDPSession(page);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate });
-      const times = await slideAndMeasure(page, MOVES_PER_PRESET);
-      all.push(...times);
+      const { first, whole } = await slideAndMeasure(page, MOVES_PER_PRESET);
+      all.first.push(...first);
+      all.whole.push(...whole);
       const p = await phases(page);
       console.log(
-        `    ${preset.padEnd(28)} median ${fixed(median(times)).padStart(6)} ms   max ${fixed(Math.max(...times)).padStart(6)} ms` +
+        `    ${preset.padEnd(28)} first part ${fixed(median(first)).padStart(6)} ms (max ${fixed(Math.max(...first)).padStart(6)})` +
+          `   whole ${fixed(median(whole)).padStart(6)} ms (max ${fixed(Math.max(...whole)).padStart(6)})` +
           `   [median/max ms: simulate ${summary(p.simMs)}, build trace ${summary(p.traceMs)}, draw one chart ${summary(p.chartMs)}]`,
       );
       await context.close();
     }
-    const overall = median(all);
+    const overall = median(all.first);
     console.log(
-      `    all checkout and Sock Shop presets median ${fixed(overall).padStart(6)} ms   (budget ${budget} ms: ${verdict(overall <= budget)})`,
+      `    all checkout and Sock Shop presets: first part median ${fixed(overall).padStart(6)} ms (budget ${budget} ms: ${verdict(overall <= budget)}),` +
+        ` whole run median ${fixed(median(all.whole))} ms`,
     );
   }
 

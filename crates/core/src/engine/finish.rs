@@ -80,18 +80,9 @@ impl World {
         );
     }
 
-    pub(super) fn finish(mut self) -> Trace {
-        if let Some(since) = self.load.running_since.take() {
-            self.load.running_seconds += self.k.end.saturating_sub(since).as_secs_f64();
-        }
-        // Every series has exactly one value per sample.
-        let samples = self.k.sample_times.len();
-        debug_assert!(samples <= self.k.samples_expected);
-        for s in &mut self.k.rec.series {
-            s.values.resize(samples, None);
-        }
-        self.close_log();
-        let requests = request_summary(&self.load.client, self.load.running_seconds);
+    /// The run's totals; `partial` while the run is still going.
+    fn summary(&self, running_seconds: f64, partial: bool) -> Summary {
+        let requests = request_summary(&self.load.client, running_seconds);
         let services = self.svcs.iter().map(|s| self.service_summary(s)).collect();
         let alerts = self
             .alerts
@@ -104,7 +95,7 @@ impl World {
                 message: a.message.clone(),
             })
             .collect();
-        let summary = Summary {
+        Summary {
             scenario: self.sc.name.clone(),
             trace_hash: String::new(),
             seed: self.sc.seed,
@@ -114,8 +105,49 @@ impl World {
             requests,
             alerts,
             events_processed: self.k.events,
-            partial: false,
-        };
+            partial,
+        }
+    }
+
+    /// The run so far, marked partial and without a hash: what the browser
+    /// draws while the rest is simulated. Reads the world and changes
+    /// nothing, so a run with snapshots gives the same trace as one without.
+    pub fn snapshot(&self) -> Trace {
+        let samples = self.k.sample_times.len();
+        let running_seconds = self.load.running_seconds
+            + self
+                .load
+                .running_since
+                .map_or(0.0, |since| self.k.now.saturating_sub(since).as_secs_f64());
+        let mut series = self.k.rec.series.clone();
+        for s in &mut series {
+            s.values.resize(samples, None);
+        }
+        Trace {
+            format: TRACE_FORMAT.to_string(),
+            source: "model".to_string(),
+            scenario: (*self.sc).clone(),
+            sample_times_us: self.k.sample_times.clone(),
+            series,
+            pods: self.pods.iter().map(|p| p.timeline.clone()).collect(),
+            events: self.k.log.events.clone(),
+            alerts: self.alerts.firings.clone(),
+            summary: self.summary(running_seconds, true),
+        }
+    }
+
+    pub(super) fn finish(mut self) -> Trace {
+        if let Some(since) = self.load.running_since.take() {
+            self.load.running_seconds += self.k.end.saturating_sub(since).as_secs_f64();
+        }
+        // Every series has exactly one value per sample.
+        let samples = self.k.sample_times.len();
+        debug_assert!(samples <= self.k.samples_expected);
+        for s in &mut self.k.rec.series {
+            s.values.resize(samples, None);
+        }
+        self.close_log();
+        let summary = self.summary(self.load.running_seconds, false);
         let mut trace = Trace {
             format: TRACE_FORMAT.to_string(),
             source: "model".to_string(),

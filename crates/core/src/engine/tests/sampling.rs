@@ -174,3 +174,49 @@ steps = [{ call = "api/get" }]
         assert_eq!(client(&m::LOCUST_FAILURE_RATE), Some(0.0));
     }
 }
+
+/// Snapshots taken while a run goes are partial prefixes of its trace, and
+/// taking them changes nothing: the run's hash is the plain run's.
+#[test]
+fn a_snapshot_is_a_prefix_of_the_run_and_taking_it_changes_nothing() {
+    for preset in ["checkout-gradual", "sockshop-hybrid"] {
+        let sc = crate::presets::load(preset).expect("a preset");
+        let plain = crate::simulate(&sc);
+        let mut w = World::new(&sc);
+        let mut snapshots = Vec::new();
+        while !w.advance(2_000) {
+            snapshots.push(w.snapshot());
+        }
+        let full = w.into_trace();
+        assert_eq!(
+            full.summary.trace_hash, plain.summary.trace_hash,
+            "{preset}"
+        );
+        assert!(
+            snapshots.len() >= 3,
+            "{preset}: {} snapshots",
+            snapshots.len()
+        );
+        for snap in &snapshots {
+            let n = snap.sample_times_us.len();
+            assert!(snap.summary.partial && snap.summary.trace_hash.is_empty());
+            assert!(n <= full.sample_times_us.len());
+            assert_eq!(
+                snap.sample_times_us[..],
+                full.sample_times_us[..n],
+                "{preset}"
+            );
+            for (s, f) in snap.series.iter().zip(&full.series) {
+                assert_eq!((&s.name, &s.service), (&f.name, &f.service));
+                assert_eq!(
+                    s.values[..],
+                    f.values[..n],
+                    "{preset}: {} {}",
+                    s.name,
+                    s.service
+                );
+            }
+            assert!(snap.summary.requests.issued <= full.summary.requests.issued);
+        }
+    }
+}
