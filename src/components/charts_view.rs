@@ -140,6 +140,20 @@ fn record_redraw(app: &AppState) {
     }
 }
 
+/// While a run streams in, the charts show its first part: busy (`aria-busy`)
+/// and up to which simulated second.
+fn streaming(app: AppState) -> Option<&'static str> {
+    app.running.with(|r| r.is_some()).then_some("true")
+}
+
+fn streamed_until(app: AppState) -> Option<String> {
+    app.running.with(|r| {
+        r.as_ref()
+            .and_then(|r| r.trace.sample_times_us.last().copied())
+            .map(|us| format!("{:.0}", us as f64 / 1e6))
+    })
+}
+
 /// Whether any of the chart's canvas is inside the window.
 fn on_screen(slot: &ChartSlot) -> bool {
     let Some(canvas) = slot.base.get_untracked() else {
@@ -288,16 +302,7 @@ pub fn Charts(#[prop(optional)] only: Option<&'static Chart>) -> impl IntoView {
             .map(|c| format!("{c:.0}"))
             .unwrap_or_default()
     };
-    // While a run streams in, the charts show its first part: busy, and
-    // up to which simulated second.
-    let streaming = move || app.running.with(|r| r.is_some()).then_some("true");
-    let streamed_until = move || {
-        app.running.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.trace.sample_times_us.last().copied())
-                .map(|us| format!("{:.0}", us as f64 / 1e6))
-        })
-    };
+    let (streaming, streamed_until) = (move || streaming(app), move || streamed_until(app));
     view! {
         <section id="charts" class="charts" aria-label="Charts" data-drawn="0" data-cutoff=cutoff aria-busy=streaming data-streamed-until-s=streamed_until>
             {move || {
