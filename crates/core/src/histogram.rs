@@ -9,10 +9,16 @@ const SUB_BITS: u32 = 4;
 const SUBS: usize = 1 << SUB_BITS;
 const MAX_EXPONENT: u32 = 40;
 pub const BUCKETS: usize = (MAX_EXPONENT as usize + 1) * SUBS;
+/// Words of the occupied-bucket bitmap.
+const WORDS: usize = BUCKETS.div_ceil(64);
 
 #[derive(Clone, Debug)]
 pub struct Histogram {
     counts: Box<[u32; BUCKETS]>,
+    /// One bit per bucket that holds a count: a quantile visits only those
+    /// (a sampler's interval holds a few values spread over hundreds of
+    /// buckets).
+    occupied: [u64; WORDS],
     total: u64,
     max_micros: u64,
     /// Occupied index range, so quantiles scan only what is used.
@@ -24,6 +30,7 @@ impl Default for Histogram {
     fn default() -> Self {
         Histogram {
             counts: Box::new([0; BUCKETS]),
+            occupied: [0; WORDS],
             total: 0,
             max_micros: 0,
             low: BUCKETS,
@@ -60,6 +67,7 @@ impl Histogram {
     pub fn record(&mut self, micros: u64) {
         let i = bucket_of(micros);
         self.counts[i] = self.counts[i].saturating_add(1);
+        self.occupied[i / 64] |= 1 << (i % 64);
         self.total += 1;
         self.max_micros = self.max_micros.max(micros);
         self.low = self.low.min(i);
@@ -73,6 +81,7 @@ impl Histogram {
     pub fn clear(&mut self) {
         if self.total > 0 {
             self.counts[self.low..=self.high].fill(0);
+            self.occupied = [0; WORDS];
         }
         self.total = 0;
         self.max_micros = 0;
@@ -87,10 +96,28 @@ impl Histogram {
         for i in other.low..=other.high {
             self.counts[i] = self.counts[i].saturating_add(other.counts[i]);
         }
+        for (mine, theirs) in self.occupied.iter_mut().zip(&other.occupied) {
+            *mine |= theirs;
+        }
         self.total += other.total;
         self.max_micros = self.max_micros.max(other.max_micros);
         self.low = self.low.min(other.low);
         self.high = self.high.max(other.high);
+    }
+
+    /// The buckets that hold a count, in order.
+    fn occupied_buckets(&self) -> impl Iterator<Item = usize> + '_ {
+        let words = self.low / 64..=self.high / 64;
+        words.flat_map(move |w| {
+            let mut bits = self.occupied[w];
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    i
+                })
+            })
+        })
     }
 
     /// The q-quantile (0..=1) in microseconds, interpolated within its
@@ -117,16 +144,14 @@ impl Histogram {
         if self.total == 0 {
             return out;
         }
-        let rank_of = |q: f64| (q.clamp(0.0, 1.0) * self.total as f64).max(1.0);
+        let ranks = qs.map(|q| (q.clamp(0.0, 1.0) * self.total as f64).max(1.0));
         let mut next = 0;
         let mut seen = 0u64;
-        for i in self.low..=self.high {
+        for i in self.occupied_buckets() {
             let c = self.counts[i] as u64;
-            if c == 0 {
-                continue;
-            }
-            while next < N && (seen + c) as f64 >= rank_of(qs[next]) {
-                let within = (rank_of(qs[next]) - seen as f64) / c as f64;
+            debug_assert!(c > 0, "an occupied bucket holds a count");
+            while next < N && (seen + c) as f64 >= ranks[next] {
+                let within = (ranks[next] - seen as f64) / c as f64;
                 let (low, high) = bucket_bounds(i);
                 out[next] = Some((low + (high - low) * within).min(self.max_micros as f64));
                 next += 1;
