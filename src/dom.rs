@@ -218,6 +218,11 @@ pub fn mark_first_screen_drawn() {
     FIRST_SCREEN_DRAWN.with(|d| d.set(true));
 }
 
+/// Whether the first run's charts are on screen.
+pub fn first_screen_drawn() -> bool {
+    FIRST_SCREEN_DRAWN.with(|d| d.get())
+}
+
 /// How long one slice of work (a run, the charts) may hold the thread. While
 /// the page loads, 10 ms: it must answer a first input at once, and
 /// Lighthouse models a slow phone by scaling every task of the load four
@@ -225,7 +230,7 @@ pub fn mark_first_screen_drawn() {
 /// stay that short on a slow CPU too, and fewer yields mean fewer frames of
 /// the whole page between a learner's change and its charts.
 pub fn slice_ms(settled_ms: f64) -> f64 {
-    if FIRST_SCREEN_DRAWN.with(|d| d.get()) {
+    if first_screen_drawn() {
         settled_ms
     } else {
         LOAD_SLICE_MS

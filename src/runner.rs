@@ -124,7 +124,10 @@ impl Run {
     fn slice_ms(&self) -> f64 {
         if self.background {
             crate::dom::LOAD_SLICE_MS
-        } else if self.partial.is_some() && self.last_partial_ms.is_none() {
+        } else if self.partial.is_some()
+            && self.last_partial_ms.is_none()
+            && crate::dom::first_screen_drawn()
+        {
             FIRST_SLICE_MS
         } else {
             crate::dom::slice_ms(SLICE_MS)
@@ -134,7 +137,14 @@ impl Run {
     /// Hands out the run so far when it is time (after the first slice,
     /// then every `PARTIAL_EVERY_MS`); true when it did.
     fn maybe_partial(&mut self) -> bool {
-        let Some(partial) = self.partial.clone() else {
+        // The page's first run is drawn whole: while the page loads, every
+        // draw adds to the work of the load (Lighthouse's mobile run scales
+        // it 4x), and nothing is on screen to replace yet.
+        let Some(partial) = self
+            .partial
+            .clone()
+            .filter(|_| crate::dom::first_screen_drawn())
+        else {
             return false;
         };
         let now = crate::dom::now_ms();
