@@ -24,8 +24,8 @@ const CHUNK: u64 = 2_000;
 /// drawn within a frame or two of the change.
 const FIRST_SLICE_MS: f64 = 8.0;
 /// Time between the later snapshots of a streaming run: each costs a draw of
-/// every chart, which a run that redrew after every slice would pay many
-/// times over.
+/// the charts in view and a frame, which a run that redrew after every
+/// slice would pay many times over.
 const PARTIAL_EVERY_MS: f64 = 200.0;
 
 #[derive(Clone, Default)]
