@@ -124,27 +124,25 @@ impl Run {
     fn slice_ms(&self) -> f64 {
         if self.background {
             crate::dom::LOAD_SLICE_MS
-        } else if self.partial.is_some()
-            && self.last_partial_ms.is_none()
-            && crate::dom::first_screen_drawn()
-        {
+        } else if self.streams() && self.last_partial_ms.is_none() {
             FIRST_SLICE_MS
         } else {
             crate::dom::slice_ms(SLICE_MS)
         }
     }
 
+    /// Whether this run hands out snapshots. The page's first run is drawn
+    /// whole: while the page loads, every draw adds to the work of the load
+    /// (Lighthouse's mobile run scales it 4x), and nothing is on screen to
+    /// replace yet.
+    fn streams(&self) -> bool {
+        self.partial.is_some() && crate::dom::first_screen_drawn()
+    }
+
     /// Hands out the run so far when it is time (after the first slice,
     /// then every `PARTIAL_EVERY_MS`); true when it did.
     fn maybe_partial(&mut self) -> bool {
-        // The page's first run is drawn whole: while the page loads, every
-        // draw adds to the work of the load (Lighthouse's mobile run scales
-        // it 4x), and nothing is on screen to replace yet.
-        let Some(partial) = self
-            .partial
-            .clone()
-            .filter(|_| crate::dom::first_screen_drawn())
-        else {
+        let Some(partial) = self.partial.clone().filter(|_| self.streams()) else {
             return false;
         };
         let now = crate::dom::now_ms();

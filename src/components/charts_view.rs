@@ -421,9 +421,9 @@ fn tooltip_view(
     geometry: RwSignal<Geometry>,
 ) -> Option<impl IntoView> {
     let t = app.hover_s.get()?;
-    // The run on screen: the one streaming in, else the last whole one.
-    let streaming = app.running.with(|r| r.as_ref().map(|r| r.trace.clone()));
-    let trace = streaming.or_else(|| app.trace.get())?;
+    app.running.track();
+    app.trace.track();
+    let trace = shown_trace(&app)?;
     let pinned = app.pinned.get();
     let imported = app.imported.get();
     let others = [("pinned", pinned.as_deref()), ("real", imported.as_deref())];

@@ -99,14 +99,13 @@ fn goroutines_at_first_oom(trace: &Trace, service: &str) -> Option<f64> {
         .take_while(|(t, _)| *t < oom_s)
         .filter_map(|(t, v)| Some((t, v?)))
         .collect();
-    let (last_s, last) = *before.last()?;
+    let (_, last) = *before.last()?;
     let mut window: Vec<f64> = before
         .iter()
         .filter(|(t, _)| *t > oom_s - GOROUTINES_AT_OOM_WINDOW_S)
         .map(|(_, v)| *v)
         .collect();
     if window.is_empty() {
-        debug_assert!(last_s <= oom_s - GOROUTINES_AT_OOM_WINDOW_S);
         return Some(last);
     }
     window.sort_by(f64::total_cmp);
