@@ -33,6 +33,15 @@ pub struct Rng {
 }
 
 impl Rng {
+    /// Locust user number `index`'s own stream: its tasks, repeats and
+    /// think times, in the order it draws them. The model's users and the
+    /// harness's real load generator both take it from here, so user `i`
+    /// runs the same tasks with the same pauses on both sides, and a
+    /// comparison is not decided by two different draws of the load.
+    pub fn for_user(seed: u64, index: u32) -> Rng {
+        Rng::new(seed.wrapping_add(u64::from(index) * 7919), Stream::Tasks)
+    }
+
     pub fn new(seed: u64, stream: Stream) -> Rng {
         // SplitMix64 spreads small seeds (1, 2, 3…) over the whole state;
         // the stream number picks the LCG's increment, so streams never meet.

@@ -23,10 +23,8 @@ pub(super) enum Lane {
 }
 
 /// One random stream per subsystem, so adding a draw to one model does not
-/// reshuffle the others.
+/// reshuffle the others. Each Locust user has its own (`Rng::for_user`).
 pub(super) struct Rngs {
-    pub(super) users: Rng,
-    pub(super) tasks: Rng,
     pub(super) latency: Rng,
     pub(super) kafka: Rng,
     pub(super) routing: Rng,
@@ -52,8 +50,6 @@ impl Kernel {
             q: EventQueue::new(MAX_PENDING_EVENTS),
             events: 0,
             rng: Rngs {
-                users: Rng::new(seed, Stream::Users),
-                tasks: Rng::new(seed, Stream::Tasks),
                 latency: Rng::new(seed, Stream::Latency),
                 kafka: Rng::new(seed, Stream::Kafka),
                 routing: Rng::new(seed, Stream::Routing),

@@ -9,6 +9,7 @@ use super::requests::{Caller, Fail};
 use super::{Cgen, Ev, Ugen, World};
 use crate::histogram::Histogram;
 use crate::metrics as m;
+use crate::rng::Rng;
 use crate::scenario::ServiceKind;
 use crate::telemetry::{EventType, Recorder, SeriesId};
 use crate::units::SimTime;
@@ -25,8 +26,11 @@ pub(super) struct Task {
     pub(super) steps: Vec<Step>,
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone)]
 pub(super) struct User {
+    /// The user's own draws (`Rng::for_user`): the same on the real load
+    /// generator, so both sides run the same tasks with the same pauses.
+    pub(super) rng: Rng,
     pub(super) active: bool,
     pub(super) stopping: bool,
     pub(super) waiting: bool,
@@ -39,6 +43,25 @@ pub(super) struct User {
     pub(super) slow_limit: Option<SimTime>,
     /// The pod a keep-alive connection is open to, and its container.
     pub(super) conn: Option<(PodId, Cgen)>,
+}
+
+impl User {
+    fn new(rng: Rng) -> User {
+        User {
+            rng,
+            active: false,
+            stopping: false,
+            waiting: false,
+            gen: 0,
+            task: 0,
+            step: 0,
+            repeats_left: 0,
+            in_on_start: false,
+            req_start: SimTime::ZERO,
+            slow_limit: None,
+            conn: None,
+        }
+    }
 }
 
 /// Locust's view: every response, failures included.
@@ -254,10 +277,13 @@ impl World {
         }
         let user = match self.load.free.pop() {
             Some(u) => u,
-            None => self.load.users.push(User::default()),
+            None => self.load.users.push(User::new(Rng::for_user(0, 0))),
         };
         self.load.active += 1;
         let u = &mut self.load.users[user];
+        // A user started again under a number starts that number's draws
+        // afresh, as the real load generator's new user of that number does.
+        u.rng = Rng::for_user(self.sc.seed, user.0);
         u.active = true;
         u.stopping = false;
         u.waiting = false;
@@ -266,7 +292,7 @@ impl World {
             let u = &mut self.load.users[user];
             u.in_on_start = true;
             u.step = 0;
-            u.repeats_left = 1;
+            self.load.users[user].repeats_left = self.draw_repeats(user);
             self.issue(user);
         } else {
             self.next_task(user);
@@ -291,12 +317,10 @@ impl World {
     }
 
     fn next_task(&mut self, user: UserId) {
-        let task = self
-            .k
-            .rng
-            .tasks
-            .weighted(&self.load.task_weights, self.load.task_total);
         let u = &mut self.load.users[user];
+        let task = u
+            .rng
+            .weighted(&self.load.task_weights, self.load.task_total);
         u.in_on_start = false;
         u.task = task as u16;
         u.step = 0;
@@ -310,7 +334,9 @@ impl World {
 
     fn draw_repeats(&mut self, user: UserId) -> u32 {
         match self.load.current_step(user).repeat {
-            Some((low, high)) => low + self.k.rng.tasks.below((high - low + 1) as u64) as u32,
+            Some((low, high)) => {
+                low + self.load.users[user].rng.below((high - low + 1) as u64) as u32
+            }
             None => 1,
         }
     }
@@ -321,12 +347,9 @@ impl World {
             return;
         }
         let tt = &self.sc.workload.think_time;
-        let wait = self
-            .k
-            .rng
-            .users
-            .uniform(tt.min.as_secs_f64(), tt.max.as_secs_f64());
-        let gen = self.load.users[user].gen;
+        let u = &mut self.load.users[user];
+        let wait = u.rng.uniform(tt.min.as_secs_f64(), tt.max.as_secs_f64());
+        let gen = u.gen;
         self.k.schedule(
             self.now() + SimTime::from_secs_f64(wait),
             Ev::UserWake { user, gen },

@@ -3,7 +3,7 @@
 //! Every request's latency and outcome is recorded.
 
 use incident_core::histogram::Histogram;
-use incident_core::rng::{Rng, Stream};
+use incident_core::rng::Rng;
 use incident_core::scenario::{StepSpec, WorkloadSpec};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -189,7 +189,7 @@ pub async fn user(
     route: Router,
     seed: u64,
 ) {
-    let mut rng = Rng::new(seed.wrapping_add(index as u64 * 7919), Stream::Tasks);
+    let mut rng = Rng::for_user(seed, index);
     let weights: Vec<u32> = workload.tasks.iter().map(|t| t.weight).collect();
     let total: u64 = weights.iter().map(|w| *w as u64).sum();
     load.users_running.fetch_add(1, Ordering::Relaxed);

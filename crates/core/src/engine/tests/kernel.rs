@@ -43,13 +43,12 @@ fn each_subsystem_draws_from_its_own_random_stream() {
     for _ in 0..100 {
         a.rng.latency.unit();
     }
-    assert_eq!(a.rng.tasks.below(1 << 40), b.rng.tasks.below(1 << 40));
-    assert_eq!(a.rng.users.below(1 << 40), b.rng.users.below(1 << 40));
+    assert_eq!(a.rng.kafka.below(1 << 40), b.rng.kafka.below(1 << 40));
     assert_eq!(a.rng.routing.below(1 << 40), b.rng.routing.below(1 << 40));
     assert_ne!(a.rng.latency.below(1 << 40), b.rng.latency.below(1 << 40));
     // And the streams of one seed differ from each other.
     let mut c = Kernel::new(7, secs(1.0), 0);
-    assert_ne!(c.rng.tasks.below(1 << 40), c.rng.users.below(1 << 40));
+    assert_ne!(c.rng.kafka.below(1 << 40), c.rng.routing.below(1 << 40));
 }
 
 const VARIED: &str = r#"duration = "30s"

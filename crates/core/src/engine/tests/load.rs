@@ -253,3 +253,38 @@ fn a_connect_no_pod_ever_answers_gives_up_when_linux_does() {
     run_to(&mut w, give_up + 0.000_5);
     assert_eq!(w.load.client.failures[Fail::Connect.index()], 1);
 }
+
+#[test]
+fn each_user_draws_its_tasks_from_its_own_stream_as_the_real_load_does() {
+    let mut w = world(&format!(
+        r#"duration = "30s"
+seed = 11
+{API}
+[workload]
+users = 8
+spawn_rate = 100.0
+think_time = {{ min = "5s", max = "9s" }}
+start_at = "0s"
+[[workload.tasks]]
+name = "a"
+weight = 1
+steps = [{{ call = "api/get" }}]
+[[workload.tasks]]
+name = "b"
+weight = 3
+steps = [{{ call = "api/get" }}]
+[[workload.tasks]]
+name = "c"
+weight = 5
+steps = [{{ call = "api/get" }}]
+"#
+    ));
+    // Every user has started its first task, and none its second.
+    run_to(&mut w, 1.0);
+    let weights = [1, 3, 5];
+    for (i, u) in w.load.users.iter().enumerate() {
+        let mut own = crate::rng::Rng::for_user(11, i as u32);
+        let first = own.weighted(&weights, 9);
+        assert_eq!(usize::from(u.task), first, "user {i}'s first task");
+    }
+}

@@ -67,10 +67,17 @@ fn measures_follow_the_run() {
         value("param(flags.kafkaQueueProblems.variants.on)"),
         Some(MeasureValue::Text("300".into()))
     );
-    let Some(MeasureValue::Number(range)) = value("working_set_range_mi(checkout)") else {
+    let Some(MeasureValue::Number(range)) = value("working_set_range_mi(checkout, from=0s)") else {
         panic!("a range");
     };
     assert!(range > 5.0, "the leak climbs: {range} Mi");
+    let Some(MeasureValue::Number(later)) = value("working_set_range_mi(checkout)") else {
+        panic!("a range");
+    };
+    assert!(
+        later < range,
+        "the range after start-up is part of the whole"
+    );
     assert!(value("first_alert(checkout)").is_some());
 }
 
