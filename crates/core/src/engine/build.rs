@@ -132,7 +132,7 @@ fn load(sc: &Scenario, client_ids: ClientIds) -> Load {
         running_since: None,
         running_seconds: 0.0,
         users: Table::default(),
-        free: Vec::new(),
+        free: Default::default(),
         tasks,
         task_total: task_weights.iter().map(|w| *w as u64).sum(),
         task_weights,

@@ -13,6 +13,8 @@ use crate::rng::Rng;
 use crate::scenario::ServiceKind;
 use crate::telemetry::{EventType, Recorder, SeriesId};
 use crate::units::SimTime;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// One request of a task: a route, maybe repeated, maybe failed when slow.
 pub(super) struct Step {
@@ -120,8 +122,8 @@ pub(super) struct Load {
     pub(super) running_since: Option<SimTime>,
     pub(super) running_seconds: f64,
     pub(super) users: Table<UserId, User>,
-    /// Stopped users, whose slots the next users take.
-    pub(super) free: Vec<UserId>,
+    /// Stopped users' numbers: the next user takes the lowest.
+    pub(super) free: BinaryHeap<Reverse<UserId>>,
     pub(super) tasks: Vec<Task>,
     pub(super) task_weights: Vec<u32>,
     pub(super) task_total: u64,
@@ -217,22 +219,25 @@ impl World {
         self.ensure_spawning();
     }
 
+    /// The lowest-numbered `target` users run on and the rest stop, as
+    /// the real load generator's user `i` runs while `i` is below the
+    /// target: the most recently started stop first, and a user still
+    /// finishing its request when the target rises again carries on.
     fn stop_extra_users(&mut self) {
-        // Locust stops the most recently started users first.
-        let mut excess = self.load.active.saturating_sub(self.load.target);
+        let mut keep = self.load.target;
         let ids: Vec<UserId> = self.load.users.ids().collect();
-        for user in ids.into_iter().rev() {
-            if excess == 0 {
-                break;
-            }
+        for user in ids {
             let u = &mut self.load.users[user];
-            if u.active && !u.stopping {
-                excess -= 1;
-                if u.waiting {
-                    u.stopping = true;
-                } else {
-                    self.deactivate(user);
-                }
+            if !u.active {
+                continue;
+            }
+            if keep > 0 {
+                keep -= 1;
+                u.stopping = false;
+            } else if u.waiting {
+                u.stopping = true;
+            } else if !u.stopping {
+                self.deactivate(user);
             }
         }
     }
@@ -248,7 +253,7 @@ impl World {
         let conn = u.conn.take();
         debug_assert!(self.load.active > 0, "an active user is counted");
         self.load.active -= 1;
-        self.load.free.push(user);
+        self.load.free.push(Reverse(user));
         if let Some((pod, cgen)) = conn {
             self.drop_connection(pod, cgen);
         }
@@ -275,9 +280,15 @@ impl World {
         if !self.load.running || self.load.active >= self.load.target {
             return;
         }
+        // The lowest free number, as the real generator numbers a new user.
         let user = match self.load.free.pop() {
-            Some(u) => u,
-            None => self.load.users.push(User::new(Rng::for_user(0, 0))),
+            Some(Reverse(u)) => u,
+            None => {
+                let number = self.load.users.len() as u32;
+                self.load
+                    .users
+                    .push(User::new(Rng::for_user(self.sc.seed, number)))
+            }
         };
         self.load.active += 1;
         let u = &mut self.load.users[user];

@@ -288,3 +288,48 @@ steps = [{{ call = "api/get" }}]
         assert_eq!(usize::from(u.task), first, "user {i}'s first task");
     }
 }
+
+#[test]
+fn users_below_a_raised_target_carry_on_and_a_new_user_takes_the_lowest_free_number() {
+    let mut w = world(
+        r#"duration = "30s"
+[services.api]
+kind = "worker-pool"
+memory_limit = "128Mi"
+[services.api.routes.get]
+wait = "3s"
+sigma = 0.0
+[workload]
+users = 8
+spawn_rate = 100.0
+think_time = { min = "1s", max = "1s" }
+start_at = "0s"
+[[workload.tasks]]
+name = "get"
+weight = 1
+steps = [{ call = "api/get" }]
+"#,
+    );
+    let active = |w: &World| -> Vec<bool> { w.load.users.iter().map(|u| u.active).collect() };
+    run_to(&mut w, 1.0);
+    // Every user waits on its 3 s request: lowered to 3, users 3–7 stop
+    // once they have their answer.
+    w.set_users(3, None, "set users 3".into());
+    run_to(&mut w, 1.5);
+    // Raised to 6 before they had it: 3, 4 and 5 carry on, as the real
+    // load generator's users below the target do.
+    w.set_users(6, None, "set users 6".into());
+    run_to(&mut w, 4.0);
+    assert_eq!(
+        active(&w),
+        [true, true, true, true, true, true, false, false]
+    );
+    assert_eq!(w.load.active, 6);
+    // One more: it takes number 6, the lowest free one.
+    w.set_users(7, None, "set users 7".into());
+    run_to(&mut w, 4.5);
+    assert_eq!(
+        active(&w),
+        [true, true, true, true, true, true, true, false]
+    );
+}
