@@ -225,8 +225,8 @@ impl World {
     /// finishing its request when the target rises again carries on.
     fn stop_extra_users(&mut self) {
         let mut keep = self.load.target;
-        let ids: Vec<UserId> = self.load.users.ids().collect();
-        for user in ids {
+        for i in 0..self.load.users.len() {
+            let user = UserId::from_index(i);
             let u = &mut self.load.users[user];
             if !u.active {
                 continue;
@@ -281,20 +281,21 @@ impl World {
             return;
         }
         // The lowest free number, as the real generator numbers a new user.
+        let seed = self.sc.seed;
         let user = match self.load.free.pop() {
-            Some(Reverse(u)) => u,
+            // A user started again under a number starts that number's draws
+            // afresh, as the real load generator's new user of that number does.
+            Some(Reverse(u)) => {
+                self.load.users[u].rng = Rng::for_user(seed, u.0);
+                u
+            }
             None => {
                 let number = self.load.users.len() as u32;
-                self.load
-                    .users
-                    .push(User::new(Rng::for_user(self.sc.seed, number)))
+                self.load.users.push(User::new(Rng::for_user(seed, number)))
             }
         };
         self.load.active += 1;
         let u = &mut self.load.users[user];
-        // A user started again under a number starts that number's draws
-        // afresh, as the real load generator's new user of that number does.
-        u.rng = Rng::for_user(self.sc.seed, user.0);
         u.active = true;
         u.stopping = false;
         u.waiting = false;
