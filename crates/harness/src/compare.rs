@@ -60,15 +60,22 @@ fn rows(real: &Summary, model: &Summary) -> Vec<Row> {
     rows
 }
 
+/// The base preset as a scenario: the base alone lacks a scenario's name
+/// and duration, so it is resolved through `extends` like a user's file.
+const BASE_COSTS: &str = "extends = \"otel-demo\"\nname = \"otel-demo\"\n\
+    title = \"The demo's base\"\ndescription = \"Today's workload costs.\"\n\
+    duration = \"1m\"\n";
+
 /// What the Go workload's runtime costs is a measured property of the
 /// workload (`incident go-costs`), not a setting a run applies: the model
 /// uses today's figures from the base preset, not the ones a trace was
 /// recorded with.
-fn current_workload_costs(scenario: &mut Scenario) {
+pub(crate) fn current_workload_costs(scenario: &mut Scenario) {
     use incident_core::scenario::{apply_sets, find_param};
-    let base =
-        incident_core::presets::source("otel-demo").and_then(|text| Scenario::from_toml(text).ok());
-    let Some(base) = base else { return };
+    let base = match Scenario::from_toml(BASE_COSTS) {
+        Ok(base) => base,
+        Err(problems) => unreachable!("the base preset resolves: {problems}"),
+    };
     // The same list `incident run` prints as not applied for real, less
     // GOMAXPROCS: that is the machine's, not a cost of the workload.
     let sets: Vec<(String, String)> = scenario
@@ -235,5 +242,23 @@ fn print_checks(checks: &[Check]) {
             show(c.model),
             c.tolerance
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incident_core::scenario::find_param;
+
+    #[test]
+    fn a_trace_recorded_with_older_costs_is_modelled_with_todays() {
+        let mut scenario = incident_core::presets::load("checkout-gradual").expect("preset");
+        let stack = "services.checkout.checkout.goroutine_stack";
+        let today = find_param(&scenario, stack).expect("param").value;
+        incident_core::scenario::apply_sets(&mut scenario, &[(stack.into(), "2Ki".into())])
+            .expect("2Ki is allowed");
+        assert_ne!(find_param(&scenario, stack).expect("param").value, today);
+        current_workload_costs(&mut scenario);
+        assert_eq!(find_param(&scenario, stack).expect("param").value, today);
     }
 }
