@@ -52,6 +52,9 @@ HEAP_MINIMUM = 4 * MIB
 BACKGROUND_MARK_SHARE = 0.25
 GC_CPU_LIMIT = 0.5
 SCAVENGE_RETAIN = 1.1
+SCAVENGE_LIMIT_SHARE = 0.95
+LIMIT_HEADROOM_SHARE = 0.03
+LIMIT_HEADROOM_MIN = 1 * MIB
 FORCED_GC_PERIOD = 120 * US
 GC_UTIL_TAU_S = 10.0
 # crates/core/src/model/cgroup.rs
@@ -59,6 +62,8 @@ MIN_RESIDENT_FILE = 512 * KIB
 KUBELET_INITIAL_BACKOFF = 10 * US
 KUBELET_MAX_BACKOFF = 300 * US
 KUBELET_EXPIRY = 600 * US
+# crates/core/src/engine/sampling.rs
+HOUSEKEEPING_PERIOD = 1 * US
 # crates/core/src/engine/pods.rs
 RESTART_LATENCY = 1 * US
 THRASH_PENALTY = 4.0
@@ -161,6 +166,7 @@ class GoSpec:
     procs: float
     globals: float
     overhead: float
+    metadata: float
     mark_rate: float
     baseline_live: float
     baseline_goroutines: int
@@ -284,6 +290,7 @@ def parse_go(p: Params, svc: str) -> GoSpec:
         procs=max(p.number(f"{g}.gomaxprocs"), 1.0),
         globals=p.number(f"{g}.globals"),
         overhead=p.number(f"{g}.runtime_overhead"),
+        metadata=p.number(f"{g}.runtime_metadata"),
         mark_rate=max(p.number(f"{g}.mark_bytes_per_cpu_s"), 1.0),
         baseline_live=p.number(f"{g}.baseline_live_heap"),
         baseline_goroutines=int(p.number(f"{g}.baseline_goroutines")),
@@ -423,14 +430,28 @@ class GoHeap:
         self.live = self.in_use = self.resident = go.baseline_live
         self.goroutines = self.peak_goroutines = go.baseline_goroutines
         self.stacks = go.baseline_goroutines * go.baseline_stack
+        # Exited goroutines' stacks, cached until the next collection.
+        self.dead_stacks = 0.0
         self.gc_count = 0
         self.last_gc = self.next_gc_allowed = self.mark_end = self.recent_at = now
         self.recent_gc_cpu = 0.0
         self.gogc_goal = self._gogc_goal()
 
     def total(self) -> float:
-        """What GOMEMLIMIT bounds, and the container's anonymous memory."""
-        return self.resident + self.stacks + self.go.overhead
+        """The runtime's resident memory, the container's anonymous memory:
+        heap pages, stacks (cached ones too) and overhead."""
+        return self.resident + self.stacks + self.dead_stacks + self.go.overhead
+
+    def _non_heap(self) -> float:
+        """What GOMEMLIMIT counts beside the heap's own pages."""
+        return self.stacks + self.dead_stacks + self.go.overhead + self.go.metadata
+
+    def _limit_goal(self, limit: float) -> float:
+        """The limit less non-heap memory, less a 3 % (at least 1 MiB)
+        headroom (`memoryLimitHeapGoal`)."""
+        room = max(limit - self._non_heap(), 0.0)
+        headroom = max(room * LIMIT_HEADROOM_SHARE, LIMIT_HEADROOM_MIN)
+        return headroom if room - headroom < headroom else room - headroom
 
     def _gogc_goal(self) -> float:
         if self.go.gogc <= 0:
@@ -442,7 +463,7 @@ class GoHeap:
     def goal(self) -> float:
         """The GOGC goal capped by what the memory limit leaves today."""
         limit = self.go.gomemlimit
-        limit_goal = limit - self.stacks - self.go.overhead if limit is not None else math.inf
+        limit_goal = self._limit_goal(limit) if limit is not None else math.inf
         goal = min(self.gogc_goal, limit_goal)
         return max(goal, self.live) if math.isfinite(goal) else sys.float_info.max
 
@@ -459,11 +480,14 @@ class GoHeap:
         self.live = max(self.live - nbytes, 0.0)
 
     def spawn_goroutines(self, count: int, stack: float) -> None:
-        """Stacks come from free heap pages first; a new high of goroutines
-        adds descriptors to the heap for good (`allgs` never shrinks)."""
+        """Stacks come from the cached ones first, then from free heap pages;
+        a new high of goroutines adds descriptors to the heap for good
+        (`allgs` never shrinks)."""
         nbytes = count * stack
+        cached = min(self.dead_stacks, nbytes)
+        self.dead_stacks -= cached
         free = max(self.resident - self.in_use, 0.0)
-        self.resident -= min(free, nbytes)
+        self.resident -= min(free, nbytes - cached)
         self.goroutines += count
         self.stacks += nbytes
         if self.goroutines > self.peak_goroutines:
@@ -474,12 +498,13 @@ class GoHeap:
             self.resident = max(self.resident, self.in_use)
 
     def exit_goroutines(self, count: int, stack: float) -> None:
-        """Freed stacks stay resident until the scavenger returns them."""
+        """Freed stacks go to the stack cache: resident and counted against
+        the limit until the next collection frees them into heap pages."""
         count = min(count, self.goroutines)
         self.goroutines -= count
         freed = min(count * stack, self.stacks)
         self.stacks -= freed
-        self.resident += freed
+        self.dead_stacks += freed
 
     def maybe_collect(self, now: int) -> int | None:
         """Collects if due; returns when a collection the CPU limiter
@@ -496,32 +521,33 @@ class GoHeap:
         go = self.go
         cpu_s = (self.live + self.stacks + go.globals) / go.mark_rate
         self.gc_count += 1
-        self._decay_recent(now)
-        self.recent_gc_cpu += cpu_s
+        self.recent_gc_cpu = self._recent_gc_cpu_at(now) + cpu_s
+        self.recent_at = now
         self.last_gc = now
         self.mark_end = now + us(cpu_s / (BACKGROUND_MARK_SHARE * go.procs))
         self.next_gc_allowed = now + us(cpu_s / (GC_CPU_LIMIT * go.procs))
         self.in_use = self.live
+        # Cached stacks go back to the heap's pages.
+        self.resident += self.dead_stacks
+        self.dead_stacks = 0.0
         self.gogc_goal = self._gogc_goal()
-        # The scavenger keeps ~110 % of the goal and stays under the limit.
-        retain = max(self.goal() * SCAVENGE_RETAIN, self.in_use)
+        # The scavenger keeps ~110 % of the goal, and mapped memory under
+        # 95 % of the limit.
+        retain = self.goal() * SCAVENGE_RETAIN
         if go.gomemlimit is not None:
-            retain = min(retain, max(go.gomemlimit - self.stacks - go.overhead, self.in_use))
-        self.resident = max(min(self.resident, retain), self.in_use)
+            retain = min(retain, go.gomemlimit * SCAVENGE_LIMIT_SHARE - self._non_heap())
+        self.resident = max(min(self.resident, max(retain, self.in_use)), self.in_use)
 
-    def _decay_recent(self, now: int) -> None:
+    def _recent_gc_cpu_at(self, now: int) -> float:
+        """The decayed GC CPU seconds at `now`; reading changes nothing."""
         dt_s = max(now - self.recent_at, 0) / US
-        if self.recent_gc_cpu == 0.0:
-            self.recent_at = now
-        elif dt_s > 0.0:
-            self.recent_gc_cpu *= math.exp(-dt_s / GC_UTIL_TAU_S)
-            self.recent_at = now
+        return self.recent_gc_cpu * math.exp(-dt_s / GC_UTIL_TAU_S)
 
     def mutator_slowdown(self, now: int) -> tuple[float, int]:
         """The program's own work runs slower by the collector's recent CPU
         share; a request that meets a mark phase assists it."""
-        self._decay_recent(now)
-        util = min(self.recent_gc_cpu / (GC_UTIL_TAU_S * self.go.procs), GC_CPU_LIMIT)
+        recent = self._recent_gc_cpu_at(now)
+        util = min(recent / (GC_UTIL_TAU_S * self.go.procs), GC_CPU_LIMIT)
         assist = (self.mark_end - now) // 2 if now < self.mark_end else 0
         return 1.0 / (1.0 - util), assist
 
@@ -961,7 +987,8 @@ class GoCheckout:
             self.handle_gc(self.heap.maybe_collect(self.env.now))
 
     def background_alloc(self, dt_s: float) -> None:
-        """Idle garbage between samples (the process's own exporters)."""
+        """Idle garbage over one housekeeping period (the process's own
+        exporters)."""
         bg = self.pod.spec.go.background_alloc_per_s
         self.handle_gc(self.heap.allocate_garbage(bg * dt_s, self.env.now))
 
@@ -1051,7 +1078,7 @@ class GoCheckout:
         self.pod.check_oom()
 
     def _overload_exit(self, woken: int) -> None:
-        """Woken fan-out goroutines exit: stacks back to free pages, their
+        """Woken fan-out goroutines exit: stacks to the stack cache, their
         message copies and sudogs become garbage."""
         if woken:
             self.heap.exit_goroutines(woken, self.spec.goroutine_stack)
@@ -1178,6 +1205,8 @@ class World:
         for svc in self.services.values():
             svc.pods = [Pod(self, svc) for _ in range(svc.spec.replicas)]
         self.load = LoadGenerator(self)
+        # Housekeeping first, so at t=0 the sample sees its work.
+        self.env.process(self._housekeeper())
         self.env.process(self._sampler())
         self.env.process(self.load.spawner())
 
@@ -1188,16 +1217,25 @@ class World:
             return ready[0] if ready else None
         return ready[self.rng.routing.randrange(len(ready))]
 
-    def _sampler(self):
-        """Every sample interval, to the end inclusive: each Go process's
-        idle allocation (and any GC and OOM it brings), then the numbers."""
-        dt_s = self.sc.sample_interval / US
+    def _housekeeper(self):
+        """Every HOUSEKEEPING_PERIOD, to the end inclusive, whatever the
+        sample interval (sampling.rs `on_housekeeping`): each Go process's
+        idle allocation (and any GC and OOM it brings)."""
+        dt_s = HOUSEKEEPING_PERIOD / US
         while True:
             for svc in self.services.values():
                 for pod in svc.pods:
                     if pod.container.alive and isinstance(pod.container.runtime, GoCheckout):
                         pod.container.runtime.background_alloc(dt_s)
                         pod.check_oom()
+            if self.env.now + HOUSEKEEPING_PERIOD > self.sc.duration:
+                return
+            yield self.env.timeout(HOUSEKEEPING_PERIOD)
+
+    def _sampler(self):
+        """Every sample interval, to the end inclusive: the numbers."""
+        while True:
+            for svc in self.services.values():
                 self._sample(svc)
             if self.env.now + self.sc.sample_interval > self.sc.duration:
                 return

@@ -100,9 +100,9 @@ fn done_criteria_from_the_command_line() {
     let oom = service(&gradual, "checkout")["first_oom_s"]
         .as_f64()
         .unwrap();
-    // Seed 1's draw of the load dies late: 15–20 min (the preset's claims;
-    // the median over seeds is the seed's 10–15, tests/calibration.rs).
-    assert!((900.0..=1200.0).contains(&oom), "gradual OOM at {oom} s");
+    // Seed 001's 10–15 min (the preset's claims; the median over seeds is
+    // checked in tests/calibration.rs).
+    assert!((600.0..=900.0).contains(&oom), "gradual OOM at {oom} s");
 
     let hybrid = json(&["simulate", "sockshop-hybrid", "--format", "json"]);
     assert!(service(&hybrid, "front-end")["restarts"].as_u64().unwrap() > 0);

@@ -251,3 +251,92 @@ fn compare_reads_a_partial_trace_and_says_so() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+/// The checkout's heap goal (MiB) at a trace's first sample.
+fn first_gc_goal_mib(trace: &serde_json::Value) -> f64 {
+    let series = trace["series"].as_array().expect("series");
+    let goal = series
+        .iter()
+        .find(|s| s["service"] == "checkout" && s["name"] == "go.memory.gc.goal")
+        .expect("the checkout's GC goal is recorded");
+    goal["values"][0].as_f64().expect("a first sample") / (1024.0 * 1024.0)
+}
+
+/// GOMEMLIMIT counts the runtime's memory beside the heap; the base
+/// preset's `runtime_metadata` is read off these idle goals, and the model's
+/// own idle goal must give them back.
+#[test]
+fn the_models_idle_heap_goal_is_the_real_runs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(["simulate", "checkout-gradual", "--duration", "10s"])
+        .args(["--format", "trace"])
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a trace");
+    let model_goal = first_gc_goal_mib(&model);
+    for path in fixtures() {
+        let real: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let scenario = &real["scenario"]["services"]["checkout"]["go"];
+        assert_eq!(scenario["gomemlimit"], "16Mi", "{}", path.display());
+        let real_goal = first_gc_goal_mib(&real);
+        assert!(
+            (model_goal - real_goal).abs() <= 0.02 * real_goal,
+            "{}: real idle goal {real_goal:.2} MiB, model {model_goal:.2} MiB",
+            path.display()
+        );
+    }
+}
+
+/// `incident go-costs --trace FILE`'s working set per blocked goroutine (B).
+fn working_set_per_goroutine(trace: &Path) -> f64 {
+    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(["go-costs", "--trace"])
+        .arg(trace)
+        .output()
+        .expect("the CLI runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("working set per blocked goroutine"))
+        .unwrap_or_else(|| panic!("no per-goroutine line in {text}"));
+    let number = line.split_whitespace().rev().nth(1).expect("N B");
+    number.parse().expect("a number of bytes")
+}
+
+/// The base preset's stack cost is read off the real go-costs run: the
+/// model's run of the same scenario must cost what the real one measured.
+#[test]
+fn a_blocked_goroutine_costs_the_model_what_it_costs_the_real_workload() {
+    let workloads = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/checkout");
+    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(["simulate", "--format", "trace"])
+        .arg(workloads.join("go-costs.toml"))
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model_trace =
+        std::env::temp_dir().join(format!("go-costs-model-{}.json", std::process::id()));
+    std::fs::write(&model_trace, &out.stdout).unwrap();
+    let model = working_set_per_goroutine(&model_trace);
+    let _ = std::fs::remove_file(&model_trace);
+    let real = working_set_per_goroutine(&workloads.join("go-costs.real.trace.json"));
+    assert!(
+        (model - real).abs() <= 0.05 * real,
+        "a blocked goroutine: real {real} B, model {model} B"
+    );
+}

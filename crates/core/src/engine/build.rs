@@ -201,6 +201,9 @@ impl World {
                 self.k.schedule(SimTime::ZERO, Ev::HpaSync { svc });
             }
         }
+        // Housekeeping keeps its own clock; at a shared moment the event
+        // queued first runs first, so a sample may see the last period's.
+        self.k.schedule(SimTime::ZERO, Ev::Housekeeping);
         self.k.schedule(SimTime::ZERO, Ev::Sample);
         let sc = Rc::clone(&self.sc);
         for (i, action) in sc.timeline.iter().enumerate() {

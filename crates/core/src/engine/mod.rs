@@ -56,6 +56,7 @@ type Rid = u32;
 #[derive(Clone, Copy, Debug)]
 enum Ev {
     Sample,
+    Housekeeping,
     Action(u16),
     LoadStart,
     LoadStop,
@@ -191,6 +192,7 @@ impl World {
     fn dispatch(&mut self, ev: Ev) {
         match ev {
             Ev::Sample => self.on_sample(),
+            Ev::Housekeeping => self.on_housekeeping(),
             Ev::Action(i) => self.on_action(i),
             Ev::LoadStart => self.on_load_start(),
             Ev::LoadStop => self.on_load_stop(),

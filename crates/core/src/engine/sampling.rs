@@ -1,6 +1,7 @@
-//! Sampling: every sample interval, the pods' housekeeping (idle
-//! allocation, the interpreter's own GC), then each service's series
-//! (largest pod for gauges, sums for counts), its alerts, and Locust's.
+//! Sampling: every sample interval, each service's series (largest pod
+//! for gauges, sums for counts), its alerts, and Locust's. The pods'
+//! housekeeping (idle allocation, the interpreter's own GC) runs on its own
+//! fixed period, so how often a run is sampled cannot change the run.
 
 use super::ids::{PodId, SvcId};
 use super::pods::{PState, Rt};
@@ -8,6 +9,10 @@ use super::{Ev, World};
 use crate::alerts::AlertInput;
 use crate::scenario::{LeakKind, ServiceKind};
 use crate::telemetry::EventType;
+use crate::units::SimTime;
+
+/// The period of the pods' housekeeping, whatever the sample interval.
+const HOUSEKEEPING_PERIOD: SimTime = SimTime::from_secs(1);
 
 /// What a Go checkout reports, in `SvcSeries::go`'s order.
 type GoSample = [f64; 8];
@@ -40,10 +45,6 @@ impl World {
         if now + self.sc.sample_interval.0 <= self.k.end {
             self.k.schedule(now + self.sc.sample_interval.0, Ev::Sample);
         }
-        let pods: Vec<PodId> = self.pods.ids().collect();
-        for pod in pods {
-            self.housekeeping(pod, dt);
-        }
         self.sample_kafka(dt);
         let svcs: Vec<SvcId> = self.svcs.ids().collect();
         for svc in svcs {
@@ -52,7 +53,19 @@ impl World {
         self.sample_client(dt);
     }
 
-    /// Per-pod work between samples: a Go process's background allocation
+    pub(super) fn on_housekeeping(&mut self) {
+        let now = self.now();
+        if now + HOUSEKEEPING_PERIOD <= self.k.end {
+            self.k.schedule(now + HOUSEKEEPING_PERIOD, Ev::Housekeeping);
+        }
+        let dt = HOUSEKEEPING_PERIOD.as_secs_f64();
+        let pods: Vec<PodId> = self.pods.ids().collect();
+        for pod in pods {
+            self.housekeeping(pod, dt);
+        }
+    }
+
+    /// Per-pod work each period: a Go process's background allocation
     /// (and any GC it brings), the Python interpreter's periodic collection.
     fn housekeeping(&mut self, pod: PodId, dt: f64) {
         if self.pods[pod].state != PState::Running {

@@ -3,12 +3,17 @@
 //!
 //! * The pacer's heap goal is `live + (live + stacks + globals) · GOGC/100`
 //!   (stacks count since Go 1.18), never below `4 MiB · GOGC/100`.
-//! * GOMEMLIMIT caps the goal at `limit − (stacks + runtime overhead)`; when
-//!   live memory approaches the limit, the collector runs back to back.
+//! * GOMEMLIMIT caps the goal at the limit less everything the runtime has
+//!   mapped that is not heap (stacks, the stacks of exited goroutines until
+//!   the next cycle frees their spans, runtime metadata, thread stacks) and
+//!   less a headroom of 3 % (at least 1 MiB), never below the heap marked
+//!   live (`memoryLimitHeapGoal`, runtime/mgcpacer.go). As goroutines pile
+//!   up the goal falls, and the collector runs more and more often.
 //! * The GC CPU limiter keeps collection near 50 % of GOMAXPROCS: beyond it
 //!   the heap overshoots its goal instead ("GC can't keep up").
 //! * Freed pages stay resident until the scavenger returns what exceeds
-//!   about 110 % of the goal (or the memory limit).
+//!   about 110 % of the goal, or what takes the runtime's mapped memory past
+//!   95 % of the limit (runtime/mgcscavenge.go).
 //!
 //! Simplifications, stated: a collection completes at the moment it starts
 //! (its mark phase is remembered only to slow overlapping requests);
@@ -25,6 +30,11 @@ const BACKGROUND_MARK_SHARE: f64 = 0.25;
 const GC_CPU_LIMIT: f64 = 0.5;
 /// The scavenger retains up to this multiple of the heap goal.
 const SCAVENGE_RETAIN: f64 = 1.1;
+/// Under a memory limit it keeps mapped memory under 95 % of it.
+const SCAVENGE_LIMIT_SHARE: f64 = 0.95;
+/// `memoryLimitHeapGoalHeadroomPercent` and its 1 MiB floor.
+const LIMIT_HEADROOM_SHARE: f64 = 0.03;
+const LIMIT_HEADROOM_MIN: f64 = MIB as f64;
 /// `forcegcperiod`: an idle program still collects every two minutes.
 const FORCED_GC_PERIOD: SimTime = SimTime::from_secs(120);
 /// Time constant of the GC CPU utilization average.
@@ -36,7 +46,10 @@ pub struct GoHeap {
     memory_limit: Option<f64>,
     procs: f64,
     globals: f64,
+    /// Resident runtime memory beside heap and stacks.
     overhead: f64,
+    /// Runtime memory the limit counts but that is mostly never touched.
+    metadata: f64,
     mark_rate: f64,
     /// Reachable heap.
     pub live: f64,
@@ -46,6 +59,9 @@ pub struct GoHeap {
     pub resident: f64,
     /// Goroutine stacks, in use.
     pub stacks: f64,
+    /// Stacks of exited goroutines: cached for new goroutines, and given
+    /// back to the heap's free pages only by the next collection.
+    pub dead_stacks: f64,
     pub goroutines: u64,
     /// The most goroutines ever alive: their descriptors stay on the heap.
     pub peak_goroutines: u64,
@@ -82,11 +98,13 @@ impl GoHeap {
             procs: spec.gomaxprocs.max(1) as f64,
             globals: spec.globals.as_f64(),
             overhead: spec.runtime_overhead.as_f64(),
+            metadata: spec.runtime_metadata.as_f64(),
             mark_rate: spec.mark_bytes_per_cpu_s.as_f64().max(1.0),
             live: spec.baseline_live_heap.as_f64(),
             in_use: spec.baseline_live_heap.as_f64(),
             resident: spec.baseline_live_heap.as_f64(),
             stacks,
+            dead_stacks: 0.0,
             goroutines,
             peak_goroutines: goroutines,
             descriptor: spec.goroutine_descriptor.as_f64(),
@@ -103,9 +121,25 @@ impl GoHeap {
         heap
     }
 
-    /// Memory the runtime has mapped and in use: what GOMEMLIMIT bounds.
+    /// The runtime's resident memory: heap pages, stacks and overhead.
     pub fn total(&self) -> f64 {
-        self.resident + self.stacks + self.overhead
+        self.resident + self.stacks + self.dead_stacks + self.overhead
+    }
+
+    /// What GOMEMLIMIT counts beside the heap's own pages.
+    fn non_heap(&self) -> f64 {
+        self.stacks + self.dead_stacks + self.overhead + self.metadata
+    }
+
+    /// The heap goal the memory limit leaves (`memoryLimitHeapGoal`).
+    fn limit_goal(&self, limit: f64) -> f64 {
+        let room = (limit - self.non_heap()).max(0.0);
+        let headroom = (room * LIMIT_HEADROOM_SHARE).max(LIMIT_HEADROOM_MIN);
+        if room - headroom < headroom {
+            headroom
+        } else {
+            room - headroom
+        }
     }
 
     /// The GOGC goal, fixed at the end of each cycle from what it marked.
@@ -119,11 +153,11 @@ impl GoHeap {
     }
 
     /// The goal the trigger compares against now: the GOGC goal, capped by
-    /// what the memory limit leaves after today's stacks and overhead (the
-    /// runtime re-reads these continuously, not once per cycle).
+    /// what the memory limit leaves after today's non-heap memory (the
+    /// runtime re-reads it continuously, not once per cycle).
     fn effective_goal(&self) -> f64 {
         let limit_goal = match self.memory_limit {
-            Some(limit) => limit - self.stacks - self.overhead,
+            Some(limit) => self.limit_goal(limit),
             None => f64::INFINITY,
         };
         let goal = self.gogc_goal.min(limit_goal);
@@ -158,12 +192,14 @@ impl GoHeap {
         self.live = (self.live - bytes).max(0.0);
     }
 
-    /// New stacks come from free heap pages first (the ones exited
-    /// goroutines left behind); only the rest is new resident memory.
+    /// New stacks come from the cache of exited goroutines' stacks first,
+    /// then from free heap pages; only the rest is new resident memory.
     pub fn spawn_goroutines(&mut self, count: u64, stack_bytes: f64) {
         let bytes = count as f64 * stack_bytes;
+        let cached = self.dead_stacks.min(bytes);
+        self.dead_stacks -= cached;
         let free = (self.resident - self.in_use).max(0.0);
-        self.resident -= free.min(bytes);
+        self.resident -= free.min(bytes - cached);
         self.goroutines += count;
         self.stacks += bytes;
         if self.goroutines > self.peak_goroutines {
@@ -176,14 +212,15 @@ impl GoHeap {
         }
     }
 
-    /// Exited goroutines free their stacks into the heap's free pages: the
-    /// memory stays resident until the scavenger returns it.
+    /// Exited goroutines' stacks go to the stack cache: still resident,
+    /// still counted against the limit, until the next collection frees
+    /// their spans into the heap's free pages.
     pub fn exit_goroutines(&mut self, count: u64, stack_bytes: f64) {
         let count = count.min(self.goroutines);
         self.goroutines -= count;
         let freed = (count as f64 * stack_bytes).min(self.stacks);
         self.stacks -= freed;
-        self.resident += freed;
+        self.dead_stacks += freed;
     }
 
     pub fn maybe_collect(&mut self, now: SimTime) -> GcOutcome {
@@ -206,41 +243,45 @@ impl GoHeap {
         let mark_wall = cpu_seconds / (BACKGROUND_MARK_SHARE * self.procs);
         self.gc_count += 1;
         self.gc_cpu_seconds += cpu_seconds;
-        self.decay_recent(now);
-        self.recent_gc_cpu += cpu_seconds;
+        self.recent_gc_cpu = self.recent_gc_cpu_at(now) + cpu_seconds;
+        self.recent_at = now;
         self.last_gc = now;
         self.mark_end = now + SimTime::from_secs_f64(mark_wall);
         self.next_gc_allowed =
             now + SimTime::from_secs_f64(cpu_seconds / (GC_CPU_LIMIT * self.procs));
         self.in_use = self.live;
+        // Cached stacks of exited goroutines go back to the heap's pages.
+        self.resident += self.dead_stacks;
+        self.dead_stacks = 0.0;
         self.gogc_goal = self.compute_gogc_goal();
-        // The scavenger: keep ~110 % of the goal, and stay under the limit.
-        let mut retain = (self.effective_goal() * SCAVENGE_RETAIN).max(self.in_use);
-        if let Some(limit) = self.memory_limit {
-            retain = retain.min((limit - self.stacks - self.overhead).max(self.in_use));
-        }
-        self.resident = self.resident.min(retain).max(self.in_use);
+        self.scavenge();
+        debug_assert!(self.resident >= self.in_use && self.in_use >= self.live);
     }
 
-    fn decay_recent(&mut self, now: SimTime) {
-        let dt = now.saturating_sub(self.recent_at).as_secs_f64();
-        if self.recent_gc_cpu == 0.0 {
-            self.recent_at = now;
-        } else if dt > 0.0 {
-            self.recent_gc_cpu *= libm::exp(-dt / GC_UTIL_TAU_S);
-            self.recent_at = now;
+    /// Keep about 110 % of the goal, and mapped memory under 95 % of the limit.
+    fn scavenge(&mut self) {
+        let mut retain = self.effective_goal() * SCAVENGE_RETAIN;
+        if let Some(limit) = self.memory_limit {
+            retain = retain.min(limit * SCAVENGE_LIMIT_SHARE - self.non_heap());
         }
+        self.resident = self.resident.min(retain.max(self.in_use)).max(self.in_use);
+    }
+
+    /// The decayed GC CPU seconds at `now`. Reading it changes nothing, so
+    /// how often a run is sampled cannot change the run.
+    fn recent_gc_cpu_at(&self, now: SimTime) -> f64 {
+        let dt = now.saturating_sub(self.recent_at).as_secs_f64();
+        self.recent_gc_cpu * libm::exp(-dt / GC_UTIL_TAU_S)
     }
 
     /// Fraction of GOMAXPROCS spent collecting, recently (0..0.5).
-    pub fn gc_utilization(&mut self, now: SimTime) -> f64 {
-        self.decay_recent(now);
-        (self.recent_gc_cpu / (GC_UTIL_TAU_S * self.procs)).min(GC_CPU_LIMIT)
+    pub fn gc_utilization(&self, now: SimTime) -> f64 {
+        (self.recent_gc_cpu_at(now) / (GC_UTIL_TAU_S * self.procs)).min(GC_CPU_LIMIT)
     }
 
     /// How much slower the program's own work runs: the collector takes
     /// its share of CPU, and a request that meets a mark phase assists it.
-    pub fn mutator_slowdown(&mut self, now: SimTime) -> (f64, SimTime) {
+    pub fn mutator_slowdown(&self, now: SimTime) -> (f64, SimTime) {
         let util = self.gc_utilization(now);
         let factor = 1.0 / (1.0 - util);
         let assist = if now < self.mark_end {
@@ -374,5 +415,69 @@ mod tests {
         );
         h.collect(SimTime::from_secs(1));
         assert!(h.total() < before);
+    }
+
+    #[test]
+    fn the_limit_goal_leaves_room_for_everything_that_is_not_heap() {
+        let limit = 16.0 * M;
+        let mut h = GoHeap::new(
+            &GoSpec {
+                runtime_metadata: Bytes(3 * MIB),
+                // Enough live heap that the limit, not GOGC, sets the goal.
+                baseline_live_heap: Bytes(6 * MIB),
+                ..spec(Some(16 * MIB))
+            },
+            SimTime::ZERO,
+        );
+        // Idle: the limit less stacks, overhead and metadata, less the
+        // 1 MiB headroom floor (3 % of 12.5 MiB is less).
+        let non_heap = 4.0 * 8.0 * KIB as f64 + 0.5 * M + 3.0 * M;
+        assert!(
+            (h.goal() - (limit - non_heap - M)).abs() < 1.0,
+            "{}",
+            h.goal() / M
+        );
+        // Goroutines pile up: the goal falls with their stacks.
+        let idle_goal = h.goal();
+        h.spawn_goroutines(1000, 2048.0);
+        assert!((idle_goal - h.goal() - 1000.0 * 2048.0).abs() < 1.0);
+        // Exited stacks still count until a collection frees their spans.
+        let piled_goal = h.goal();
+        h.exit_goroutines(1000, 2048.0);
+        assert_eq!(h.goal(), piled_goal);
+        h.collect(SimTime::from_secs(1));
+        assert!(h.goal() > piled_goal);
+        assert_eq!(h.dead_stacks, 0.0);
+    }
+
+    #[test]
+    fn the_scavenger_keeps_mapped_memory_under_95_percent_of_the_limit() {
+        let limit = 16 * MIB;
+        let mut h = GoHeap::new(&spec(Some(limit)), SimTime::ZERO);
+        let mut t = SimTime::ZERO;
+        for round in 0..200 {
+            h.spawn_goroutines(10, 2048.0);
+            h.allocate_garbage(256.0 * KIB as f64, t);
+            if round % 10 == 0 {
+                h.collect(t);
+                let mapped = h.resident + h.non_heap();
+                assert!(mapped <= 0.95 * limit as f64 + 1.0, "{}", mapped / M);
+            }
+            t = t + SimTime::from_millis(100);
+        }
+    }
+
+    #[test]
+    fn reading_the_gc_load_changes_nothing() {
+        let mut h = GoHeap::new(&spec(Some(16 * MIB)), SimTime::ZERO);
+        h.allocate_live(6.0 * M, SimTime::ZERO);
+        h.collect(SimTime::from_secs(1));
+        let before = h.clone();
+        for ms in [1100, 1500, 4000] {
+            let _ = h.gc_utilization(SimTime::from_millis(ms));
+            let _ = h.mutator_slowdown(SimTime::from_millis(ms));
+        }
+        assert_eq!(h.recent_gc_cpu, before.recent_gc_cpu);
+        assert_eq!(h.recent_at, before.recent_at);
     }
 }

@@ -89,6 +89,7 @@ pub(crate) fn not_applied(name: &str, spec: &ServiceSpec) -> Vec<String> {
             "go.baseline_goroutines",
             "go.baseline_stack",
             "go.runtime_overhead",
+            "go.runtime_metadata",
             "go.globals",
             "go.background_alloc_per_s",
             "go.mark_bytes_per_cpu_s",

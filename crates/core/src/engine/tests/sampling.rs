@@ -220,3 +220,24 @@ fn a_snapshot_is_a_prefix_of_the_run_and_taking_it_changes_nothing() {
         }
     }
 }
+
+#[test]
+fn how_often_a_run_is_sampled_does_not_change_the_run() {
+    let mut sc = crate::presets::load("checkout-gradual").expect("a preset");
+    sc.duration = crate::units::Dur::secs(900);
+    let kills = |interval_ms: u64| {
+        let mut sc = sc.clone();
+        sc.sample_interval = crate::units::Dur(SimTime::from_millis(interval_ms));
+        let t = crate::simulate(&sc);
+        let kills: Vec<u64> = t
+            .events
+            .iter()
+            .filter(|e| e.reason == "OOMKilled")
+            .map(|e| e.at_us)
+            .collect();
+        assert!(!kills.is_empty(), "checkout-gradual is killed in 15 min");
+        kills
+    };
+    assert_eq!(kills(1000), kills(250));
+    assert_eq!(kills(1000), kills(5000));
+}

@@ -258,27 +258,39 @@ fn alert_first_s(trace: &Trace, service: &str, rule: Rule) -> Option<f64> {
         .map(|a| a.at_us as f64 / 1e6)
 }
 
-/// (seconds, collections a minute) between consecutive samples of the GC
-/// count; a restart (the count falls) or a gap starts over.
-fn gc_rates<'a>(trace: &'a Trace, service: &str) -> Option<impl Iterator<Item = (f64, f64)> + 'a> {
+/// The window a GC rate is counted over: a minute, as the measure names it.
+const GC_RATE_WINDOW_S: f64 = 60.0;
+
+/// (seconds, collections over the last minute) at each sample a minute or
+/// more into a stretch of the GC count; a restart (the count falls) or a
+/// gap starts a new stretch. A rate between two samples alone would turn
+/// one collection in a 5 s sample into "12 a minute".
+fn gc_rates(trace: &Trace, service: &str) -> Option<std::vec::IntoIter<(f64, f64)>> {
     let series = trace.find_series(m::GO_GC_COUNT.name, service)?;
-    let mut previous: Option<(f64, f64)> = None;
-    Some(
-        trace
-            .sample_times_us
-            .iter()
-            .zip(series.values.iter())
-            .filter_map(move |(t, v)| {
-                let t = *t as f64 / 1e6;
-                let Some(v) = *v else {
-                    previous = None;
-                    return None;
-                };
-                let rate = previous
-                    .filter(|(t0, v0)| t > *t0 && v >= *v0)
-                    .map(|(t0, v0)| (v - v0) / ((t - t0) / 60.0));
-                previous = Some((t, v));
-                rate.map(|r| (t, r))
-            }),
-    )
+    let mut rates = Vec::with_capacity(series.values.len());
+    let mut stretch: Vec<(f64, f64)> = Vec::with_capacity(series.values.len());
+    let mut start = 0;
+    for (t, v) in trace.sample_times_us.iter().zip(series.values.iter()) {
+        let t = *t as f64 / 1e6;
+        let restarted = match (v, stretch.last()) {
+            (None, _) => true,
+            (Some(v), Some((_, last))) => v < last,
+            (Some(_), None) => false,
+        };
+        if restarted {
+            stretch.clear();
+            start = 0;
+        }
+        let Some(v) = *v else { continue };
+        stretch.push((t, v));
+        // The latest sample at least a minute before this one.
+        while start + 1 < stretch.len() && stretch[start + 1].0 <= t - GC_RATE_WINDOW_S {
+            start += 1;
+        }
+        let (t0, v0) = stretch[start];
+        if t - t0 >= GC_RATE_WINDOW_S {
+            rates.push((t, (v - v0) / ((t - t0) / 60.0)));
+        }
+    }
+    Some(rates.into_iter())
 }

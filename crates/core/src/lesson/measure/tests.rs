@@ -52,17 +52,19 @@ fn measures_follow_the_run() {
     let Some(MeasureValue::Number(oom_min)) = value("first_oom_after_load_min(checkout)") else {
         panic!("the gradual leak OOMs");
     };
-    let Some(MeasureValue::Number(at80)) = value("utilization_reached_at_s(checkout, ratio=0.8)")
+    // The kill comes from a fan-out burst between samples: the sampled
+    // working set passes 75 % before it, not always 80 %.
+    let Some(MeasureValue::Number(at75)) = value("utilization_reached_at_s(checkout, ratio=0.75)")
     else {
-        panic!("it passes 80 %");
+        panic!("it passes 75 %");
     };
     let Some(MeasureValue::Number(at50)) = value("utilization_reached_at_s(checkout, ratio=0.5)")
     else {
         panic!("it passes 50 %");
     };
-    assert!(at50 < at80, "50 % before 80 %");
+    assert!(at50 < at75, "50 % before 75 %");
     let load = trace.summary.load_started_s.unwrap_or(0.0);
-    assert!(at80 < load + oom_min * 60.0, "80 % before the kill");
+    assert!(at75 < load + oom_min * 60.0, "75 % before the kill");
     assert_eq!(
         value("param(flags.kafkaQueueProblems.variants.on)"),
         Some(MeasureValue::Text("300".into()))
