@@ -22,6 +22,25 @@ fn fixtures() -> Vec<PathBuf> {
     all
 }
 
+/// The CLI's stdout for `args`, which must succeed.
+fn incident<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// `incident compare --format json` on one fixture.
 fn compare(path: &Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_incident"))
@@ -267,17 +286,15 @@ fn first_gc_goal_mib(trace: &serde_json::Value) -> f64 {
 /// own idle goal must give them back.
 #[test]
 fn the_models_idle_heap_goal_is_the_real_runs() {
-    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
-        .args(["simulate", "checkout-gradual", "--duration", "10s"])
-        .args(["--format", "trace"])
-        .output()
-        .expect("the CLI runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let model: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a trace");
+    let out = incident([
+        "simulate",
+        "checkout-gradual",
+        "--duration",
+        "10s",
+        "--format",
+        "trace",
+    ]);
+    let model: serde_json::Value = serde_json::from_slice(&out).expect("a trace");
     let model_goal = first_gc_goal_mib(&model);
     for path in fixtures() {
         let real: serde_json::Value =
@@ -295,17 +312,12 @@ fn the_models_idle_heap_goal_is_the_real_runs() {
 
 /// `incident go-costs --trace FILE`'s working set per blocked goroutine (B).
 fn working_set_per_goroutine(trace: &Path) -> f64 {
-    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
-        .args(["go-costs", "--trace"])
-        .arg(trace)
-        .output()
-        .expect("the CLI runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = incident([
+        std::ffi::OsStr::new("go-costs"),
+        "--trace".as_ref(),
+        trace.as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&out).to_string();
     let line = text
         .lines()
         .find(|l| l.starts_with("working set per blocked goroutine"))
@@ -319,19 +331,16 @@ fn working_set_per_goroutine(trace: &Path) -> f64 {
 #[test]
 fn a_blocked_goroutine_costs_the_model_what_it_costs_the_real_workload() {
     let workloads = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workloads/checkout");
-    let out = Command::new(env!("CARGO_BIN_EXE_incident"))
-        .args(["simulate", "--format", "trace"])
-        .arg(workloads.join("go-costs.toml"))
-        .output()
-        .expect("the CLI runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let scenario = workloads.join("go-costs.toml");
+    let out = incident([
+        std::ffi::OsStr::new("simulate"),
+        "--format".as_ref(),
+        "trace".as_ref(),
+        scenario.as_os_str(),
+    ]);
     let model_trace =
         std::env::temp_dir().join(format!("go-costs-model-{}.json", std::process::id()));
-    std::fs::write(&model_trace, &out.stdout).unwrap();
+    std::fs::write(&model_trace, &out).unwrap();
     let model = working_set_per_goroutine(&model_trace);
     let _ = std::fs::remove_file(&model_trace);
     let real = working_set_per_goroutine(&workloads.join("go-costs.real.trace.json"));
